@@ -1,0 +1,84 @@
+import ArgumentParser
+import AsyncHTTPClient
+import Foundation
+import IngotCore
+import NIOCore
+import NIOHTTP1
+
+/// `--server` / `--token`, shared by every command that talks to a running server.
+struct ClientOptions: ParsableArguments {
+    @Option(help: "Ingot server URL (default $INGOT_SERVER or http://127.0.0.1:\(IngotConfig.defaultPort)).")
+    var server: String?
+    @Option(help: "Access token (default $INGOT_TOKEN).")
+    var token: String?
+
+    func client() throws -> IngotClient {
+        let env = ProcessInfo.processInfo.environment
+        let base = server ?? env["INGOT_SERVER"].flatMap { $0.isEmpty ? nil : $0 } ?? "http://127.0.0.1:\(IngotConfig.defaultPort)"
+        guard let url = URL(string: base), let scheme = url.scheme, ["http", "https"].contains(scheme), url.host != nil else {
+            throw CLIError("invalid server URL '\(base)' (expected http://HOST:PORT)")
+        }
+        let trimmed = base.hasSuffix("/") ? String(base.dropLast()) : base
+        return IngotClient(baseURL: trimmed, token: token ?? env["INGOT_TOKEN"].flatMap { $0.isEmpty ? nil : $0 })
+    }
+}
+
+/// A failure reported to the user as one line on stderr with a non-zero exit.
+struct CLIError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// A small JSON-over-HTTP client for the server's REST APIs.
+struct IngotClient: Sendable {
+    let baseURL: String
+    let token: String?
+    static let maxResponseBytes = 256 * 1024 * 1024
+
+    /// Sends a request and returns the decoded JSON object (or nil for an empty body).
+    func call(_ method: HTTPMethod, _ path: String, query: [(String, String)] = [], body: Any? = nil) async throws -> Any? {
+        let bytes = try await raw(method, path, query: query, body: body)
+        if bytes.isEmpty { return nil }
+        return try JSONSerialization.jsonObject(with: Data(bytes), options: [.fragmentsAllowed])
+    }
+
+    /// Sends a request and returns the raw response body, mapping error responses to one-line errors.
+    func raw(_ method: HTTPMethod, _ path: String, query: [(String, String)] = [], body: Any? = nil) async throws -> [UInt8] {
+        var url = baseURL + path
+        if !query.isEmpty {
+            var components = URLComponents()
+            components.queryItems = query.map { URLQueryItem(name: $0.0, value: $0.1) }
+            url += "?" + (components.percentEncodedQuery ?? "")
+        }
+        var request = HTTPClientRequest(url: url)
+        request.method = method
+        if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
+        if let body {
+            let data = try JSONSerialization.data(withJSONObject: body)
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(ByteBuffer(bytes: data))
+        }
+        let response: HTTPClientResponse
+        do {
+            response = try await HTTPClient.shared.execute(request, timeout: .seconds(300))
+        } catch {
+            throw CLIError("cannot reach the Ingot server at \(baseURL) (\(Self.describe(error))); is `ingot serve` running?")
+        }
+        var buffer = try await response.body.collect(upTo: Self.maxResponseBytes)
+        let bytes = buffer.readBytes(length: buffer.readableBytes) ?? []
+        guard (200..<300).contains(response.status.code) else {
+            if let object = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any],
+                let code = object["error_code"] as? String
+            {
+                throw CLIError("\(code): \(object["message"] as? String ?? "")")
+            }
+            throw CLIError("server answered \(response.status.code) \(response.status.reasonPhrase)")
+        }
+        return bytes
+    }
+
+    static func describe(_ error: any Error) -> String {
+        let text = String(describing: error)
+        return text.count > 120 ? String(text.prefix(120)) + "…" : text
+    }
+}

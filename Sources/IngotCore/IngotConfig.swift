@@ -1,0 +1,34 @@
+import Foundation
+
+/// Everything `ingot serve` needs to start. Built by ``ConfigLoader`` from, in rising precedence,
+/// built-in defaults, a YAML file, `INGOT_*` environment variables and command-line flags.
+public struct IngotConfig: Sendable, Equatable {
+    public enum LogFormat: String, Sendable, CaseIterable { case json, logfmt }
+    public enum LogLevel: String, Sendable, CaseIterable { case trace, debug, info, notice, warning, error, critical }
+    public enum MetadataBackend: String, Sendable, CaseIterable { case sqlite }
+    public enum ObjectBackend: String, Sendable, CaseIterable { case local }
+    public enum AuthMode: String, Sendable, CaseIterable { case none }
+
+    public static let defaultPort = 8470
+
+    public var host = "127.0.0.1"
+    public var port = IngotConfig.defaultPort
+    /// Largest request body accepted by JSON APIs; artifact uploads stream and are not bound by it.
+    public var maxBodyBytes = 64 * 1024 * 1024
+    public var dataDir = "./ingot-data"
+    public var logLevel = LogLevel.info
+    public var logFormat = LogFormat.json
+    public var metadataBackend = MetadataBackend.sqlite
+    public var objectBackend = ObjectBackend.local
+    public var authMode = AuthMode.none
+    /// Where admin pages are read from while developing; nil serves the copy embedded in the binary.
+    public var webRoot: String?
+
+    public init() {}
+
+    /// The absolute data directory, resolved against the current directory.
+    public var dataDirectoryURL: URL {
+        URL(fileURLWithPath: dataDir, relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath))
+            .standardizedFileURL
+    }
+}

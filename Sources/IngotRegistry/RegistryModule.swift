@@ -1,0 +1,7 @@
+import IngotStorage
+
+/// The registry module's schema migrations, registered in order by the composition root.
+/// Append new migrations; never edit one that has shipped.
+public enum RegistryModule {
+    public static let migrations: [Migration] = []
+}

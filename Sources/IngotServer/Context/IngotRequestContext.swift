@@ -1,0 +1,18 @@
+import Hummingbird
+import IngotCore
+
+/// The request context for every Ingot route: Hummingbird's core storage plus the principal
+/// resolved by ``AuthenticationMiddleware`` and the body-size limit from configuration.
+public struct IngotRequestContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+    /// Who is calling. Set by the authentication middleware before any route runs.
+    public var principal: Principal = .localAdmin
+    /// Largest body `collectBody`/decoding accepts; artifact routes stream instead.
+    public var maxBodyBytes: Int = 64 * 1024 * 1024
+
+    public init(source: Source) {
+        self.coreContext = .init(source: source)
+    }
+
+    public var maxUploadSize: Int { maxBodyBytes }
+}

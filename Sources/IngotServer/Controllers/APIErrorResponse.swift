@@ -1,0 +1,44 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import IngotCore
+
+/// The one mapping from module errors to HTTP: `{"error_code": "...", "message": "..."}` with the
+/// status MLflow and Databricks clients expect for each code.
+public struct APIErrorResponse: HTTPResponseError {
+    public let code: ErrorCode
+    public let message: String
+
+    public init(_ code: ErrorCode, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    public init(_ error: any IngotError) {
+        self.init(error.errorCode, error.message)
+    }
+
+    public var status: HTTPResponse.Status { Self.status(for: code) }
+
+    public static func status(for code: ErrorCode) -> HTTPResponse.Status {
+        switch code {
+        case .invalidParameterValue, .badRequest, .malformedRequest, .resourceAlreadyExists, .invalidState: .badRequest
+        case .resourceDoesNotExist, .endpointNotFound: .notFound
+        case .unauthenticated: .unauthorized
+        case .permissionDenied: .forbidden
+        case .resourceConflict: .conflict
+        case .requestLimitExceeded: .tooManyRequests
+        case .notImplemented: .notImplemented
+        case .temporarilyUnavailable: .serviceUnavailable
+        case .internalError: .internalServerError
+        }
+    }
+
+    public func response(from request: Request, context: some RequestContext) throws -> Response {
+        let body = "{\"error_code\":\(JSONText.quote(code.rawValue)),\"message\":\(JSONText.quote(message))}"
+        var headers = HTTPFields()
+        headers[.contentType] = "application/json"
+        if code == .unauthenticated { headers[.wwwAuthenticate] = "Basic realm=\"ingot\"" }
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: body)))
+    }
+}

@@ -1,0 +1,32 @@
+import Hummingbird
+import IngotCore
+import Logging
+
+/// Builds the router with every API surface and the cross-cutting middleware, in this order
+/// (outermost first): request log + id, metrics, error mapping, body limit, authentication.
+public func buildRouter(services: IngotServices, authenticator: any Authenticator = LocalAdminAuthenticator())
+    -> Router<IngotRequestContext>
+{
+    let router = Router(context: IngotRequestContext.self)
+    router.add(middleware: RequestLogMiddleware())
+    router.add(middleware: MetricsMiddleware())
+    router.add(middleware: ErrorMiddleware())
+    router.add(middleware: BodyLimitMiddleware(maxBodyBytes: services.config.maxBodyBytes))
+    router.add(middleware: AuthenticationMiddleware(authenticator: authenticator))
+
+    HealthController(services: services).addRoutes(to: router)
+    MetricsController(registry: IngotMetrics.registry).addRoutes(to: router)
+    let assets: any WebAssetSource = services.config.webRoot.map { DirectoryWebAssets(root: $0) } ?? EmbeddedWebAssets()
+    WebController(assets: assets).addRoutes(to: router)
+    return router
+}
+
+/// Builds the HTTP application for `ingot serve` (and for in-process tests).
+public func buildApplication(services: IngotServices, logger: Logger) -> some ApplicationProtocol {
+    _ = IngotMetrics.registry  // bootstrap the metrics backend before any metric is created
+    let router = buildRouter(services: services)
+    return Application(
+        router: router,
+        configuration: .init(address: .hostname(services.config.host, port: services.config.port), serverName: "ingot"),
+        logger: logger)
+}

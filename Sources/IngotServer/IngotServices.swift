@@ -1,0 +1,71 @@
+import Foundation
+import IngotCatalog
+import IngotCore
+import IngotLake
+import IngotPipelines
+import IngotRegistry
+import IngotServing
+import IngotStorage
+import IngotTracking
+
+/// Every schema migration of every module, in the one order they are applied. Append only.
+public enum IngotMigrations {
+    public static let all: [Migration] =
+        CoreMigrations.all + LakeModule.migrations + TrackingModule.migrations + RegistryModule.migrations
+        + PipelinesModule.migrations + CatalogModule.migrations + ServingModule.migrations
+}
+
+/// Migrations owned by the server itself (process-level facts, not any module's data).
+enum CoreMigrations {
+    static let all: [Migration] = [
+        Migration("core.v1") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE ingot_instance (
+                        key TEXT PRIMARY KEY NOT NULL,
+                        value TEXT NOT NULL
+                    );
+                    """)
+            try db.execute(
+                sql: "INSERT INTO ingot_instance (key, value) VALUES ('instance_id', ?), ('created_at_ms', ?)",
+                arguments: [IDGenerator.uuid(), String(Clock.nowMillis())])
+        }
+    ]
+}
+
+/// The composition root: the shared stores and every module's services, built once per process
+/// and handed to the HTTP layer. Modules never build each other; cross-module needs are wired here.
+public struct IngotServices: Sendable {
+    public let config: IngotConfig
+    public let metadata: MetadataStore
+    public let objects: any ObjectStore
+    public let startedAt: Date
+
+    /// Opens the data directory (creating it), the metadata store and the object store.
+    /// - Parameter migrate: apply pending migrations (serve does; read-only commands don't).
+    public static func open(config: IngotConfig, migrate: Bool = true) throws -> IngotServices {
+        let dataDir = config.dataDirectoryURL
+        do {
+            try FileManager.default.createDirectory(at: dataDir, withIntermediateDirectories: true)
+        } catch {
+            throw IngotFailure(.internalError, "cannot create data directory \(dataDir.path): \(error.localizedDescription)")
+        }
+        let metadata = try MetadataStore(
+            path: dataDir.appendingPathComponent(MetadataStore.fileName).path, migrations: IngotMigrations.all)
+        if migrate { try metadata.migrate() }
+        let objects = try LocalObjectStore(root: dataDir)
+        return IngotServices(config: config, metadata: metadata, objects: objects, startedAt: Date())
+    }
+
+    public init(config: IngotConfig, metadata: MetadataStore, objects: any ObjectStore, startedAt: Date = Date()) {
+        self.config = config
+        self.metadata = metadata
+        self.objects = objects
+        self.startedAt = startedAt
+    }
+
+    /// Flushes and closes the stores on graceful shutdown.
+    public func close() throws {
+        try metadata.close()
+    }
+}

@@ -1,0 +1,3 @@
+import IngotCLI
+
+await IngotCommand.runMain()

@@ -1,0 +1,4 @@
+import Testing
+@testable import IngotLake
+
+@Test func lakeModuleLoads() { #expect(LakeModule.migrations.count >= 0) }

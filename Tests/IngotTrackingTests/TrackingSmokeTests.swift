@@ -1,0 +1,4 @@
+import Testing
+@testable import IngotTracking
+
+@Test func trackingModuleLoads() { #expect(TrackingModule.migrations.count >= 0) }
