@@ -68,6 +68,7 @@ let package = Package(
             dependencies: [
                 "IngotCore", "IngotStorage", "IngotServer", "IngotLake",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -75,7 +76,9 @@ let package = Package(
         .executableTarget(name: "ingot", dependencies: ["IngotCLI"]),
 
         .testTarget(name: "IngotCoreTests", dependencies: ["IngotCore"]),
-        .testTarget(name: "IngotStorageTests", dependencies: ["IngotStorage"]),
+        .testTarget(
+            name: "IngotStorageTests",
+            dependencies: ["IngotStorage", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "IngotLakeTests", dependencies: ["IngotLake"]),
         .testTarget(name: "IngotTrackingTests", dependencies: ["IngotTracking"]),
         .testTarget(

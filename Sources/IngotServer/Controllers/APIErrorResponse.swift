@@ -8,17 +8,20 @@ import IngotCore
 public struct APIErrorResponse: HTTPResponseError {
     public let code: ErrorCode
     public let message: String
+    /// A status other than the code's usual one, for the few HTTP-level cases (413 body too large).
+    let statusOverride: HTTPResponse.Status?
 
-    public init(_ code: ErrorCode, _ message: String) {
+    public init(_ code: ErrorCode, _ message: String, status: HTTPResponse.Status? = nil) {
         self.code = code
         self.message = message
+        self.statusOverride = status
     }
 
     public init(_ error: any IngotError) {
         self.init(error.errorCode, error.message)
     }
 
-    public var status: HTTPResponse.Status { Self.status(for: code) }
+    public var status: HTTPResponse.Status { statusOverride ?? Self.status(for: code) }
 
     public static func status(for code: ErrorCode) -> HTTPResponse.Status {
         switch code {

@@ -16,7 +16,7 @@ struct BodyLimitMiddleware: RouterMiddleware {
         if !Self.streamingPrefixes.contains(where: { path.hasPrefix($0) }),
             let length = request.headers[.contentLength].flatMap(Int.init), length > maxBodyBytes
         {
-            throw APIErrorResponse(.requestLimitExceeded, "request body of \(length) bytes exceeds the limit of \(maxBodyBytes) bytes")
+            throw APIErrorResponse(.requestLimitExceeded, "request body of \(length) bytes exceeds the limit of \(maxBodyBytes) bytes", status: .contentTooLarge)
         }
         return try await next(request, context)
     }

@@ -31,7 +31,7 @@ struct ErrorMiddleware: RouterMiddleware {
         case .notFound:
             return APIErrorResponse(.endpointNotFound, "no API endpoint \(request.method) \(request.uri.path)")
         case .contentTooLarge:
-            return APIErrorResponse(.requestLimitExceeded, "request body is too large")
+            return APIErrorResponse(.requestLimitExceeded, "request body is too large", status: .contentTooLarge)
         case .badRequest:
             return APIErrorResponse(.malformedRequest, error.body ?? "malformed request")
         case .methodNotAllowed:
