@@ -35,6 +35,15 @@ struct IngotClient: Sendable {
     let token: String?
     static let maxResponseBytes = 256 * 1024 * 1024
 
+    /// One HTTP client per process. Connection failures are reported at once instead of being
+    /// retried until the request deadline, so a stopped server gives an immediate, clear error.
+    static let http: HTTPClient = {
+        var configuration = HTTPClient.Configuration()
+        configuration.connectionPool.retryConnectionEstablishment = false
+        configuration.timeout.connect = .seconds(10)
+        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    }()
+
     /// Sends a request and returns the decoded JSON object (or nil for an empty body).
     func call(_ method: HTTPMethod, _ path: String, query: [(String, String)] = [], body: Any? = nil) async throws -> Any? {
         let bytes = try await raw(method, path, query: query, body: body)
@@ -60,7 +69,7 @@ struct IngotClient: Sendable {
         }
         let response: HTTPClientResponse
         do {
-            response = try await HTTPClient.shared.execute(request, timeout: .seconds(300))
+            response = try await Self.http.execute(request, timeout: .seconds(300))
         } catch {
             throw CLIError("cannot reach the Ingot server at \(baseURL) (\(Self.describe(error))); is `ingot serve` running?")
         }
