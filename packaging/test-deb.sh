@@ -10,8 +10,10 @@ binary="${1:?usage: packaging/test-deb.sh BINARY}"
 deb=$(packaging/build-deb.sh "$binary")
 echo "built $deb"
 dpkg-deb --info "$deb" | sed -n 's/^ *\(Depends\|Version\|Architecture\):/  &/p'
-dpkg-deb --contents "$deb" | grep -q './etc/ingot/ingot.yaml'
-dpkg-deb --contents "$deb" | grep -q './lib/systemd/system/ingot.service'
+contents=$(dpkg-deb --contents "$deb")
+for path in ./usr/bin/ingot ./etc/ingot/ingot.yaml ./lib/systemd/system/ingot.service; do
+    grep -q " $path\$" <<<"$contents" || { echo "FAIL: $path missing from the package"; exit 1; }
+done
 
 data=$(mktemp -d)
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
