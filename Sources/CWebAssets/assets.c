@@ -2,13 +2,109 @@
 #include "web_assets.h"
 
 static const unsigned char asset_0[] = {
+#embed "../../web/css/app.css"
+};
+static const unsigned char asset_1[] = {
+#embed "../../web/favicon.svg"
+};
+static const unsigned char asset_2[] = {
 #embed "../../web/index.html"
+};
+static const unsigned char asset_3[] = {
+#embed "../../web/js/app.js"
+};
+static const unsigned char asset_4[] = {
+#embed "../../web/js/lib/api.js"
+};
+static const unsigned char asset_5[] = {
+#embed "../../web/js/lib/chart.js"
+};
+static const unsigned char asset_6[] = {
+#embed "../../web/js/lib/placeholder.js"
+};
+static const unsigned char asset_7[] = {
+#embed "../../web/js/lib/table.js"
+};
+static const unsigned char asset_8[] = {
+#embed "../../web/js/lib/ui.js"
+};
+static const unsigned char asset_9[] = {
+#embed "../../web/js/pages/admin.js"
+};
+static const unsigned char asset_10[] = {
+#embed "../../web/js/pages/catalog.js"
+};
+static const unsigned char asset_11[] = {
+#embed "../../web/js/pages/compare.js"
+};
+static const unsigned char asset_12[] = {
+#embed "../../web/js/pages/experiments.js"
+};
+static const unsigned char asset_13[] = {
+#embed "../../web/js/pages/experiments/artifacts.js"
+};
+static const unsigned char asset_14[] = {
+#embed "../../web/js/pages/experiments/common.js"
+};
+static const unsigned char asset_15[] = {
+#embed "../../web/js/pages/experiments/compare.js"
+};
+static const unsigned char asset_16[] = {
+#embed "../../web/js/pages/experiments/detail.js"
+};
+static const unsigned char asset_17[] = {
+#embed "../../web/js/pages/experiments/list.js"
+};
+static const unsigned char asset_18[] = {
+#embed "../../web/js/pages/experiments/run.js"
+};
+static const unsigned char asset_19[] = {
+#embed "../../web/js/pages/home.js"
+};
+static const unsigned char asset_20[] = {
+#embed "../../web/js/pages/models.js"
+};
+static const unsigned char asset_21[] = {
+#embed "../../web/js/pages/pipelines.js"
+};
+static const unsigned char asset_22[] = {
+#embed "../../web/js/pages/runs.js"
+};
+static const unsigned char asset_23[] = {
+#embed "../../web/js/pages/serving.js"
+};
+static const unsigned char asset_24[] = {
+#embed "../../web/js/pages/sql.js"
 };
 
 static const ingot_web_asset ingot_web_assets[] = {
-    {"/index.html", asset_0, sizeof(asset_0)},
+    {"/css/app.css", asset_0, sizeof(asset_0)},
+    {"/favicon.svg", asset_1, sizeof(asset_1)},
+    {"/index.html", asset_2, sizeof(asset_2)},
+    {"/js/app.js", asset_3, sizeof(asset_3)},
+    {"/js/lib/api.js", asset_4, sizeof(asset_4)},
+    {"/js/lib/chart.js", asset_5, sizeof(asset_5)},
+    {"/js/lib/placeholder.js", asset_6, sizeof(asset_6)},
+    {"/js/lib/table.js", asset_7, sizeof(asset_7)},
+    {"/js/lib/ui.js", asset_8, sizeof(asset_8)},
+    {"/js/pages/admin.js", asset_9, sizeof(asset_9)},
+    {"/js/pages/catalog.js", asset_10, sizeof(asset_10)},
+    {"/js/pages/compare.js", asset_11, sizeof(asset_11)},
+    {"/js/pages/experiments.js", asset_12, sizeof(asset_12)},
+    {"/js/pages/experiments/artifacts.js", asset_13, sizeof(asset_13)},
+    {"/js/pages/experiments/common.js", asset_14, sizeof(asset_14)},
+    {"/js/pages/experiments/compare.js", asset_15, sizeof(asset_15)},
+    {"/js/pages/experiments/detail.js", asset_16, sizeof(asset_16)},
+    {"/js/pages/experiments/list.js", asset_17, sizeof(asset_17)},
+    {"/js/pages/experiments/run.js", asset_18, sizeof(asset_18)},
+    {"/js/pages/home.js", asset_19, sizeof(asset_19)},
+    {"/js/pages/models.js", asset_20, sizeof(asset_20)},
+    {"/js/pages/pipelines.js", asset_21, sizeof(asset_21)},
+    {"/js/pages/runs.js", asset_22, sizeof(asset_22)},
+    {"/js/pages/serving.js", asset_23, sizeof(asset_23)},
+    {"/js/pages/sql.js", asset_24, sizeof(asset_24)},
 };
-static const unsigned long asset_count = 1;
+static const unsigned long asset_count = 25;
 
 unsigned long ingot_web_asset_count(void) { return asset_count; }
 const ingot_web_asset *ingot_web_asset_at(unsigned long index) {

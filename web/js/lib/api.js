@@ -124,8 +124,9 @@ export const mlflow = {
 };
 
 /** MLflow numbers may arrive as numbers or as "NaN" / "Infinity" strings. */
+// MLflow's SQL stores save ±Infinity as ±Number.MAX_VALUE; read those back as infinities.
 export function toNumber(v) {
-  if (typeof v === 'number') return v;
+  if (typeof v === 'number') return Math.abs(v) >= Number.MAX_VALUE ? v * Infinity : v;
   if (typeof v === 'string') {
     if (v === 'NaN') return NaN;
     if (v === 'Infinity' || v === '+Infinity') return Infinity;
