@@ -48,7 +48,9 @@ let package = Package(
         .target(
             name: "IngotTracking",
             dependencies: ["IngotStorage", .product(name: "GRDB", package: "GRDB.swift")]),
-        .target(name: "IngotRegistry", dependencies: ["IngotStorage"]),
+        .target(
+            name: "IngotRegistry",
+            dependencies: ["IngotStorage", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "IngotPipelines", dependencies: ["IngotLake"]),
         .target(name: "IngotCatalog", dependencies: ["IngotLake"]),
         .target(name: "IngotServing", dependencies: ["IngotStorage"]),
@@ -81,6 +83,7 @@ let package = Package(
             dependencies: ["IngotStorage", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "IngotLakeTests", dependencies: ["IngotLake"]),
         .testTarget(name: "IngotTrackingTests", dependencies: ["IngotTracking"]),
+        .testTarget(name: "IngotRegistryTests", dependencies: ["IngotRegistry"]),
         .testTarget(
             name: "IngotServerTests",
             dependencies: [

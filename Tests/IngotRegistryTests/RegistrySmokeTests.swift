@@ -1,0 +1,4 @@
+import Testing
+@testable import IngotRegistry
+
+@Test func registryModuleLoads() { #expect(RegistryModule.migrations.count >= 0) }
