@@ -14,7 +14,7 @@ public struct IngotCommand: AsyncParsableCommand {
         version: IngotVersion.current,
         subcommands: [
             ServeCommand.self, MigrateCommand.self, VersionCommand.self, StatusCommand.self,
-            CompletionCommand.self, AdminCommand.self,
+            CompletionCommand.self, AdminCommand.self, ExperimentsCommand.self, RunsCommand.self, ArtifactsCommand.self, ParquetCommand.self,
         ])
 
     public init() {}

@@ -15,6 +15,8 @@ public func buildRouter(services: IngotServices, authenticator: any Authenticato
     router.add(middleware: AuthenticationMiddleware(authenticator: authenticator))
 
     HealthController(services: services).addRoutes(to: router)
+    TrackingRoutes.add(to: router, services: services)
+    RegistryRoutes.add(to: router, services: services)
     MetricsController(registry: IngotMetrics.registry).addRoutes(to: router)
     let assets: any WebAssetSource = services.config.webRoot.map { DirectoryWebAssets(root: $0) } ?? EmbeddedWebAssets()
     WebController(assets: assets).addRoutes(to: router)

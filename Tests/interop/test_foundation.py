@@ -11,7 +11,7 @@ import time
 import pytest
 import requests
 
-from conftest import IngotServer, ingot_binary
+from ingot_harness import IngotServer, ingot_binary
 
 
 def run_cli(*args, env=None, timeout=60):

@@ -1,0 +1,312 @@
+/// Decodes the pages of one column chunk into dense values plus definition levels.
+final class ChunkReader {
+    let physical: PhysicalType
+    let typeLength: Int
+    let maxDef: Int
+    let codec: Codec
+    let expectedValues: Int
+
+    var levels: [UInt8] = []
+    var bools: [Bool] = []
+    var i32: [Int32] = []
+    var i64: [Int64] = []
+    var f32: [Float] = []
+    var f64: [Double] = []
+    var bytes = BinaryValues()
+
+    private var hasDictionary = false
+    private var dBools: [Bool] = []
+    private var d32: [Int32] = []
+    private var d64: [Int64] = []
+    private var dF: [Float] = []
+    private var dD: [Double] = []
+    private var dBytes = BinaryValues()
+    private var dictCount = 0
+    private var rowsRead = 0
+    private(set) var nullCount = 0
+    private var indexBuffer: [UInt32] = []
+    private var levelBuffer: [UInt32] = []
+
+    init(physical: PhysicalType, typeLength: Int, maxDef: Int, codec: Codec, expectedValues: Int) {
+        self.physical = physical
+        self.typeLength = typeLength
+        self.maxDef = maxDef
+        self.codec = codec
+        self.expectedValues = expectedValues
+        let expectedValues = min(expectedValues, 1 << 22)
+        switch physical {
+        case .boolean: bools.reserveCapacity(expectedValues)
+        case .int32: i32.reserveCapacity(expectedValues)
+        case .int64, .int96: i64.reserveCapacity(expectedValues)
+        case .float: f32.reserveCapacity(expectedValues)
+        case .double: f64.reserveCapacity(expectedValues)
+        case .byteArray, .fixedLenByteArray: bytes.offsets.reserveCapacity(expectedValues + 1)
+        }
+        if maxDef > 0 { levels.reserveCapacity(expectedValues) }
+    }
+
+    /// Decodes every page in `chunk` (the column chunk's bytes).
+    func decode(chunk: [UInt8]) throws {
+        var pos = 0
+        while rowsRead < expectedValues {
+            guard pos < chunk.count else { throw corrupt("column chunk ends after \(rowsRead) of \(expectedValues) values") }
+            var r = ThriftReader(chunk, from: pos)
+            let header = try r.readPageHeader()
+            pos = r.pos
+            let size = Int(header.compressedSize)
+            guard header.compressedSize >= 0, header.uncompressedSize >= 0, size <= chunk.count - pos else {
+                throw corrupt("page of \(header.compressedSize) bytes overruns its column chunk")
+            }
+            try chunk.withUnsafeBytes { raw in
+                try page(header, UnsafeRawBufferPointer(rebasing: raw[pos..<pos + size]))
+            }
+            pos += size
+        }
+    }
+
+    private func page(_ header: PageHeader, _ body: UnsafeRawBufferPointer) throws {
+        switch PageType(rawValue: header.type) {
+        case .dictionaryPage:
+            guard let d = header.dictionaryPage else { throw corrupt("dictionary page without its header") }
+            guard !hasDictionary else { throw corrupt("second dictionary page in a column chunk") }
+            guard d.numValues >= 0, Int(d.numValues) <= max(Int(header.uncompressedSize) * 8, 1) else {
+                throw corrupt("implausible dictionary size")
+            }
+            let data = try Compression.decompress(codec, body, uncompressedSize: Int(header.uncompressedSize))
+            try data.withUnsafeBytes { raw in try readDictionary(raw, count: Int(d.numValues)) }
+        case .dataPage:
+            guard let d = header.dataPage else { throw corrupt("data page without its header") }
+            let data = try Compression.decompress(codec, body, uncompressedSize: Int(header.uncompressedSize))
+            try data.withUnsafeBytes { raw in
+                let n = try checkedCount(d.numValues, pageBytes: raw.count)
+                var pos = 0
+                var present = n
+                if maxDef > 0 {
+                    guard d.defEncoding == Encoding.rle.rawValue else { throw LakeError.unsupported("definition level encoding \(d.defEncoding)") }
+                    guard raw.count >= 4 else { throw corrupt("data page truncated") }
+                    let len = Int(raw.loadUnaligned(as: UInt32.self).littleEndian)
+                    guard len <= raw.count - 4 else { throw corrupt("definition levels overrun the page") }
+                    present = try readLevels(UnsafeRawBufferPointer(rebasing: raw[4..<4 + len]), count: n)
+                    pos = 4 + len
+                }
+                try values(UnsafeRawBufferPointer(rebasing: raw[pos...]), encoding: d.encoding, count: present)
+                rowsRead += n
+            }
+        case .dataPageV2:
+            guard let d = header.dataPageV2 else { throw corrupt("data page v2 without its header") }
+            guard d.defLength >= 0, d.repLength >= 0, Int(d.defLength) + Int(d.repLength) <= body.count,
+                Int(d.defLength) + Int(d.repLength) <= Int(header.uncompressedSize)
+            else { throw corrupt("level lengths overrun the page") }
+            let levelsEnd = Int(d.defLength) + Int(d.repLength)
+            let n = try checkedCount(d.numValues, pageBytes: Int(header.uncompressedSize))
+            var present = n
+            if maxDef > 0 {
+                present = try readLevels(UnsafeRawBufferPointer(rebasing: body[Int(d.repLength)..<levelsEnd]), count: n)
+            }
+            let rest = UnsafeRawBufferPointer(rebasing: body[levelsEnd...])
+            let valueSize = Int(header.uncompressedSize) - levelsEnd
+            if d.isCompressed && codec != .uncompressed {
+                let data = try Compression.decompress(codec, rest, uncompressedSize: valueSize)
+                try data.withUnsafeBytes { raw in try values(raw, encoding: d.encoding, count: present) }
+            } else {
+                try values(rest, encoding: d.encoding, count: present)
+            }
+            rowsRead += n
+        case .indexPage, nil:
+            return
+        }
+    }
+
+    /// Caps the values a page may claim so corrupt headers cannot trigger huge allocations.
+    private func checkedCount(_ n: Int32, pageBytes: Int) throws -> Int {
+        guard n >= 0 else { throw corrupt("negative value count") }
+        let count = Int(n)
+        guard count <= expectedValues - rowsRead else { throw corrupt("pages hold more values than the column chunk") }
+        guard count <= max(1 << 20, pageBytes * 8 * 64) else { throw corrupt("implausible value count \(count)") }
+        return count
+    }
+
+    /// Decodes definition levels; returns the number of present values.
+    private func readLevels(_ raw: UnsafeRawBufferPointer, count: Int) throws -> Int {
+        if levelBuffer.count < count { levelBuffer = [UInt32](repeating: 0, count: count) }
+        let bw = RLE.bitWidth(UInt64(maxDef))
+        try levelBuffer.withUnsafeMutableBufferPointer { buf in
+            _ = try RLE.decode(raw, bitWidth: bw, count: count, into: buf.baseAddress!)
+        }
+        var present = 0
+        let md = UInt32(maxDef)
+        levels.reserveCapacity(levels.count + count)
+        for i in 0..<count {
+            let l = levelBuffer[i]
+            guard l <= md else { throw corrupt("definition level \(l) above the maximum \(maxDef)") }
+            if l == md { present += 1 }
+            levels.append(UInt8(l))
+        }
+        nullCount += count - present
+        return present
+    }
+
+    private func readDictionary(_ raw: UnsafeRawBufferPointer, count: Int) throws {
+        switch physical {
+        case .boolean: _ = try Plain.decodeBool(raw, count: count, into: &dBools)
+        case .int32: _ = try Plain.decode(raw, count: count, into: &d32)
+        case .int64: _ = try Plain.decode(raw, count: count, into: &d64)
+        case .int96: _ = try Plain.decodeInt96(raw, count: count, into: &d64)
+        case .float: _ = try Plain.decode(raw, count: count, into: &dF)
+        case .double: _ = try Plain.decode(raw, count: count, into: &dD)
+        case .byteArray: _ = try Plain.decodeByteArray(raw, count: count, into: &dBytes)
+        case .fixedLenByteArray: _ = try Plain.decodeFixedBytes(raw, width: typeLength, count: count, into: &dBytes)
+        }
+        dictCount = count
+        hasDictionary = true
+    }
+
+    private func values(_ raw: UnsafeRawBufferPointer, encoding: Int32, count: Int) throws {
+        guard let enc = Encoding(rawValue: encoding) else { throw LakeError.unsupported("encoding \(encoding)") }
+        switch enc {
+        case .plain:
+            switch physical {
+            case .boolean: _ = try Plain.decodeBool(raw, count: count, into: &bools)
+            case .int32: _ = try Plain.decode(raw, count: count, into: &i32)
+            case .int64: _ = try Plain.decode(raw, count: count, into: &i64)
+            case .int96: _ = try Plain.decodeInt96(raw, count: count, into: &i64)
+            case .float: _ = try Plain.decode(raw, count: count, into: &f32)
+            case .double: _ = try Plain.decode(raw, count: count, into: &f64)
+            case .byteArray: _ = try Plain.decodeByteArray(raw, count: count, into: &bytes)
+            case .fixedLenByteArray: _ = try Plain.decodeFixedBytes(raw, width: typeLength, count: count, into: &bytes)
+            }
+        case .plainDictionary, .rleDictionary:
+            guard hasDictionary else { throw corrupt("dictionary-encoded page without a dictionary") }
+            guard count > 0 else { return }
+            guard raw.count >= 1 else { throw corrupt("dictionary page data truncated") }
+            let bw = Int(raw[0])
+            if indexBuffer.count < count { indexBuffer = [UInt32](repeating: 0, count: count) }
+            try indexBuffer.withUnsafeMutableBufferPointer { idx in
+                try RLE.decode(UnsafeRawBufferPointer(rebasing: raw[1...]), bitWidth: bw, count: count, into: idx.baseAddress!)
+                var maxIndex: UInt32 = 0
+                for i in 0..<count { maxIndex = max(maxIndex, idx[i]) }
+                guard Int(maxIndex) < dictCount else { throw corrupt("dictionary index \(maxIndex) out of range (\(dictCount) entries)") }
+                let indices = UnsafeBufferPointer(rebasing: idx[0..<count])
+                switch physical {
+                case .boolean: gather(dBools, indices, into: &bools)
+                case .int32: gather(d32, indices, into: &i32)
+                case .int64, .int96: gather(d64, indices, into: &i64)
+                case .float: gather(dF, indices, into: &f32)
+                case .double: gather(dD, indices, into: &f64)
+                case .byteArray, .fixedLenByteArray:
+                    var total = 0
+                    for i in indices { total += dBytes.range(Int(i)).count }
+                    bytes.data.reserveCapacity(bytes.data.count + total)
+                    dBytes.data.withUnsafeBytes { src in
+                        for i in indices {
+                            let r = dBytes.range(Int(i))
+                            bytes.data.append(contentsOf: UnsafeRawBufferPointer(rebasing: src[r]))
+                            bytes.offsets.append(Int32(truncatingIfNeeded: bytes.data.count))
+                        }
+                    }
+                }
+            }
+        case .rle:
+            guard physical == .boolean else { throw LakeError.unsupported("RLE for \(physical)") }
+            guard raw.count >= 4 else { throw corrupt("RLE boolean data truncated") }
+            let len = Int(raw.loadUnaligned(as: UInt32.self).littleEndian)
+            guard len <= raw.count - 4 else { throw corrupt("RLE boolean data truncated") }
+            if indexBuffer.count < count { indexBuffer = [UInt32](repeating: 0, count: count) }
+            try indexBuffer.withUnsafeMutableBufferPointer { idx in
+                try RLE.decode(UnsafeRawBufferPointer(rebasing: raw[4..<4 + len]), bitWidth: 1, count: count, into: idx.baseAddress!)
+                for i in 0..<count { bools.append(idx[i] != 0) }
+            }
+        case .deltaBinaryPacked:
+            switch physical {
+            case .int32:
+                var tmp: [Int64] = []
+                _ = try Delta.decode(raw, count: count, into: &tmp)
+                i32.append(contentsOf: tmp.lazy.map { Int32(truncatingIfNeeded: $0) })
+            case .int64: _ = try Delta.decode(raw, count: count, into: &i64)
+            default: throw corrupt("DELTA_BINARY_PACKED for \(physical)")
+            }
+        case .deltaLengthByteArray:
+            guard physical == .byteArray else { throw corrupt("DELTA_LENGTH_BYTE_ARRAY for \(physical)") }
+            _ = try Delta.decodeLengthByteArray(raw, count: count, into: &bytes)
+        case .deltaByteArray:
+            guard physical == .byteArray || physical == .fixedLenByteArray else { throw corrupt("DELTA_BYTE_ARRAY for \(physical)") }
+            _ = try Delta.decodeByteArray(raw, count: count, into: &bytes)
+        case .byteStreamSplit:
+            var tmp: [UInt8] = []
+            switch physical {
+            case .int32, .float:
+                _ = try ByteStreamSplit.decode(raw, width: 4, count: count, into: &tmp)
+                tmp.withUnsafeBytes { t in
+                    if physical == .int32 { _ = try? Plain.decode(t, count: count, into: &i32) } else { _ = try? Plain.decode(t, count: count, into: &f32) }
+                }
+            case .int64, .double:
+                _ = try ByteStreamSplit.decode(raw, width: 8, count: count, into: &tmp)
+                tmp.withUnsafeBytes { t in
+                    if physical == .int64 { _ = try? Plain.decode(t, count: count, into: &i64) } else { _ = try? Plain.decode(t, count: count, into: &f64) }
+                }
+            case .fixedLenByteArray:
+                _ = try ByteStreamSplit.decode(raw, width: typeLength, count: count, into: &tmp)
+                _ = try tmp.withUnsafeBytes { t in try Plain.decodeFixedBytes(t, width: typeLength, count: count, into: &bytes) }
+            default: throw corrupt("BYTE_STREAM_SPLIT for \(physical)")
+            }
+        case .bitPacked:
+            throw LakeError.unsupported("BIT_PACKED value encoding")
+        }
+    }
+
+    @inline(__always)
+    private func gather<T>(_ dict: [T], _ indices: UnsafeBufferPointer<UInt32>, into out: inout [T]) {
+        dict.withUnsafeBufferPointer { d in
+            out.reserveCapacity(out.count + indices.count)
+            for i in indices { out.append(d[Int(i)]) }
+        }
+    }
+
+    /// The validity bitmap (nil when the chunk has no nulls).
+    func validity() -> Bitmap? {
+        guard maxDef > 0, nullCount > 0 else { return nil }
+        return levels.withUnsafeBufferPointer { Bitmap(levels: $0, present: UInt8(maxDef)) }
+    }
+
+    /// Spreads dense values to one slot per row (null slots get a zero placeholder).
+    static func spread<T>(_ dense: [T], levels: [UInt8], present: UInt8, zero: T) -> [T] {
+        var out = [T](repeating: zero, count: levels.count)
+        var k = 0
+        out.withUnsafeMutableBufferPointer { o in
+            dense.withUnsafeBufferPointer { d in
+                for i in 0..<levels.count where levels[i] == present {
+                    o[i] = d[k]
+                    k += 1
+                }
+            }
+        }
+        return out
+    }
+
+    static func spread(_ dense: BinaryValues, levels: [UInt8], present: UInt8) -> BinaryValues {
+        var offsets = [Int32]()
+        offsets.reserveCapacity(levels.count + 1)
+        offsets.append(0)
+        var k = 0
+        for l in levels {
+            if l == present { k += 1 }
+            offsets.append(dense.offsets[k])
+        }
+        return BinaryValues(offsets: offsets, data: dense.data)
+    }
+
+    /// Checks that the pages produced as many values as the levels promised.
+    func finishCheck() throws {
+        let present = maxDef > 0 ? levels.count - nullCount : rowsRead
+        let produced: Int
+        switch physical {
+        case .boolean: produced = bools.count
+        case .int32: produced = i32.count
+        case .int64, .int96: produced = i64.count
+        case .float: produced = f32.count
+        case .double: produced = f64.count
+        case .byteArray, .fixedLenByteArray: produced = bytes.count
+        }
+        guard produced == present else { throw corrupt("column chunk decoded \(produced) values, expected \(present)") }
+    }
+}

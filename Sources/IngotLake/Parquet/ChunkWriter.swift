@@ -1,0 +1,474 @@
+import Foundation
+
+/// Values of one column in their Parquet physical representation.
+enum PhysicalValues {
+    case bool([Bool])
+    case int32([Int32])
+    case int64([Int64])
+    case float([Float])
+    case double([Double])
+    case bytes(BinaryValues, fixed: Bool)
+
+    /// Converts a batch column to the physical storage of its layout (decimals change representation).
+    static func from(_ column: Column, layout: LeafLayout) throws -> PhysicalValues {
+        switch column.values {
+        case .bool(let v): return .bool(v)
+        case .int32(let v): return .int32(v)
+        case .int64(let v): return .int64(v)
+        case .float32(let v): return .float(v)
+        case .float64(let v): return .double(v)
+        case .bytes(let v): return .bytes(v, fixed: false)
+        case .decimal(let v):
+            switch layout.physical {
+            case .int32: return .int32(v.map { Int32(truncatingIfNeeded: $0) })
+            case .int64: return .int64(v.map { Int64(truncatingIfNeeded: $0) })
+            default:
+                let w = Int(layout.typeLength ?? 16)
+                var out = BinaryValues()
+                out.data.reserveCapacity(w * v.count)
+                out.offsets.reserveCapacity(v.count + 1)
+                for x in v {
+                    Decimals.appendBigEndian(x, width: w, into: &out.data)
+                    out.offsets.append(Int32(out.data.count))
+                }
+                return .bytes(out, fixed: true)
+            }
+        }
+    }
+}
+
+/// Running min/max/null statistics of one column chunk.
+struct StatsAccumulator {
+    var nulls: Int64 = 0
+    var minInt: Int64 = .max, maxInt: Int64 = .min, haveInt = false
+    var minF = Double.infinity, maxF = -Double.infinity, haveF = false
+    var minBytes: [UInt8]?, maxBytes: [UInt8]?
+    var signedBytes = false
+    var sawFalse = false, sawTrue = false
+
+    mutating func add<T: BinaryInteger>(int v: T) {
+        let x = Int64(v)
+        if x < minInt { minInt = x }
+        if x > maxInt { maxInt = x }
+        haveInt = true
+    }
+
+    mutating func add(float x: Double) {
+        if x.isNaN { return }
+        // -0.0 is the minimum of a zero and +0.0 its maximum (parquet.thrift, ColumnOrder).
+        if x < minF || (x == 0 && minF == 0 && x.sign == .minus) { minF = x == 0 ? -0.0 : x }
+        if x > maxF || (x == 0 && maxF == 0 && x.sign == .plus) { maxF = x == 0 ? 0.0 : x }
+        if x == 0 {
+            if minF == 0 { minF = -0.0 }
+            if maxF == 0 { maxF = 0.0 }
+        }
+        haveF = true
+    }
+
+    mutating func add(bytes p: UnsafeRawBufferPointer) {
+        if let m = minBytes {
+            if compare(p, m) < 0 { minBytes = Array(p) }
+        } else {
+            minBytes = Array(p)
+        }
+        if let m = maxBytes {
+            if compare(p, m) > 0 { maxBytes = Array(p) }
+        } else {
+            maxBytes = Array(p)
+        }
+    }
+
+    func compare(_ a: UnsafeRawBufferPointer, _ b: [UInt8]) -> Int {
+        b.withUnsafeBytes { bb in
+            if signedBytes, let a0 = a.first, let b0 = bb.first, a0 != b0 {
+                return Int(a0 ^ 0x80) - Int(b0 ^ 0x80)
+            }
+            let n = min(a.count, bb.count)
+            if n > 0 {
+                let c = memcmp(a.baseAddress!, bb.baseAddress!, n)
+                if c != 0 { return Int(c) }
+            }
+            return a.count - bb.count
+        }
+    }
+
+    /// The Thrift statistics for a chunk of the given physical type.
+    func statistics(_ physical: PhysicalType) -> Statistics {
+        var s = Statistics()
+        s.nullCount = nulls
+        switch physical {
+        case .boolean:
+            if sawFalse || sawTrue {
+                s.minValue = [sawFalse ? 0 : 1]
+                s.maxValue = [sawTrue ? 1 : 0]
+            }
+        case .int32:
+            if haveInt {
+                s.minValue = le(Int32(truncatingIfNeeded: minInt))
+                s.maxValue = le(Int32(truncatingIfNeeded: maxInt))
+            }
+        case .int64:
+            if haveInt {
+                s.minValue = le(minInt)
+                s.maxValue = le(maxInt)
+            }
+        case .float:
+            if haveF {
+                s.minValue = le(Float(minF).bitPattern)
+                s.maxValue = le(Float(maxF).bitPattern)
+            }
+        case .double:
+            if haveF {
+                s.minValue = le(minF.bitPattern)
+                s.maxValue = le(maxF.bitPattern)
+            }
+        case .byteArray, .fixedLenByteArray:
+            if var lo = minBytes, var hi = maxBytes {
+                if physical == .byteArray, lo.count > 64 || hi.count > 64 {
+                    lo = Array(lo.prefix(64))
+                    if hi.count > 64 {
+                        hi = Array(hi.prefix(64))
+                        while let last = hi.last, last == 0xFF { hi.removeLast() }
+                        if hi.isEmpty { return s }
+                        hi[hi.count - 1] += 1
+                    }
+                }
+                s.minValue = lo
+                s.maxValue = hi
+            }
+        case .int96: break
+        }
+        return s
+    }
+
+    private func le<T: FixedWidthInteger>(_ v: T) -> [UInt8] { withUnsafeBytes(of: v.littleEndian) { Array($0) } }
+}
+
+/// Encodes one column chunk: pages are compressed as they fill and kept in memory until the
+/// row group is written.
+final class ChunkWriter {
+    let layout: LeafLayout
+    let options: ParquetWriteOptions
+    private(set) var pages: [UInt8] = []
+    private var dictionaryPage: [UInt8] = []
+    private(set) var numValues: Int64 = 0
+    private(set) var uncompressedBytes: Int64 = 0
+    private var encodings: [Int32] = []
+    private var stats = StatsAccumulator()
+
+    // Dictionary state
+    private var useDictionary: Bool
+    private var dict32: FixedDictionary<Int32>?
+    private var dict64: FixedDictionary<Int64>?
+    private var dictF: FixedDictionary<Float>?
+    private var dictD: FixedDictionary<Double>?
+    private var dictB: BytesDictionary?
+
+    // The page being filled
+    private var levels: [UInt32] = []
+    private var indices: [UInt32] = []
+    private var plain: [UInt8] = []
+    private var plainInts: [Int64] = []
+    private var pendingRows = 0
+    private var pendingValues = 0
+    private var pendingBools: [Bool] = []
+
+    init(layout: LeafLayout, options: ParquetWriteOptions) {
+        self.layout = layout
+        self.options = options
+        useDictionary = options.dictionary && layout.physical != .boolean
+        stats.signedBytes = layout.physical == .fixedLenByteArray
+        if useDictionary {
+            switch layout.physical {
+            case .int32: dict32 = FixedDictionary()
+            case .int64: dict64 = FixedDictionary()
+            case .float: dictF = FixedDictionary()
+            case .double: dictD = FixedDictionary()
+            default: dictB = BytesDictionary()
+            }
+        }
+    }
+
+    private var dictionaryBytes: Int {
+        dict32?.byteSize ?? dict64?.byteSize ?? dictF?.byteSize ?? dictD?.byteSize ?? dictB?.byteSize ?? 0
+    }
+
+    private var dictionaryCount: Int {
+        dict32?.count ?? dict64?.count ?? dictF?.count ?? dictD?.count ?? dictB?.count ?? 0
+    }
+
+    /// Estimated size of the chunk so far (for cutting row groups).
+    var estimatedBytes: Int { Int(uncompressedBytes) + plain.count + indices.count + dictionaryBytes }
+
+    /// Appends rows of a column.
+    func append(_ values: PhysicalValues, validity: Bitmap?, rows: Range<Int>) throws {
+        var start = rows.lowerBound
+        while start < rows.upperBound {
+            let n = min(rows.upperBound - start, options.pageRowLimit - pendingRows, 4096)
+            try appendSlice(values, validity: validity, rows: start..<start + n)
+            start += n
+            pendingRows += n
+            if useDictionary && dictionaryBytes > options.dictionaryPageLimit {
+                try flushPage()
+                fallBack()
+            }
+            if pendingRows >= options.pageRowLimit || plain.count >= options.pageByteLimit || plainInts.count * 8 >= options.pageByteLimit {
+                try flushPage()
+            }
+        }
+    }
+
+    private func fallBack() {
+        // Dictionary values are all in the chunk: their range is the chunk's range so far.
+        collectDictionaryStats()
+        useDictionary = false
+    }
+
+    private func collectDictionaryStats() {
+        if let d = dict32 { for v in d.values { stats.add(int: v) } }
+        if let d = dict64 { for v in d.values { stats.add(int: v) } }
+        if let d = dictF { for v in d.values { stats.add(float: Double(v)) } }
+        if let d = dictD { for v in d.values { stats.add(float: v) } }
+        if let d = dictB {
+            d.values.data.withUnsafeBytes { raw in
+                for i in 0..<d.count {
+                    let r = d.values.range(i)
+                    stats.add(bytes: UnsafeRawBufferPointer(rebasing: raw[r]))
+                }
+            }
+        }
+    }
+
+    private func appendSlice(_ values: PhysicalValues, validity: Bitmap?, rows: Range<Int>) throws {
+        // Definition levels and the rows that hold values.
+        var present: [Int]? = nil
+        if layout.maxDef > 0 {
+            if let validity {
+                var p: [Int] = []
+                p.reserveCapacity(rows.count)
+                for r in rows {
+                    if validity.isSet(r) {
+                        levels.append(1)
+                        p.append(r)
+                    } else {
+                        levels.append(0)
+                        stats.nulls += 1
+                    }
+                }
+                if p.count != rows.count { present = p }
+            } else {
+                levels.append(contentsOf: repeatElement(1, count: rows.count))
+            }
+        } else if let validity, validity.nullCount > 0 {
+            for r in rows where !validity.isSet(r) {
+                throw LakeError.invalidArgument("column \(layout.field.name) is required but holds a null")
+            }
+        }
+        numValues += Int64(rows.count)
+        switch values {
+        case .bool(let v):
+            if let present { for r in present { addBool(v[r]) } } else { for r in rows { addBool(v[r]) } }
+        case .int32(let v): fixed(v, rows: rows, present: present, dict: dict32, isInt: true)
+        case .int64(let v): fixed(v, rows: rows, present: present, dict: dict64, isInt: true)
+        case .float(let v): fixed(v, rows: rows, present: present, dict: dictF, isInt: false)
+        case .double(let v): fixed(v, rows: rows, present: present, dict: dictD, isInt: false)
+        case .bytes(let v, let isFixed):
+            v.data.withUnsafeBytes { data in
+                v.offsets.withUnsafeBufferPointer { offsets in
+                    @inline(__always) func one(_ r: Int) {
+                        let lo = Int(offsets[r]), hi = Int(offsets[r + 1])
+                        let p = data.baseAddress.map { $0 + lo }
+                        if useDictionary {
+                            indices.append(dictB!.index(p, hi - lo))
+                        } else {
+                            if !isFixed {
+                                var len = UInt32(hi - lo).littleEndian
+                                withUnsafeBytes(of: &len) { plain.append(contentsOf: $0) }
+                            }
+                            let slice = UnsafeRawBufferPointer(rebasing: data[lo..<hi])
+                            plain.append(contentsOf: slice)
+                            stats.add(bytes: slice)
+                        }
+                    }
+                    if let present { for r in present { one(r) } } else { for r in rows { one(r) } }
+                }
+            }
+            pendingValues += present?.count ?? rows.count
+        }
+    }
+
+    private func addBool(_ b: Bool) {
+        pendingBools.append(b)
+        if b { stats.sawTrue = true } else { stats.sawFalse = true }
+        pendingValues += 1
+    }
+
+    private func fixed<T: DictionaryKey>(_ v: [T], rows: Range<Int>, present: [Int]?, dict: FixedDictionary<T>?, isInt: Bool) {
+        let count = present?.count ?? rows.count
+        pendingValues += count
+        v.withUnsafeBufferPointer { buf in
+            if useDictionary, let dict {
+                if let present {
+                    for r in present { indices.append(dict.index(buf[r])) }
+                } else {
+                    dict.insert(UnsafeBufferPointer(rebasing: buf[rows]), into: &indices)
+                }
+                return
+            }
+            let useDelta = isInt && options.deltaIntegers
+            @inline(__always) func add(_ x: T) {
+                if let i = x as? Int32 {
+                    stats.add(int: i)
+                    if useDelta { plainInts.append(Int64(i)) }
+                } else if let i = x as? Int64 {
+                    stats.add(int: i)
+                    if useDelta { plainInts.append(i) }
+                } else if let f = x as? Float {
+                    stats.add(float: Double(f))
+                } else if let d = x as? Double {
+                    stats.add(float: d)
+                }
+            }
+            if let present {
+                for r in present { add(buf[r]) }
+                if !useDelta {
+                    var tmp: [T] = []
+                    tmp.reserveCapacity(present.count)
+                    for r in present { tmp.append(buf[r]) }
+                    tmp.withUnsafeBufferPointer { Plain.encode($0, into: &plain) }
+                }
+            } else {
+                let slice = UnsafeBufferPointer(rebasing: buf[rows])
+                for x in slice { add(x) }
+                if !useDelta { Plain.encode(slice, into: &plain) }
+            }
+        }
+    }
+
+    /// Compresses and stores the pending page.
+    func flushPage() throws {
+        guard pendingRows > 0 else { return }
+        var valueBytes: [UInt8]
+        let encoding: Encoding
+        if useDictionary {
+            let bw = RLE.bitWidth(UInt64(max(dictionaryCount, 1) - 1))
+            valueBytes = [UInt8(bw)]
+            valueBytes.reserveCapacity(indices.count * bw / 8 + 16)
+            indices.withUnsafeBufferPointer { RLE.encode($0, bitWidth: bw, into: &valueBytes) }
+            encoding = .rleDictionary
+        } else if layout.physical == .boolean {
+            valueBytes = []
+            pendingBools.withUnsafeBufferPointer { Plain.encodeBool($0, into: &valueBytes) }
+            encoding = .plain
+        } else if !plainInts.isEmpty || (options.deltaIntegers && (layout.physical == .int32 || layout.physical == .int64)) {
+            valueBytes = []
+            plainInts.withUnsafeBufferPointer { Delta.encode($0, into: &valueBytes) }
+            encoding = .deltaBinaryPacked
+        } else {
+            valueBytes = plain
+            encoding = .plain
+        }
+        var levelBytes: [UInt8] = []
+        if layout.maxDef > 0 { levels.withUnsafeBufferPointer { RLE.encode($0, bitWidth: 1, into: &levelBytes) } }
+        let nulls = levels.count - levels.reduce(0) { $0 + Int($1) }
+        var header = PageHeader()
+        var body: [UInt8]
+        if options.dataPageVersion == 2 {
+            let compressed = try Compression.compress(options.codec, valueBytes, level: options.compressionLevel)
+            header.type = PageType.dataPageV2.rawValue
+            header.uncompressedSize = Int32(levelBytes.count + valueBytes.count)
+            header.compressedSize = Int32(levelBytes.count + compressed.count)
+            header.dataPageV2 = DataPageHeaderV2(
+                numValues: Int32(pendingRows), numNulls: Int32(layout.maxDef > 0 ? nulls : 0), numRows: Int32(pendingRows),
+                encoding: encoding.rawValue, defLength: Int32(levelBytes.count), repLength: 0,
+                isCompressed: options.codec != .uncompressed)
+            body = levelBytes
+            body += compressed
+        } else {
+            var raw: [UInt8] = []
+            if layout.maxDef > 0 {
+                raw.reserveCapacity(4 + levelBytes.count + valueBytes.count)
+                withUnsafeBytes(of: UInt32(levelBytes.count).littleEndian) { raw.append(contentsOf: $0) }
+                raw += levelBytes
+                raw += valueBytes
+            } else {
+                raw = valueBytes
+            }
+            body = try Compression.compress(options.codec, raw, level: options.compressionLevel)
+            header.type = PageType.dataPage.rawValue
+            header.uncompressedSize = Int32(raw.count)
+            header.compressedSize = Int32(body.count)
+            header.dataPage = DataPageHeader(numValues: Int32(pendingRows), encoding: encoding.rawValue, defEncoding: 3, repEncoding: 3)
+        }
+        var w = ThriftWriter()
+        w.write(header)
+        pages += w.out
+        pages += body
+        uncompressedBytes += Int64(w.out.count) + Int64(header.uncompressedSize)
+        if !encodings.contains(encoding.rawValue) { encodings.append(encoding.rawValue) }
+        levels.removeAll(keepingCapacity: true)
+        indices.removeAll(keepingCapacity: true)
+        plain.removeAll(keepingCapacity: true)
+        plainInts.removeAll(keepingCapacity: true)
+        pendingBools.removeAll(keepingCapacity: true)
+        pendingRows = 0
+        pendingValues = 0
+    }
+
+    /// Finishes the chunk: the dictionary page (if any) followed by the data pages.
+    /// - Returns: the chunk bytes, its metadata (offsets relative to the chunk start) and the
+    ///   uncompressed size.
+    func finish() throws -> (bytes: [UInt8], meta: ColumnMetaData) {
+        try flushPage()
+        var meta = ColumnMetaData()
+        meta.type = layout.physical
+        meta.path = [layout.field.name]
+        meta.codec = options.codec.rawValue
+        meta.numValues = numValues
+        var out: [UInt8] = []
+        var dictLength = 0
+        let hadDictionary = dict32 != nil || dict64 != nil || dictF != nil || dictD != nil || dictB != nil
+        if hadDictionary && encodings.contains(Encoding.rleDictionary.rawValue) {
+            var raw: [UInt8] = []
+            if let d = dict32 { d.values.withUnsafeBufferPointer { Plain.encode($0, into: &raw) } }
+            if let d = dict64 { d.values.withUnsafeBufferPointer { Plain.encode($0, into: &raw) } }
+            if let d = dictF { d.values.withUnsafeBufferPointer { Plain.encode($0, into: &raw) } }
+            if let d = dictD { d.values.withUnsafeBufferPointer { Plain.encode($0, into: &raw) } }
+            if let d = dictB {
+                raw.reserveCapacity(d.byteSize)
+                for i in 0..<d.count {
+                    let r = d.values.range(i)
+                    if layout.physical == .byteArray {
+                        withUnsafeBytes(of: UInt32(r.count).littleEndian) { raw.append(contentsOf: $0) }
+                    }
+                    raw += d.values.data[r]
+                }
+            }
+            let compressed = try Compression.compress(options.codec, raw, level: options.compressionLevel)
+            var header = PageHeader()
+            header.type = PageType.dictionaryPage.rawValue
+            header.uncompressedSize = Int32(raw.count)
+            header.compressedSize = Int32(compressed.count)
+            header.dictionaryPage = DictionaryPageHeader(numValues: Int32(dictionaryCount), encoding: Encoding.plain.rawValue)
+            var w = ThriftWriter()
+            w.write(header)
+            out = w.out
+            out += compressed
+            dictLength = out.count
+            uncompressedBytes += Int64(w.out.count + raw.count)
+            if useDictionary { collectDictionaryStats() }
+            meta.dictionaryPageOffset = 0
+        }
+        out += pages
+        meta.dataPageOffset = Int64(dictLength)
+        var encs: [Int32] = []
+        if dictLength > 0 { encs.append(Encoding.plain.rawValue) }
+        for e in encodings where !encs.contains(e) { encs.append(e) }
+        if !encs.contains(Encoding.rle.rawValue) { encs.append(Encoding.rle.rawValue) }
+        meta.encodings = encs
+        meta.totalUncompressed = uncompressedBytes
+        meta.totalCompressed = Int64(out.count)
+        if options.statistics { meta.statistics = stats.statistics(layout.physical) }
+        return (out, meta)
+    }
+}

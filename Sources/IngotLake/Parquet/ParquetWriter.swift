@@ -1,0 +1,132 @@
+/// Writes record batches to a Parquet file, one row group at a time.
+///
+/// Memory stays bounded by one row group of compressed pages (see ``ParquetWriteOptions``).
+public final class ParquetWriter: @unchecked Sendable {
+    public let schema: Schema
+    public let options: ParquetWriteOptions
+    private let sink: any ByteSink
+    private let layouts: [LeafLayout]
+    private var chunks: [ChunkWriter]
+    private var rowsInGroup = 0
+    private var position: Int64 = 0
+    private var rowGroups: [RowGroup] = []
+    private var totalRows: Int64 = 0
+    private var closed = false
+
+    /// - Parameters:
+    ///   - sink: where the bytes go (a ``FileSink`` or an ``ObjectSink``).
+    ///   - schema: the schema every batch must have.
+    ///   - options: codec, encodings, page and row-group sizes.
+    public init(sink: any ByteSink, schema: Schema, options: ParquetWriteOptions = ParquetWriteOptions()) throws {
+        guard !schema.fields.isEmpty else { throw LakeError.invalidArgument("a Parquet file needs at least one column") }
+        guard options.dataPageVersion == 1 || options.dataPageVersion == 2 else {
+            throw LakeError.invalidArgument("data page version must be 1 or 2")
+        }
+        if [.lzo, .brotli, .lz4].contains(options.codec) { throw LakeError.unsupported("writing codec \(options.codec.name)") }
+        self.sink = sink
+        self.schema = schema
+        self.options = options
+        // Every column gets a field id (Iceberg needs them); missing ones continue after the largest.
+        var nextId = (schema.fields.compactMap(\.id).max() ?? 0) + 1
+        layouts = schema.fields.map { f in
+            var f = f
+            if f.id == nil {
+                f.id = nextId
+                nextId += 1
+            }
+            return LeafLayout(f)
+        }
+        chunks = layouts.map { ChunkWriter(layout: $0, options: options) }
+    }
+
+    /// Opens a local file for writing.
+    public convenience init(path: String, schema: Schema, options: ParquetWriteOptions = ParquetWriteOptions()) throws {
+        try self.init(sink: try FileSink(path: path), schema: schema, options: options)
+    }
+
+    /// Appends a batch (its schema's types must match the writer's).
+    public func write(_ batch: RecordBatch) async throws {
+        guard !closed else { throw LakeError.invalidArgument("writer is closed") }
+        guard batch.columns.count == layouts.count else {
+            throw LakeError.invalidArgument("batch has \(batch.columns.count) columns, the file has \(layouts.count)")
+        }
+        for (i, c) in batch.columns.enumerated() where c.type != layouts[i].field.type {
+            if case .decimal = c.type, case .decimal = layouts[i].field.type, c.type == layouts[i].field.type { continue }
+            throw LakeError.invalidArgument("column \(layouts[i].field.name) is \(c.type), the file expects \(layouts[i].field.type)")
+        }
+        if position == 0 {
+            try await sink.write(Array("PAR1".utf8))
+            position = 4
+        }
+        let physical = try zip(batch.columns, layouts).map { try PhysicalValues.from($0.0, layout: $0.1) }
+        var start = 0
+        while start < batch.numRows {
+            let n = min(batch.numRows - start, options.rowGroupRows - rowsInGroup, 16_384)
+            for (i, chunk) in chunks.enumerated() {
+                try chunk.append(physical[i], validity: batch.columns[i].validity, rows: start..<start + n)
+            }
+            rowsInGroup += n
+            start += n
+            if rowsInGroup >= options.rowGroupRows || chunks.reduce(0, { $0 + $1.estimatedBytes }) >= options.rowGroupBytes {
+                try await flushRowGroup()
+            }
+        }
+    }
+
+    /// Writes the buffered rows as a row group.
+    public func flushRowGroup() async throws {
+        guard rowsInGroup > 0 else { return }
+        var group = RowGroup()
+        group.numRows = Int64(rowsInGroup)
+        for chunk in chunks {
+            var (bytes, meta) = try chunk.finish()
+            if let d = meta.dictionaryPageOffset { meta.dictionaryPageOffset = d + position }
+            meta.dataPageOffset += position
+            group.totalByteSize += meta.totalUncompressed
+            group.columns.append(ColumnChunk(filePath: nil, fileOffset: meta.dictionaryPageOffset ?? meta.dataPageOffset, meta: meta))
+            try await sink.write(bytes)
+            position += Int64(bytes.count)
+            bytes = []
+        }
+        rowGroups.append(group)
+        totalRows += Int64(rowsInGroup)
+        rowsInGroup = 0
+        chunks = layouts.map { ChunkWriter(layout: $0, options: options) }
+    }
+
+    /// Writes the footer and closes the sink.
+    @discardableResult
+    public func close() async throws -> ParquetWriteSummary {
+        guard !closed else { throw LakeError.invalidArgument("writer is closed") }
+        if position == 0 {
+            try await sink.write(Array("PAR1".utf8))
+            position = 4
+        }
+        try await flushRowGroup()
+        closed = true
+        var meta = FileMetaData()
+        meta.version = 2
+        var root = SchemaElement()
+        root.name = "schema"
+        root.numChildren = Int32(layouts.count)
+        meta.schema = [root] + layouts.map(\.schemaElement)
+        meta.numRows = totalRows
+        meta.rowGroups = rowGroups
+        var kv = schema.metadata.merging(options.metadata) { $1 }
+            .sorted { $0.key < $1.key }
+            .map { KeyValue(key: $0.key, value: $0.value) }
+        if kv.isEmpty { kv = [] }
+        meta.keyValues = kv
+        meta.createdBy = options.createdBy
+        meta.columnOrders = options.statistics ? layouts.count : 0
+        var w = ThriftWriter()
+        w.write(meta)
+        var tail = w.out
+        withUnsafeBytes(of: UInt32(w.out.count).littleEndian) { tail.append(contentsOf: $0) }
+        tail += Array("PAR1".utf8)
+        try await sink.write(tail)
+        position += Int64(tail.count)
+        try await sink.close()
+        return ParquetWriteSummary(rows: totalRows, rowGroups: rowGroups.count, bytes: position)
+    }
+}

@@ -1,0 +1,308 @@
+import Foundation
+import Hummingbird
+import IngotTracking
+
+/// A JSON value decoded leniently: MLflow clients send int64 as numbers (sometimes strings),
+/// doubles as numbers or "NaN"/"Infinity", and GET requests carry everything as strings.
+enum JSONValue: Codable, Sendable {
+    case null
+    case bool(Bool)
+    case int(Int64)
+    case double(Double)
+    case string(String)
+    case array([JSONValue])
+    case object([String: JSONValue])
+
+    init(from decoder: any Decoder) throws {
+        let c = try decoder.singleValueContainer()
+        if c.decodeNil() {
+            self = .null
+        } else if let v = try? c.decode(Bool.self) {
+            self = .bool(v)
+        } else if let v = try? c.decode(Int64.self) {
+            self = .int(v)
+        } else if let v = try? c.decode(Double.self) {
+            self = .double(v)
+        } else if let v = try? c.decode(String.self) {
+            self = .string(v)
+        } else if let v = try? c.decode([JSONValue].self) {
+            self = .array(v)
+        } else {
+            self = .object(try c.decode([String: JSONValue].self))
+        }
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.singleValueContainer()
+        switch self {
+        case .null: try c.encodeNil()
+        case .bool(let v): try c.encode(v)
+        case .int(let v): try c.encode(v)
+        case .double(let v): try c.encode(v)
+        case .string(let v): try c.encode(v)
+        case .array(let v): try c.encode(v)
+        case .object(let v): try c.encode(v)
+        }
+    }
+}
+
+/// The fields of one MLflow request, from the JSON body (POST, PATCH, DELETE) or the query
+/// string (GET), with typed accessors that report MLflow's errors.
+struct MLflowParams: Sendable {
+    var fields: [String: JSONValue]
+
+    init(fields: [String: JSONValue]) { self.fields = fields }
+
+    /// Reads the request: JSON body for methods with bodies (falling back to the query string when
+    /// the body is empty), the query string for GET/HEAD.
+    static func read(_ request: Request, context: IngotRequestContext) async throws -> MLflowParams {
+        var fields: [String: JSONValue] = [:]
+        for (key, value) in request.uri.queryParameters {
+            let k = String(key)
+            let v = JSONValue.string(String(value))
+            if case .array(var items)? = fields[k] {
+                items.append(v)
+                fields[k] = .array(items)
+            } else if let existing = fields[k] {
+                fields[k] = .array([existing, v])
+            } else {
+                fields[k] = v
+            }
+        }
+        if request.method != .get && request.method != .head {
+            let buffer = try await request.body.collect(upTo: context.maxBodyBytes)
+            if buffer.readableBytes > 0 {
+                let value: JSONValue
+                do {
+                    value = try JSONDecoder().decode(JSONValue.self, from: buffer)
+                } catch {
+                    throw TrackingError.badRequest("Malformed JSON request body: \(error)")
+                }
+                guard case .object(let object) = value else {
+                    throw TrackingError.badRequest("The request body must be a JSON object")
+                }
+                for (k, v) in object { fields[k] = v }
+            }
+        }
+        return MLflowParams(fields: fields)
+    }
+
+    func has(_ key: String) -> Bool {
+        if case .null? = fields[key] { return false }
+        return fields[key] != nil
+    }
+
+    func string(_ key: String) throws -> String? {
+        switch fields[key] {
+        case nil, .null?: return nil
+        case .string(let s)?: return s
+        case .int(let i)?: return String(i)
+        case .double(let d)?: return String(d)
+        case .bool(let b)?: return String(b)
+        case .array(let items)?:
+            if let first = items.first, items.count == 1 { return try MLflowParams(fields: ["v": first]).string("v") }
+            throw TrackingError.invalidParameter("Invalid value for parameter '\(key)': expected a single value")
+        case .object?: throw TrackingError.invalidParameter("Invalid value for parameter '\(key)': expected a string")
+        }
+    }
+
+    func required(_ key: String) throws -> String {
+        guard let value = try string(key), !value.isEmpty else { throw TrackingErrorFactory.missing(key) }
+        return value
+    }
+
+    /// The run id from `run_id` or the legacy `run_uuid`.
+    func runID() throws -> String {
+        if let id = try string("run_id"), !id.isEmpty { return id }
+        if let id = try string("run_uuid"), !id.isEmpty { return id }
+        throw TrackingErrorFactory.missing("run_id")
+    }
+
+    func int64(_ key: String) throws -> Int64? {
+        switch fields[key] {
+        case nil, .null?: return nil
+        case .int(let i)?: return i
+        case .double(let d)?:
+            guard d.rounded() == d, abs(d) < 9.2e18 else { throw invalid(key, String(d)) }
+            return Int64(d)
+        case .string(let s)?:
+            if s.isEmpty { return nil }
+            guard let i = Int64(s) else { throw invalid(key, s) }
+            return i
+        case .array(let items)? where items.count == 1: return try MLflowParams(fields: [key: items[0]]).int64(key)
+        default: throw invalid(key, "\(fields[key]!)")
+        }
+    }
+
+    func int(_ key: String) throws -> Int? { try int64(key).map { Int(clamping: $0) } }
+
+    func double(_ key: String) throws -> Double? {
+        switch fields[key] {
+        case nil, .null?: return nil
+        case .int(let i)?: return Double(i)
+        case .double(let d)?: return d
+        case .string(let s)?:
+            switch s {
+            case "NaN", "nan": return .nan
+            case "Infinity", "inf", "Inf": return .infinity
+            case "-Infinity", "-inf", "-Inf": return -.infinity
+            default:
+                guard let d = Double(s) else { throw invalid(key, s) }
+                return d
+            }
+        default: throw invalid(key, "\(fields[key]!)")
+        }
+    }
+
+    func bool(_ key: String) throws -> Bool? {
+        switch fields[key] {
+        case nil, .null?: return nil
+        case .bool(let b)?: return b
+        case .string(let s)?: return s.lowercased() == "true" || s == "1"
+        case .int(let i)?: return i != 0
+        default: throw invalid(key, "\(fields[key]!)")
+        }
+    }
+
+    /// A repeated string field (a single value counts as a list of one).
+    func strings(_ key: String) throws -> [String] {
+        switch fields[key] {
+        case nil, .null?: return []
+        case .array(let items)?:
+            return try items.map { item in try MLflowParams(fields: ["v": item]).string("v") ?? "" }
+        default: return [try string(key) ?? ""]
+        }
+    }
+
+    /// A repeated message field.
+    func objects(_ key: String) throws -> [MLflowParams] {
+        switch fields[key] {
+        case nil, .null?: return []
+        case .array(let items)?:
+            return try items.map { item in
+                guard case .object(let o) = item else { throw TrackingError.invalidParameter("Invalid value for parameter '\(key)': expected objects") }
+                return MLflowParams(fields: o)
+            }
+        case .object(let o)?: return [MLflowParams(fields: o)]
+        case .string(let s)?:
+            // GET requests may carry a repeated message as JSON text.
+            if let data = s.data(using: .utf8), let value = try? JSONDecoder().decode(JSONValue.self, from: data) {
+                return try MLflowParams(fields: [key: value]).objects(key)
+            }
+            throw TrackingError.invalidParameter("Invalid value for parameter '\(key)'")
+        default: throw TrackingError.invalidParameter("Invalid value for parameter '\(key)': expected a list")
+        }
+    }
+
+    func object(_ key: String) throws -> MLflowParams? {
+        switch fields[key] {
+        case nil, .null?: return nil
+        case .object(let o)?: return MLflowParams(fields: o)
+        default: throw TrackingError.invalidParameter("Invalid value for parameter '\(key)': expected an object")
+        }
+    }
+
+    /// `[{key, value}]` pairs (tags, params).
+    func keyValues(_ key: String) throws -> [KeyValue] {
+        try objects(key).map { KeyValue(key: try $0.string("key") ?? "", value: try $0.string("value") ?? "") }
+    }
+
+    private func invalid(_ key: String, _ value: String) -> TrackingError {
+        TrackingError.invalidParameter("Invalid value \(value) for parameter '\(key)' supplied.")
+    }
+}
+
+enum TrackingErrorFactory {
+    static func missing(_ field: String) -> TrackingError {
+        .invalidParameter("Missing value for required parameter '\(field)'. See the API docs for more information about request parameters.")
+    }
+}
+
+/// JSON encoding for tracking answers: NaN and infinities as MLflow's strings, no key sorting.
+enum TrackingJSON {
+    static func response(_ value: some Encodable, status: HTTPResponse.Status = .ok) throws -> Response {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.withoutEscapingSlashes]
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
+        let data = try encoder.encode(value)
+        return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    static func empty() -> Response {
+        Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: "{}")))
+    }
+}
+
+/// The log-batch body decoded in one typed pass (the hot path: up to 1000 metrics per request).
+/// Numbers may arrive as JSON numbers or strings; NaN and infinities as MLflow's strings.
+struct LogBatchBody: Decodable {
+    struct MetricBody: Decodable {
+        let key: String?
+        let value: Double?
+        let timestamp: Int64?
+        let step: Int64?
+        let dataset_name: String?
+        let dataset_digest: String?
+        let model_id: String?
+
+        enum CodingKeys: String, CodingKey { case key, value, timestamp, step, dataset_name, dataset_digest, model_id }
+
+        init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            key = try c.decodeIfPresent(String.self, forKey: .key)
+            value = try LogBatchBody.flexibleDouble(c, .value)
+            timestamp = try LogBatchBody.flexibleInt(c, .timestamp)
+            step = try LogBatchBody.flexibleInt(c, .step)
+            dataset_name = try c.decodeIfPresent(String.self, forKey: .dataset_name)
+            dataset_digest = try c.decodeIfPresent(String.self, forKey: .dataset_digest)
+            model_id = try c.decodeIfPresent(String.self, forKey: .model_id)
+        }
+    }
+    struct Pair: Decodable {
+        let key: String?
+        let value: String?
+    }
+
+    let run_id: String?
+    let run_uuid: String?
+    let metrics: [MetricBody]?
+    let params: [Pair]?
+    let tags: [Pair]?
+
+    static func flexibleDouble<K: CodingKey>(_ c: KeyedDecodingContainer<K>, _ key: K) throws -> Double? {
+        if let v = try? c.decodeIfPresent(Double.self, forKey: key) { return v }
+        guard let s = try c.decodeIfPresent(String.self, forKey: key) else { return nil }
+        return try MLflowParams(fields: ["v": .string(s)]).double("v")
+    }
+
+    static func flexibleInt<K: CodingKey>(_ c: KeyedDecodingContainer<K>, _ key: K) throws -> Int64? {
+        if let v = try? c.decodeIfPresent(Int64.self, forKey: key) { return v }
+        if let d = try? c.decodeIfPresent(Double.self, forKey: key) { return Int64(d) }
+        guard let s = try c.decodeIfPresent(String.self, forKey: key) else { return nil }
+        return try MLflowParams(fields: ["v": .string(s)]).int64("v")
+    }
+
+    static func read(_ request: Request, context: IngotRequestContext) async throws -> LogBatchBody {
+        let buffer = try await request.body.collect(upTo: context.maxBodyBytes)
+        let decoder = JSONDecoder()
+        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
+        do {
+            return try decoder.decode(LogBatchBody.self, from: buffer)
+        } catch let error as TrackingError {
+            throw error
+        } catch {
+            throw TrackingError.badRequest("Malformed JSON request body: \(error)")
+        }
+    }
+
+    func domainMetrics() throws -> [Metric] {
+        try (metrics ?? []).map { m in
+            guard let key = m.key else { throw TrackingErrorFactory.missing("metrics.key") }
+            guard let value = m.value else { throw TrackingErrorFactory.missing("metrics.value") }
+            guard let timestamp = m.timestamp else { throw TrackingErrorFactory.missing("metrics.timestamp") }
+            return Metric(
+                key: key, value: value, timestamp: timestamp, step: m.step ?? 0, datasetName: m.dataset_name, datasetDigest: m.dataset_digest,
+                modelID: m.model_id)
+        }
+    }
+}
