@@ -220,3 +220,35 @@ def test_acknowledged_metadata_writes_survive_kill9(tmp_path):
             assert partial == 0
         finally:
             conn.close()
+
+
+def test_sigterm_lets_in_flight_requests_finish(start_ingot):
+    """An upload that is half sent when SIGTERM arrives still completes and is stored."""
+    import socket
+
+    server = start_ingot()
+    body = os.urandom(256 * 1024)
+    path = "/api/2.0/mlflow-artifacts/artifacts/0/inflight/artifacts/slow.bin"
+    sock = socket.create_connection(("127.0.0.1", server.port), timeout=10)
+    try:
+        head = (f"PUT {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: {len(body)}\r\n"
+                "Content-Type: application/octet-stream\r\n\r\n").encode()
+        sock.sendall(head + body[: len(body) // 2])
+        time.sleep(0.3)
+        server.proc.send_signal(signal.SIGTERM)
+        time.sleep(0.5)
+        assert server.proc.poll() is None, "server exited with a request in flight"
+        sock.sendall(body[len(body) // 2:])
+        response = b""
+        while b"\r\n\r\n" not in response:
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            response += chunk
+        assert response.startswith(b"HTTP/1.1 200"), response[:200]
+    finally:
+        sock.close()
+    assert server.proc.wait(timeout=10) == 0
+    stored = os.path.join(server.data_dir, "artifacts", "0", "inflight", "artifacts", "slow.bin")
+    with open(stored, "rb") as f:
+        assert f.read() == body
