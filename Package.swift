@@ -28,6 +28,7 @@ let package = Package(
         .systemLibrary(
             name: "CCompression", path: "Sources/CCompression",
             providers: [.apt(["libzstd-dev", "zlib1g-dev", "liblz4-dev", "libsnappy-dev"])]),
+        .systemLibrary(name: "COpenSSL", path: "Sources/COpenSSL", providers: [.apt(["libssl-dev"])]),
         // Admin web pages embedded with C23 #embed (see scripts/gen-web-assets.sh).
         .target(name: "CWebAssets", path: "Sources/CWebAssets", cSettings: [.unsafeFlags(["-std=c23"])]),
 
@@ -55,10 +56,17 @@ let package = Package(
         .target(name: "IngotCatalog", dependencies: ["IngotLake"]),
         .target(name: "IngotServing", dependencies: ["IngotStorage"]),
         .target(
+            name: "IngotIdentity",
+            dependencies: [
+                "IngotStorage", "COpenSSL",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]),
+        .target(
             name: "IngotServer",
             dependencies: [
                 "IngotCore", "IngotStorage", "IngotLake", "IngotTracking", "IngotRegistry",
-                "IngotPipelines", "IngotCatalog", "IngotServing", "CWebAssets",
+                "IngotPipelines", "IngotCatalog", "IngotServing", "IngotIdentity", "CWebAssets",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -68,7 +76,7 @@ let package = Package(
         .target(
             name: "IngotCLI",
             dependencies: [
-                "IngotCore", "IngotStorage", "IngotServer", "IngotLake",
+                "IngotCore", "IngotStorage", "IngotServer", "IngotLake", "IngotIdentity",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -84,6 +92,7 @@ let package = Package(
         .testTarget(name: "IngotLakeTests", dependencies: ["IngotLake"]),
         .testTarget(name: "IngotTrackingTests", dependencies: ["IngotTracking"]),
         .testTarget(name: "IngotRegistryTests", dependencies: ["IngotRegistry"]),
+        .testTarget(name: "IngotIdentityTests", dependencies: ["IngotIdentity"]),
         .testTarget(
             name: "IngotServerTests",
             dependencies: [

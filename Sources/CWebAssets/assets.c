@@ -65,15 +65,27 @@ static const unsigned char asset_20[] = {
 #embed "../../web/js/pages/models.js"
 };
 static const unsigned char asset_21[] = {
-#embed "../../web/js/pages/pipelines.js"
+#embed "../../web/js/pages/models/common.js"
 };
 static const unsigned char asset_22[] = {
-#embed "../../web/js/pages/runs.js"
+#embed "../../web/js/pages/models/list.js"
 };
 static const unsigned char asset_23[] = {
-#embed "../../web/js/pages/serving.js"
+#embed "../../web/js/pages/models/model.js"
 };
 static const unsigned char asset_24[] = {
+#embed "../../web/js/pages/models/version.js"
+};
+static const unsigned char asset_25[] = {
+#embed "../../web/js/pages/pipelines.js"
+};
+static const unsigned char asset_26[] = {
+#embed "../../web/js/pages/runs.js"
+};
+static const unsigned char asset_27[] = {
+#embed "../../web/js/pages/serving.js"
+};
+static const unsigned char asset_28[] = {
 #embed "../../web/js/pages/sql.js"
 };
 
@@ -99,12 +111,16 @@ static const ingot_web_asset ingot_web_assets[] = {
     {"/js/pages/experiments/run.js", asset_18, sizeof(asset_18)},
     {"/js/pages/home.js", asset_19, sizeof(asset_19)},
     {"/js/pages/models.js", asset_20, sizeof(asset_20)},
-    {"/js/pages/pipelines.js", asset_21, sizeof(asset_21)},
-    {"/js/pages/runs.js", asset_22, sizeof(asset_22)},
-    {"/js/pages/serving.js", asset_23, sizeof(asset_23)},
-    {"/js/pages/sql.js", asset_24, sizeof(asset_24)},
+    {"/js/pages/models/common.js", asset_21, sizeof(asset_21)},
+    {"/js/pages/models/list.js", asset_22, sizeof(asset_22)},
+    {"/js/pages/models/model.js", asset_23, sizeof(asset_23)},
+    {"/js/pages/models/version.js", asset_24, sizeof(asset_24)},
+    {"/js/pages/pipelines.js", asset_25, sizeof(asset_25)},
+    {"/js/pages/runs.js", asset_26, sizeof(asset_26)},
+    {"/js/pages/serving.js", asset_27, sizeof(asset_27)},
+    {"/js/pages/sql.js", asset_28, sizeof(asset_28)},
 };
-static const unsigned long asset_count = 25;
+static const unsigned long asset_count = 29;
 
 unsigned long ingot_web_asset_count(void) { return asset_count; }
 const ingot_web_asset *ingot_web_asset_at(unsigned long index) {

@@ -82,7 +82,7 @@ extension ArtifactsCommand {
                 }
                 throw CLIError("server answered \(response.status.code) for \(path)")
             }
-            FileManager.default.createFile(atPath: target.path, contents: nil)
+            _ = FileManager.default.createFile(atPath: target.path, contents: nil)
             guard let handle = FileHandle(forWritingAtPath: target.path) else { throw CLIError("cannot write \(target.path)") }
             defer { try? handle.close() }
             var total = 0

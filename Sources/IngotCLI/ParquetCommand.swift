@@ -8,7 +8,7 @@ struct ParquetCommand: AsyncParsableCommand {
         commandName: "parquet", abstract: "Inspect and convert Parquet files (offline).",
         subcommands: [
             ParquetSchemaCommand.self, ParquetHeadCommand.self, ParquetCatCommand.self, ParquetStatsCommand.self,
-            ParquetConvertCommand.self,
+            ParquetConvertCommand.self, ParquetBenchCommand.self,
         ])
 }
 

@@ -54,7 +54,13 @@ public struct ConfigLoader: Sendable {
         Key(path: "storage.objects.backend") { config, value in
             config.objectBackend = try choice(value, "storage.objects.backend", planned: ["s3"])
         },
-        Key(path: "auth.mode") { config, value in config.authMode = try choice(value, "auth.mode", planned: ["token"]) },
+        Key(path: "auth.mode") { config, value in config.authMode = try choice(value, "auth.mode") },
+        Key(path: "auth.allow_unauthenticated_remote") { config, value in
+            guard let flag = Bool(value.lowercased()) else {
+                throw ConfigError("auth.allow_unauthenticated_remote: expected true or false, got '\(value)'")
+            }
+            config.allowUnauthenticatedRemote = flag
+        },
     ]
 
     public init() {}
@@ -90,6 +96,7 @@ public struct ConfigLoader: Sendable {
             }
             try key.apply(&config, value)
         }
+        try config.validateSafety()
         return config
     }
 

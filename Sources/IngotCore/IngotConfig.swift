@@ -7,7 +7,7 @@ public struct IngotConfig: Sendable, Equatable {
     public enum LogLevel: String, Sendable, CaseIterable { case trace, debug, info, notice, warning, error, critical }
     public enum MetadataBackend: String, Sendable, CaseIterable { case sqlite }
     public enum ObjectBackend: String, Sendable, CaseIterable { case local }
-    public enum AuthMode: String, Sendable, CaseIterable { case none }
+    public enum AuthMode: String, Sendable, CaseIterable { case none, token }
 
     public static let defaultPort = 8470
 
@@ -21,10 +21,26 @@ public struct IngotConfig: Sendable, Equatable {
     public var metadataBackend = MetadataBackend.sqlite
     public var objectBackend = ObjectBackend.local
     public var authMode = AuthMode.none
+    /// Allow `auth.mode: none` on a non-loopback address (everyone on the network is admin).
+    public var allowUnauthenticatedRemote = false
     /// Where admin pages are read from while developing; nil serves the copy embedded in the binary.
     public var webRoot: String?
 
     public init() {}
+
+    /// Whether the listen address is reachable only from this machine.
+    public var listensOnLoopback: Bool {
+        host == "localhost" || host == "::1" || host.hasPrefix("127.")
+    }
+
+    /// Refuses combinations that would be unsafe: no authentication on a network address.
+    public func validateSafety() throws {
+        if authMode == .none && !listensOnLoopback && !allowUnauthenticatedRemote {
+            throw ConfigError(
+                "auth.mode is 'none' but server.host '\(host)' is reachable from the network: everyone would be admin. "
+                    + "Set auth.mode: token (after `ingot admin init`), listen on 127.0.0.1, or set auth.allow_unauthenticated_remote: true")
+        }
+    }
 
     /// The absolute data directory, resolved against the current directory.
     public var dataDirectoryURL: URL {

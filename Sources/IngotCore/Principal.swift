@@ -20,6 +20,9 @@ public struct Principal: Sendable, Hashable, Codable {
 
     /// The principal used when authentication is disabled.
     public static let localAdmin = Principal(name: "admin", kind: .user, isAdmin: true, groups: ["admins"])
+
+    /// A caller without credentials on a public path (only when authentication is on).
+    public static let anonymous = Principal(name: "anonymous", kind: .user, isAdmin: false, groups: [])
 }
 
 /// An action a principal wants to perform on a securable object, e.g. `("experiment", "12", "CAN_EDIT")`.

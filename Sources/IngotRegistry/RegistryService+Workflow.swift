@@ -30,6 +30,8 @@ extension RegistryService {
     /// Sets (or with nil removes) a model's approval policy.
     public func setPolicy(name: String?, policy: ApprovalPolicy?, actor: Principal) async throws -> ApprovalPolicy? {
         let name = try RegistryValidation.modelName(name)
+        // Otherwise a requester could lift the policy and change the alias directly.
+        guard actor.isAdmin else { throw RegistryError.permissionDenied("Only an administrator can change the approval policy of model '\(name)'") }
         guard var policy else {
             try await store.setPolicy(name: name, policy: nil)
             return nil

@@ -144,7 +144,9 @@ public struct RegistryService: Sendable {
             draft.datasets = (try? await lineage.datasetInputs(runID: run)) ?? []
         }
         let version = try await store.createModelVersion(draft)
-        await publish("MODEL_VERSION_CREATED", name, version: version.version, user: actor.name)
+        await publish(
+            "MODEL_VERSION_CREATED", name, version: version.version, text: "A new version \(version.version) of registered model '\(name)' was created.",
+            user: actor.name)
         return version
     }
 
@@ -305,7 +307,8 @@ public struct RegistryService: Sendable {
     func publishTransition(_ name: String, _ version: String, from: String, to: ModelStage, user: String, request: String?) async {
         var events = [RegistryEvent(
             event: "MODEL_VERSION_TRANSITIONED_STAGE", timestamp: Clock.nowMillis(), modelName: name, version: version, toStage: to.rawValue,
-            fromStage: from, userID: user, requestID: request)]
+            fromStage: from, text: "Registered model '\(name)' version \(version) transitioned from \(from) to \(to.rawValue).", userID: user,
+            requestID: request)]
         if to != .none {
             var specific = events[0]
             specific.event = "MODEL_VERSION_TRANSITIONED_TO_\(to.rawValue.uppercased())"

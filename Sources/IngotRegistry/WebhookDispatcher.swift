@@ -57,14 +57,13 @@ public struct WebhookDispatcher: RegistryEventSink {
         let due = try await store.dueDeliveries(now: now, limit: 32)
         for delivery in due {
             if Task.isCancelled { break }
-            try await attempt(delivery)
+            try await attempt(delivery, now: now)
         }
         return due.count
     }
 
-    func attempt(_ original: WebhookDelivery) async throws {
+    func attempt(_ original: WebhookDelivery, now: Int64) async throws {
         var d = original
-        let now = Clock.nowMillis()
         d.attempts += 1
         d.last_attempt_timestamp = now
         guard let hook = try? await store.getWebhook(id: d.webhook_id), hook.status == "ACTIVE" else {
@@ -121,12 +120,26 @@ public struct WebhookDispatcher: RegistryEventSink {
         }
     }
 
+    /// Registry-wide webhooks (no model) see every model's events: administrators only, as in Databricks.
+    func authorize(modelName: String?, actor: Principal) throws {
+        if modelName == nil && !actor.isAdmin {
+            throw RegistryError.permissionDenied("Only an administrator can manage registry-wide webhooks")
+        }
+    }
+
     public func create(
-        modelName: String?, events: [String], description: String?, status: String?, spec: RegistryWebhook.HTTPURLSpec?
+        modelName: String?, events: [String], description: String?, status: String?, spec: RegistryWebhook.HTTPURLSpec?,
+        actor: Principal = .localAdmin
     ) async throws -> RegistryWebhook {
+        try authorize(modelName: modelName?.nilIfEmpty, actor: actor)
         guard let spec else { throw RegistryError.invalidParameter("Missing value for required parameter 'http_url_spec'.") }
         try validate(events: events, status: status, url: spec.url)
-        if let modelName = modelName?.nilIfEmpty { _ = try await registry.getRegisteredModel(name: modelName) }
+        if let modelName = modelName?.nilIfEmpty {
+            if events.contains("REGISTERED_MODEL_CREATED") {
+                throw RegistryError.invalidParameter("REGISTERED_MODEL_CREATED can only be used by a registry-wide webhook (no model_name)")
+            }
+            _ = try await registry.getRegisteredModel(name: modelName)
+        }
         let now = Clock.nowMillis()
         let hook = RegistryWebhook(
             id: IDGenerator.hex32(), creation_timestamp: now, last_updated_timestamp: now, description: description, events: events,
@@ -135,10 +148,12 @@ public struct WebhookDispatcher: RegistryEventSink {
     }
 
     public func update(
-        id: String?, events: [String]?, description: String?, status: String?, spec: RegistryWebhook.HTTPURLSpec?
+        id: String?, events: [String]?, description: String?, status: String?, spec: RegistryWebhook.HTTPURLSpec?,
+        actor: Principal = .localAdmin
     ) async throws -> RegistryWebhook {
         guard let id = id?.nilIfEmpty else { throw RegistryError.missing("id") }
         var hook = try await store.getWebhook(id: id)
+        try authorize(modelName: hook.model_name, actor: actor)
         if let events, !events.isEmpty { hook.events = events }
         if let description { hook.description = description }
         if let status { hook.status = status }
@@ -156,15 +171,17 @@ public struct WebhookDispatcher: RegistryEventSink {
         try await store.listWebhooks(modelName: modelName?.nilIfEmpty, events: events).map(\.redacted)
     }
 
-    public func delete(id: String?) async throws {
+    public func delete(id: String?, actor: Principal = .localAdmin) async throws {
         guard let id = id?.nilIfEmpty else { throw RegistryError.missing("id") }
+        try authorize(modelName: try await store.getWebhook(id: id).model_name, actor: actor)
         try await store.deleteWebhook(id: id)
     }
 
     /// Sends one test event now (whatever the webhook's status) and records it in the delivery log.
-    public func test(id: String?, event: String?) async throws -> (status: Int, body: String) {
+    public func test(id: String?, event: String?, actor: Principal = .localAdmin) async throws -> (status: Int, body: String) {
         guard let id = id?.nilIfEmpty else { throw RegistryError.missing("id") }
         let hook = try await store.getWebhook(id: id)
+        try authorize(modelName: hook.model_name, actor: actor)
         let eventName = event?.nilIfEmpty ?? hook.events.first ?? "MODEL_VERSION_CREATED"
         let now = Clock.nowMillis()
         let payloadEvent = RegistryEvent(

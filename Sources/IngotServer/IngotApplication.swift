@@ -4,9 +4,12 @@ import Logging
 
 /// Builds the router with every API surface and the cross-cutting middleware, in this order
 /// (outermost first): request log + id, metrics, error mapping, body limit, authentication.
-public func buildRouter(services: IngotServices, authenticator: any Authenticator = LocalAdminAuthenticator())
-    -> Router<IngotRequestContext>
-{
+public func buildRouter(services: IngotServices) -> Router<IngotRequestContext> {
+    let authenticator: any Authenticator =
+        switch services.config.authMode {
+        case .none: LocalAdminAuthenticator()
+        case .token: TokenAuthenticator(identity: services.identity)
+        }
     let router = Router(context: IngotRequestContext.self)
     router.add(middleware: RequestLogMiddleware())
     router.add(middleware: MetricsMiddleware())
@@ -15,6 +18,7 @@ public func buildRouter(services: IngotServices, authenticator: any Authenticato
     router.add(middleware: AuthenticationMiddleware(authenticator: authenticator))
 
     HealthController(services: services).addRoutes(to: router)
+    IdentityController(identity: services.identity).addRoutes(to: router)
     TrackingRoutes.add(to: router, services: services)
     RegistryRoutes.add(to: router, services: services)
     MetricsController(registry: IngotMetrics.registry).addRoutes(to: router)
@@ -30,5 +34,6 @@ public func buildApplication(services: IngotServices, logger: Logger) -> some Ap
     return Application(
         router: router,
         configuration: .init(address: .hostname(services.config.host, port: services.config.port), serverName: "ingot"),
+        services: [WebhookDeliveryService(dispatcher: services.webhooks)],
         logger: logger)
 }

@@ -1,6 +1,7 @@
 import Foundation
 import IngotCatalog
 import IngotCore
+import IngotIdentity
 import IngotLake
 import IngotPipelines
 import IngotRegistry
@@ -13,6 +14,7 @@ public enum IngotMigrations {
     public static let all: [Migration] =
         CoreMigrations.all + LakeModule.migrations + TrackingModule.migrations + RegistryModule.migrations
         + PipelinesModule.migrations + CatalogModule.migrations + ServingModule.migrations
+        + IdentityModule.migrations
 }
 
 /// Migrations owned by the server itself (process-level facts, not any module's data).
@@ -40,6 +42,10 @@ public struct IngotServices: Sendable {
     public let metadata: MetadataStore
     public let objects: any ObjectStore
     public let startedAt: Date
+    /// Principals, groups and tokens; resolves request credentials when auth is on.
+    public let identity: IdentityService
+    /// Registry webhooks: the event sink the registry publishes to and the delivery loop the app runs.
+    public let webhooks: WebhookDispatcher
 
     /// Opens the data directory (creating it), the metadata store and the object store.
     /// - Parameter migrate: apply pending migrations (serve does; read-only commands don't).
@@ -62,6 +68,9 @@ public struct IngotServices: Sendable {
         self.metadata = metadata
         self.objects = objects
         self.startedAt = startedAt
+        self.identity = IdentityService(store: SQLiteIdentityStore(metadata: metadata))
+        let registryStore = SQLiteRegistryStore(metadata: metadata)
+        self.webhooks = WebhookDispatcher(store: registryStore, registry: registryStore, transport: SocketWebhookTransport())
     }
 
     /// Flushes and closes the stores on graceful shutdown.

@@ -133,6 +133,54 @@ public struct ArtifactRepository: Sendable {
         return out
     }
 
+    // MARK: - Multipart uploads (parts staged under `artifacts/.mpu/<upload id>/`)
+
+    static func validUploadID(_ id: String) throws -> String {
+        guard id.count == 32, id.allSatisfy({ $0.isHexDigit }) else { throw TrackingError.invalidParameter("Invalid upload_id '\(id)'") }
+        return id.lowercased()
+    }
+
+    static func partKey(uploadID: String, part: Int) throws -> String {
+        guard part >= 1, part <= 10000 else { throw TrackingError.invalidParameter("Invalid part number \(part)") }
+        return "\(root)/.mpu/\(try validUploadID(uploadID))/\(part)"
+    }
+
+    public func beginPartUpload(uploadID: String, part: Int) async throws -> any ObjectUpload {
+        try await objects.beginUpload(try Self.partKey(uploadID: uploadID, part: part))
+    }
+
+    /// Concatenates the staged parts, in order, into the final object (streaming) and drops them.
+    public func completeMultipart(proxyPath: String, uploadID: String, parts: [Int]) async throws {
+        let upload = try await beginUpload(proxyPath: proxyPath)
+        do {
+            for part in parts.sorted() {
+                let handle: any ObjectReadHandle
+                do {
+                    handle = try await objects.openRead(try Self.partKey(uploadID: uploadID, part: part))
+                } catch {
+                    throw TrackingError.invalidParameter("Part \(part) of upload \(uploadID) was not uploaded")
+                }
+                var offset: Int64 = 0
+                while offset < handle.size {
+                    let chunk = try await handle.read(offset: offset, length: 1 << 20)
+                    if chunk.isEmpty { break }
+                    try await upload.write(chunk)
+                    offset += Int64(chunk.count)
+                }
+                await handle.close()
+            }
+            try await upload.commit()
+        } catch {
+            await upload.abort()
+            throw error
+        }
+        try await abortMultipart(uploadID: uploadID)
+    }
+
+    public func abortMultipart(uploadID: String) async throws {
+        try await objects.deleteAll(prefix: "\(Self.root)/.mpu/\(try Self.validUploadID(uploadID))")
+    }
+
     /// MIME type by file extension, as MLflow's server guesses it.
     public static func mimeType(for path: String) -> String {
         let ext = (path as NSString).pathExtension.lowercased()

@@ -142,37 +142,49 @@ extension SQLiteTrackingStore {
         }
     }
 
+    /// Rows per multi-row INSERT: far fewer statement executions for a 1000-metric batch.
+    static let rowsPerInsert = 100
+
     static func insertMetrics(_ db: Database, runPK: Int64, metrics: [Metric]) throws {
         guard !metrics.isEmpty else { return }
-        let history = try db.cachedStatement(
-            sql: """
-                INSERT OR IGNORE INTO tracking_metrics (run_pk, key, step, timestamp, value, is_nan, dataset_name, dataset_digest, model_id)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """)
         // The newest value per key in this batch: max step, then timestamp, then value (MLflow's rule).
         var newest: [String: Metric] = [:]
         for metric in metrics {
-            let isNaN = metric.value.isNaN
-            try history.execute(arguments: [
-                runPK, metric.key, metric.step, metric.timestamp, isNaN ? 0.0 : metric.value, isNaN, metric.dataset_name, metric.dataset_digest,
-                metric.model_id,
-            ])
-            if let current = newest[metric.key] {
-                if Self.isNewer(metric, than: current) { newest[metric.key] = metric }
-            } else {
-                newest[metric.key] = metric
-            }
+            if let current = newest[metric.key], !Self.isNewer(metric, than: current) { continue }
+            newest[metric.key] = metric
         }
-        let latest = try db.cachedStatement(
-            sql: """
-                INSERT INTO tracking_latest_metrics (run_pk, key, value, is_nan, timestamp, step) VALUES (?, ?, ?, ?, ?, ?)
-                ON CONFLICT (run_pk, key) DO UPDATE SET value = excluded.value, is_nan = excluded.is_nan,
-                    timestamp = excluded.timestamp, step = excluded.step
-                WHERE (excluded.step, excluded.timestamp, excluded.value) >= (tracking_latest_metrics.step, tracking_latest_metrics.timestamp, tracking_latest_metrics.value)
-                """)
-        for (name, metric) in newest {
-            let isNaN = metric.value.isNaN
-            try latest.execute(arguments: [runPK, name, isNaN ? 0.0 : metric.value, isNaN, metric.timestamp, metric.step])
+        for chunk in metrics.chunked(rowsPerInsert) {
+            let statement = try db.cachedStatement(
+                sql: "INSERT OR IGNORE INTO tracking_metrics (run_pk, key, step, timestamp, value, is_nan, dataset_name, dataset_digest, model_id) VALUES "
+                    + Array(repeating: "(?, ?, ?, ?, ?, ?, ?, ?, ?)", count: chunk.count).joined(separator: ", "))
+            var values: [(any DatabaseValueConvertible)?] = []
+            values.reserveCapacity(chunk.count * 9)
+            for metric in chunk {
+                let isNaN = metric.value.isNaN
+                values += [
+                    runPK, metric.key, metric.step, metric.timestamp, isNaN ? 0.0 : metric.value, isNaN, metric.dataset_name, metric.dataset_digest,
+                    metric.model_id,
+                ]
+            }
+            try statement.execute(arguments: StatementArguments(values))
+        }
+        for chunk in Array(newest.values).chunked(rowsPerInsert) {
+            let statement = try db.cachedStatement(
+                sql: "INSERT INTO tracking_latest_metrics (run_pk, key, value, is_nan, timestamp, step) VALUES "
+                    + Array(repeating: "(?, ?, ?, ?, ?, ?)", count: chunk.count).joined(separator: ", ")
+                    + """
+
+                     ON CONFLICT (run_pk, key) DO UPDATE SET value = excluded.value, is_nan = excluded.is_nan,
+                        timestamp = excluded.timestamp, step = excluded.step
+                    WHERE (excluded.step, excluded.timestamp, excluded.value) >= (tracking_latest_metrics.step, tracking_latest_metrics.timestamp, tracking_latest_metrics.value)
+                    """)
+            var values: [(any DatabaseValueConvertible)?] = []
+            values.reserveCapacity(chunk.count * 6)
+            for metric in chunk {
+                let isNaN = metric.value.isNaN
+                values += [runPK, metric.key, isNaN ? 0.0 : metric.value, isNaN, metric.timestamp, metric.step]
+            }
+            try statement.execute(arguments: StatementArguments(values))
         }
     }
 

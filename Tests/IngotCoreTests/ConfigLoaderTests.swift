@@ -20,7 +20,7 @@ import Testing
     }
 
     @Test func precedenceFlagsOverEnvironmentOverFile() throws {
-        let file = try writeTemp("server:\n  port: 9000\n  host: 0.0.0.0\ndata_dir: /srv/file\nlog:\n  level: debug\n")
+        let file = try writeTemp("server:\n  port: 9000\n  host: 0.0.0.0\ndata_dir: /srv/file\nlog:\n  level: debug\nauth:\n  mode: token\n")
         let fromFile = try ConfigLoader().load(file: file, environment: [:])
         #expect(fromFile.port == 9000 && fromFile.host == "0.0.0.0" && fromFile.dataDir == "/srv/file" && fromFile.logLevel == .debug)
 
@@ -53,7 +53,8 @@ import Testing
         ("log:\n  format: xml\n", "log.format"),
         ("storage:\n  metadata:\n    backend: oracle\n", "storage.metadata.backend"),
         ("server:\n  host: [a, b]\n", "server.host"),
-        ("auth:\n  mode: token\n", "auth.mode"),
+        ("auth:\n  mode: ldap\n", "auth.mode"),
+        ("auth:\n  allow_unauthenticated_remote: maybe\n", "auth.allow_unauthenticated_remote"),
     ])
     func badValuesNameTheKey(yaml: String, key: String) throws {
         let file = try writeTemp(yaml)
@@ -62,6 +63,19 @@ import Testing
         } throws: { error in
             "\(error)".contains(key)
         }
+    }
+
+    @Test func unauthenticatedNetworkListenerIsRefused() throws {
+        #expect {
+            try ConfigLoader().load(file: nil, environment: [:], overrides: ["server.host": "0.0.0.0"])
+        } throws: { error in
+            "\(error)".contains("auth.mode")
+        }
+        let forced = try ConfigLoader().load(
+            file: nil, environment: ["INGOT_AUTH_ALLOW_UNAUTHENTICATED_REMOTE": "true"], overrides: ["server.host": "0.0.0.0"])
+        #expect(forced.allowUnauthenticatedRemote)
+        let withAuth = try ConfigLoader().load(file: nil, environment: ["INGOT_AUTH_MODE": "token"], overrides: ["server.host": "0.0.0.0"])
+        #expect(withAuth.authMode == .token)
     }
 
     @Test func badEnvironmentValueNamesTheVariable() {

@@ -20,7 +20,7 @@ import Testing
         let events = EventRecorder()
         let s = try Fixture.service(events: events)
         try await Fixture.model(s, "m", versions: 2)
-        _ = try await s.setPolicy(name: "m", policy: ApprovalPolicy(name: "m", protected_aliases: ["champion"]), actor: Fixture.carol)
+        _ = try await s.setPolicy(name: "m", policy: ApprovalPolicy(name: "m", protected_aliases: ["champion"]), actor: Fixture.admin)
         // Direct change refused; other aliases unaffected.
         await #expect(throws: RegistryError.self) { try await s.setAlias(name: "m", alias: "champion", version: "2", actor: Fixture.alice) }
         try await s.setAlias(name: "m", alias: "challenger", version: "2", actor: Fixture.alice)
@@ -48,7 +48,7 @@ import Testing
         let s = try Fixture.service()
         try await Fixture.model(s, "m")
         _ = try await s.setPolicy(
-            name: "m", policy: ApprovalPolicy(name: "m", protected_stages: ["production"], required_approvals: 2), actor: Fixture.carol)
+            name: "m", policy: ApprovalPolicy(name: "m", protected_stages: ["production"], required_approvals: 2), actor: Fixture.admin)
         await #expect(throws: RegistryError.self) {
             _ = try await s.transitionStage(name: "m", version: "1", stage: "Production", archiveExisting: false, actor: Fixture.alice)
         }
@@ -70,7 +70,8 @@ import Testing
         #expect(try await s.listRequests(name: "m", version: nil, includeClosed: false).isEmpty)
         #expect(try await s.listRequests(name: "m", version: "1", includeClosed: true).count == 3)
         // Removing the policy restores MLflow's behaviour.
-        _ = try await s.setPolicy(name: "m", policy: nil, actor: Fixture.carol)
+        await #expect(throws: RegistryError.self) { _ = try await s.setPolicy(name: "m", policy: nil, actor: Fixture.alice) }
+        _ = try await s.setPolicy(name: "m", policy: nil, actor: Fixture.admin)
         _ = try await s.transitionStage(name: "m", version: "1", stage: "Production", archiveExisting: false, actor: Fixture.alice)
     }
 

@@ -34,6 +34,7 @@ enum Fixture {
     static let alice = Principal(name: "alice")
     static let bob = Principal(name: "bob")
     static let carol = Principal(name: "carol")
+    static let admin = Principal(name: "root", isAdmin: true)
 
     static func service(events: any RegistryEventSink = NoRegistryEvents()) throws -> RegistryService {
         let metadata = try MetadataStore(inMemoryWith: RegistryModule.migrations)

@@ -93,4 +93,75 @@ import Testing
             #expect(types.contains("REQUESTED_TRANSITION") && types.contains("SET_ALIAS") && types.contains("NEW_COMMENT"))
         }
     }
+
+    @Test func queryStringsDecodeLikeForms() {
+        let fields = RegistryController.formFields("filter=name+%3D+%27a+b%27&order_by=x&order_by=y%2Bz&empty")
+        guard case .string(let filter)? = fields["filter"] else { Issue.record("no filter"); return }
+        #expect(filter == "name = 'a b'")
+        guard case .array(let order)? = fields["order_by"] else { Issue.record("no order_by list"); return }
+        #expect(order.count == 2)
+        if case .string(let second) = order[1] { #expect(second == "y+z") }
+        if case .string(let empty)? = fields["empty"] { #expect(empty.isEmpty) }
+    }
+
+    static func call(
+        _ client: some TestClientProtocol, as user: String, _ method: HTTPRequest.Method, _ path: String, _ body: JSON? = nil,
+        expect status: HTTPResponse.Status = .ok
+    ) async throws -> JSON {
+        let buffer = body.map { ByteBuffer(bytes: try! JSONSerialization.data(withJSONObject: $0)) }
+        let headers: HTTPFields = [.contentType: "application/json", .authorization: "Bearer \(Self.tokens.value[user] ?? user)"]
+        return try await client.execute(uri: path, method: method, headers: headers, body: buffer) { response in
+            let json = try ServerTests.json(response.body)
+            #expect(response.status == status, "\(user) \(method) \(path): \(json)")
+            return json
+        }
+    }
+
+    /// Bearer tokens of the users in the two-user test, by name.
+    final class TokenBox: @unchecked Sendable {
+        private var tokens: [String: String] = [:]
+        private let lock = NSLock()
+        var value: [String: String] { lock.withLock { tokens } }
+        func set(_ t: [String: String]) { lock.withLock { tokens = t } }
+    }
+    static let tokens = TokenBox()
+
+    @Test func aliasChangeApprovedBySecondUserEndToEnd() async throws {
+        var config = IngotConfig()
+        config.dataDir = FileManager.default.temporaryDirectory.appendingPathComponent("ingot-reg-\(UUID().uuidString)").path
+        config.authMode = .token
+        let services = try IngotServices.open(config: config)
+        var tokens: [String: String] = [:]
+        for user in ["alice", "bob", "carol", "dave"] {
+            _ = try await services.identity.createPrincipal(name: user, kind: "user", displayName: nil, isAdmin: user == "carol", password: nil)
+            tokens[user] = try await services.identity.createToken(for: user, lifetimeSeconds: nil, comment: nil).0
+        }
+        Self.tokens.set(tokens)
+        try await ServerTests.makeApp(services).test(.router) { client in
+            let api = "/api/2.0/mlflow"
+            _ = try await Self.call(client, as: "alice", .post, "\(api)/registered-models/create", ["name": "gov"])
+            for i in 1...2 { _ = try await Self.call(client, as: "alice", .post, "\(api)/model-versions/create", ["name": "gov", "source": "s3://b/\(i)"]) }
+            // Only an administrator (carol) sets or lifts the policy: alice cannot remove it to bypass it.
+            _ = try await Self.call(client, as: "carol", .post, "/api/2.0/ingot/registry/policies/set", ["name": "gov", "protected_aliases": ["champion"]])
+            _ = try await Self.call(client, as: "alice", .delete, "/api/2.0/ingot/registry/policies/delete", ["name": "gov"], expect: .forbidden)
+            // Refused without approval.
+            let refused = try await Self.call(client, as: "alice", .post, "\(api)/registered-models/alias", ["name": "gov", "alias": "champion", "version": "2"], expect: .forbidden)
+            #expect(refused["error_code"] as? String == "PERMISSION_DENIED")
+            // Requested by alice, who cannot approve it herself.
+            let created = try await Self.call(client, as: "alice", .post, "\(api)/transition-requests/create", ["name": "gov", "version": "2", "alias": "champion"])
+            let id = (created["request"] as? JSON)?["id"] as? String ?? ""
+            #expect((created["request"] as? JSON)?["user_id"] as? String == "alice")
+            _ = try await Self.call(client, as: "alice", .post, "\(api)/transition-requests/approve", ["id": id], expect: .forbidden)
+            // Bob approves: applied, and the decision records bob and when.
+            let approved = try await Self.call(client, as: "bob", .post, "\(api)/transition-requests/approve", ["id": id, "comment": "lgtm"])
+            let activity = approved["activity"] as? JSON
+            #expect(activity?["user_id"] as? String == "bob" && (activity?["creation_timestamp"] as? Int ?? 0) > 0)
+            #expect((approved["request"] as? JSON)?["status"] as? String == "APPROVED")
+            let byAlias = try await Self.call(client, as: "dave", .get, "\(api)/registered-models/alias?name=gov&alias=champion")
+            #expect((byAlias["model_version"] as? JSON)?["version"] as? String == "2")
+            let history = try await Self.call(client, as: "dave", .get, "/api/2.0/ingot/registry/activities/list?name=gov&version=2")
+            let entries = (history["activities"] as? [JSON] ?? []).map { "\($0["activity_type"] ?? ""):\($0["user_id"] ?? "")" }
+            #expect(entries == ["REQUESTED_TRANSITION:alice", "APPROVED_REQUEST:bob", "SET_ALIAS:bob"])
+        }
+    }
 }

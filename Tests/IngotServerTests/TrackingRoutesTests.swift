@@ -24,7 +24,8 @@ import Testing
             }
             try await client.execute(uri: "/api/2.0/mlflow/experiments/create", method: .post, body: try Self.body(["name": "routes"])) { response in
                 #expect(response.status == .badRequest)
-                #expect(try ServerTests.json(response.body)["error_code"] as? String == "RESOURCE_ALREADY_EXISTS")
+                let object = try ServerTests.json(response.body)
+                #expect(object["error_code"] as? String == "RESOURCE_ALREADY_EXISTS")
             }
             var runID = ""
             try await client.execute(
@@ -48,12 +49,14 @@ import Testing
             }
             try await client.execute(uri: "/api/2.0/mlflow/runs/get?run_id=nope", method: .get) { response in
                 #expect(response.status == .notFound)
-                #expect(try ServerTests.json(response.body)["error_code"] as? String == "RESOURCE_DOES_NOT_EXIST")
+                let object = try ServerTests.json(response.body)
+                #expect(object["error_code"] as? String == "RESOURCE_DOES_NOT_EXIST")
             }
             let search: [String: Any] = ["experiment_ids": [experimentID], "filter": "metrics.m >>> 1"]
             try await client.execute(uri: "/api/2.0/mlflow/runs/search", method: .post, body: try Self.body(search)) { response in
                 #expect(response.status == .badRequest)
-                #expect(try ServerTests.json(response.body)["error_code"] as? String == "INVALID_PARAMETER_VALUE")
+                let object = try ServerTests.json(response.body)
+                #expect(object["error_code"] as? String == "INVALID_PARAMETER_VALUE")
             }
         }
     }
@@ -79,7 +82,8 @@ import Testing
                 #expect(response.status == .badRequest)
             }
             try await client.execute(uri: "/api/3.0/mlflow/server-info", method: .get) { response in
-                #expect(try ServerTests.json(response.body)["multipart_uploads_enabled"] as? Bool == false)
+                let object = try ServerTests.json(response.body)
+                #expect(object["multipart_uploads_enabled"] as? Bool == true)
             }
         }
     }

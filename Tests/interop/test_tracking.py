@@ -20,7 +20,7 @@ from mlflow import MlflowClient
 from mlflow.entities import Metric, Param, RunTag
 from mlflow.exceptions import MlflowException
 
-from ingot_harness import free_port, output_dir
+from ingot_harness import free_port, ingot_binary, output_dir
 
 VENV_BIN = pathlib.Path(sys.executable).parent
 
@@ -430,3 +430,46 @@ def test_concurrent_log_batch_load(ingot_server, tracking):
     assert "database is locked" not in ingot_server.log_text()
     run = tracking.get_run(run_ids[0])
     assert len(run.data.metrics) == 100
+
+
+def test_multipart_upload(tracking, tmp_path, monkeypatch):
+    monkeypatch.setenv("MLFLOW_ENABLE_PROXY_MULTIPART_UPLOAD", "true")
+    monkeypatch.setenv("MLFLOW_MULTIPART_UPLOAD_MINIMUM_FILE_SIZE", str(1024 * 1024))
+    monkeypatch.setenv("MLFLOW_MULTIPART_UPLOAD_CHUNK_SIZE", str(1024 * 1024))
+    exp_id = tracking.create_experiment(uniq("mpu"))
+    rid = tracking.create_run(exp_id).info.run_id
+    payload = os.urandom(3 * 1024 * 1024 + 17)
+    src = tmp_path / "parts.bin"
+    src.write_bytes(payload)
+    tracking.log_artifact(rid, str(src), "mp")
+    out = tmp_path / "out"
+    out.mkdir()
+    assert pathlib.Path(tracking.download_artifacts(rid, "mp/parts.bin", str(out))).read_bytes() == payload
+    assert [f.path for f in tracking.list_artifacts(rid, "mp")] == ["mp/parts.bin"]
+
+
+def test_cli(ingot_server, tracking, tmp_path):
+
+
+    env = dict(os.environ, INGOT_SERVER=ingot_server.url)
+    name = uniq("cli")
+
+    def cli(*args):
+        out = subprocess.run([ingot_binary(), *args], env=env, capture_output=True, text=True)
+        assert out.returncode == 0, out.stderr
+        return out.stdout
+
+    exp_id = cli("experiments", "create", name).strip()
+    import json
+    assert name in [e["name"] for e in json.loads(cli("experiments", "list", "--output", "json"))]
+    run = tracking.create_run(exp_id, run_name="cli-run")
+    tracking.log_metric(run.info.run_id, "acc", 0.75)
+    tracking.log_text(run.info.run_id, "hello", "d/x.txt")
+    runs = json.loads(cli("runs", "list", "--experiment", name, "--filter", "metrics.acc > 0.5", "--order-by", "metrics.acc DESC", "--output", "json"))
+    assert [r["info"]["run_name"] for r in runs] == ["cli-run"]
+    assert "cli-run" in cli("runs", "get", run.info.run_id)
+    cli("artifacts", "download", run.info.run_id, "d", "--dest", str(tmp_path))
+    assert (tmp_path / "d" / "x.txt").read_text() == "hello"
+    cli("experiments", "delete", name)
+    bad = subprocess.run([ingot_binary(), "runs", "get", "0" * 32], env=env, capture_output=True, text=True)
+    assert bad.returncode != 0 and "RESOURCE_DOES_NOT_EXIST" in bad.stderr

@@ -39,7 +39,8 @@ public enum ValueFormatting {
     public static func timestamp(_ micros: Int64, utc: Bool) -> String {
         var day = micros / 86_400_000_000
         if micros % 86_400_000_000 < 0 { day -= 1 }
-        let rest = micros - day * 86_400_000_000
+        var rest = micros % 86_400_000_000
+        if rest < 0 { rest += 86_400_000_000 }
         let secs = rest / 1_000_000
         let frac = rest % 1_000_000
         return date(day) + "T\(pad(secs / 3600, 2)):\(pad(secs / 60 % 60, 2)):\(pad(secs % 60, 2)).\(pad(frac, 6))" + (utc ? "Z" : "")

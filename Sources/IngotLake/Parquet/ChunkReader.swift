@@ -26,6 +26,7 @@ final class ChunkReader {
     private(set) var nullCount = 0
     private var indexBuffer: [UInt32] = []
     private var levelBuffer: [UInt32] = []
+    private let codecContext = CodecContext()
 
     init(physical: PhysicalType, typeLength: Int, maxDef: Int, codec: Codec, expectedValues: Int) {
         self.physical = physical
@@ -72,11 +73,11 @@ final class ChunkReader {
             guard d.numValues >= 0, Int(d.numValues) <= max(Int(header.uncompressedSize) * 8, 1) else {
                 throw corrupt("implausible dictionary size")
             }
-            let data = try Compression.decompress(codec, body, uncompressedSize: Int(header.uncompressedSize))
+            let data = try Compression.decompress(codec, body, uncompressedSize: Int(header.uncompressedSize), context: codecContext)
             try data.withUnsafeBytes { raw in try readDictionary(raw, count: Int(d.numValues)) }
         case .dataPage:
             guard let d = header.dataPage else { throw corrupt("data page without its header") }
-            let data = try Compression.decompress(codec, body, uncompressedSize: Int(header.uncompressedSize))
+            let data = try Compression.decompress(codec, body, uncompressedSize: Int(header.uncompressedSize), context: codecContext)
             try data.withUnsafeBytes { raw in
                 let n = try checkedCount(d.numValues, pageBytes: raw.count)
                 var pos = 0
@@ -106,7 +107,7 @@ final class ChunkReader {
             let rest = UnsafeRawBufferPointer(rebasing: body[levelsEnd...])
             let valueSize = Int(header.uncompressedSize) - levelsEnd
             if d.isCompressed && codec != .uncompressed {
-                let data = try Compression.decompress(codec, rest, uncompressedSize: valueSize)
+                let data = try Compression.decompress(codec, rest, uncompressedSize: valueSize, context: codecContext)
                 try data.withUnsafeBytes { raw in try values(raw, encoding: d.encoding, count: present) }
             } else {
                 try values(rest, encoding: d.encoding, count: present)
@@ -135,13 +136,23 @@ final class ChunkReader {
         }
         var present = 0
         let md = UInt32(maxDef)
-        levels.reserveCapacity(levels.count + count)
-        for i in 0..<count {
-            let l = levelBuffer[i]
-            guard l <= md else { throw corrupt("definition level \(l) above the maximum \(maxDef)") }
-            if l == md { present += 1 }
-            levels.append(UInt8(l))
+        var lv = levels
+        levels = []
+        defer { levels = lv }
+        let base = lv.count
+        lv.append(contentsOf: repeatElement(0, count: count))
+        var bad = false
+        lv.withUnsafeMutableBufferPointer { out in
+            levelBuffer.withUnsafeBufferPointer { src in
+                for i in 0..<count {
+                    let l = src[i]
+                    if l > md { bad = true }
+                    if l == md { present += 1 }
+                    out[base + i] = UInt8(truncatingIfNeeded: l)
+                }
+            }
         }
+        guard !bad else { throw corrupt("definition level above the maximum \(maxDef)") }
         nullCount += count - present
         return present
     }
@@ -194,16 +205,7 @@ final class ChunkReader {
                 case .float: gather(dF, indices, into: &f32)
                 case .double: gather(dD, indices, into: &f64)
                 case .byteArray, .fixedLenByteArray:
-                    var total = 0
-                    for i in indices { total += dBytes.range(Int(i)).count }
-                    bytes.data.reserveCapacity(bytes.data.count + total)
-                    dBytes.data.withUnsafeBytes { src in
-                        for i in indices {
-                            let r = dBytes.range(Int(i))
-                            bytes.data.append(contentsOf: UnsafeRawBufferPointer(rebasing: src[r]))
-                            bytes.offsets.append(Int32(truncatingIfNeeded: bytes.data.count))
-                        }
-                    }
+                    Plain.gatherBytes(dBytes, indices, into: &bytes)
                 }
             }
         case .rle:

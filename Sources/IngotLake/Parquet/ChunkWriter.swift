@@ -154,7 +154,6 @@ final class ChunkWriter {
     private(set) var numValues: Int64 = 0
     private(set) var uncompressedBytes: Int64 = 0
     private var encodings: [Int32] = []
-    private var stats = StatsAccumulator()
 
     // Dictionary state
     private var useDictionary: Bool
@@ -164,20 +163,29 @@ final class ChunkWriter {
     private var dictD: FixedDictionary<Double>?
     private var dictB: BytesDictionary?
 
-    // The page being filled
-    private var levels: [UInt32] = []
-    private var indices: [UInt32] = []
-    private var plain: [UInt8] = []
-    private var plainInts: [Int64] = []
-    private var pendingRows = 0
-    private var pendingValues = 0
-    private var pendingBools: [Bool] = []
+    /// The page being filled, plus the chunk's running statistics. Hot loops work on a local
+    /// copy (taken out and put back) so they pay no dynamic exclusivity checks.
+    struct Pending {
+        var levels: [UInt32] = []
+        var indices: [UInt32] = []
+        var plain: [UInt8] = []
+        var plainInts: [Int64] = []
+        var bools: [Bool] = []
+        var stats = StatsAccumulator()
+        var values = 0
+    }
 
-    init(layout: LeafLayout, options: ParquetWriteOptions) {
+    private var pending = Pending()
+    private var pendingRows = 0
+
+    let codecContext: CodecContext
+
+    init(layout: LeafLayout, options: ParquetWriteOptions, context: CodecContext = CodecContext()) {
+        codecContext = context
         self.layout = layout
         self.options = options
         useDictionary = options.dictionary && layout.physical != .boolean
-        stats.signedBytes = layout.physical == .fixedLenByteArray
+        pending.stats.signedBytes = layout.physical == .fixedLenByteArray
         if useDictionary {
             switch layout.physical {
             case .int32: dict32 = FixedDictionary()
@@ -198,7 +206,7 @@ final class ChunkWriter {
     }
 
     /// Estimated size of the chunk so far (for cutting row groups).
-    var estimatedBytes: Int { Int(uncompressedBytes) + plain.count + indices.count + dictionaryBytes }
+    var estimatedBytes: Int { Int(uncompressedBytes) + pending.plain.count + pending.indices.count + dictionaryBytes }
 
     /// Appends rows of a column.
     func append(_ values: PhysicalValues, validity: Bitmap?, rows: Range<Int>) throws {
@@ -212,7 +220,7 @@ final class ChunkWriter {
                 try flushPage()
                 fallBack()
             }
-            if pendingRows >= options.pageRowLimit || plain.count >= options.pageByteLimit || plainInts.count * 8 >= options.pageByteLimit {
+            if pendingRows >= options.pageRowLimit || pending.plain.count >= options.pageByteLimit || pending.plainInts.count * 8 >= options.pageByteLimit {
                 try flushPage()
             }
         }
@@ -225,6 +233,7 @@ final class ChunkWriter {
     }
 
     private func collectDictionaryStats() {
+        var stats = pending.stats
         if let d = dict32 { for v in d.values { stats.add(int: v) } }
         if let d = dict64 { for v in d.values { stats.add(int: v) } }
         if let d = dictF { for v in d.values { stats.add(float: Double(v)) } }
@@ -237,27 +246,32 @@ final class ChunkWriter {
                 }
             }
         }
+        pending.stats = stats
     }
 
     private func appendSlice(_ values: PhysicalValues, validity: Bitmap?, rows: Range<Int>) throws {
+        var st = pending
+        pending = Pending()
+        defer { pending = st }
         // Definition levels and the rows that hold values.
         var present: [Int]? = nil
         if layout.maxDef > 0 {
             if let validity {
                 var p: [Int] = []
                 p.reserveCapacity(rows.count)
+                st.levels.reserveCapacity(st.levels.count + rows.count)
                 for r in rows {
                     if validity.isSet(r) {
-                        levels.append(1)
+                        st.levels.append(1)
                         p.append(r)
                     } else {
-                        levels.append(0)
-                        stats.nulls += 1
+                        st.levels.append(0)
+                        st.stats.nulls += 1
                     }
                 }
                 if p.count != rows.count { present = p }
             } else {
-                levels.append(contentsOf: repeatElement(1, count: rows.count))
+                st.levels.append(contentsOf: repeatElement(1, count: rows.count))
             }
         } else if let validity, validity.nullCount > 0 {
             for r in rows where !validity.isSet(r) {
@@ -265,82 +279,64 @@ final class ChunkWriter {
             }
         }
         numValues += Int64(rows.count)
+        let count = present?.count ?? rows.count
+        st.values += count
         switch values {
         case .bool(let v):
-            if let present { for r in present { addBool(v[r]) } } else { for r in rows { addBool(v[r]) } }
-        case .int32(let v): fixed(v, rows: rows, present: present, dict: dict32, isInt: true)
-        case .int64(let v): fixed(v, rows: rows, present: present, dict: dict64, isInt: true)
-        case .float(let v): fixed(v, rows: rows, present: present, dict: dictF, isInt: false)
-        case .double(let v): fixed(v, rows: rows, present: present, dict: dictD, isInt: false)
+            @inline(__always) func add(_ b: Bool) {
+                st.bools.append(b)
+                if b { st.stats.sawTrue = true } else { st.stats.sawFalse = true }
+            }
+            if let present { for r in present { add(v[r]) } } else { for r in rows { add(v[r]) } }
+        case .int32(let v): Self.fixed(v, rows: rows, present: present, dict: useDictionary ? dict32 : nil, delta: options.deltaIntegers, into: &st)
+        case .int64(let v): Self.fixed(v, rows: rows, present: present, dict: useDictionary ? dict64 : nil, delta: options.deltaIntegers, into: &st)
+        case .float(let v): Self.fixed(v, rows: rows, present: present, dict: useDictionary ? dictF : nil, delta: false, into: &st)
+        case .double(let v): Self.fixed(v, rows: rows, present: present, dict: useDictionary ? dictD : nil, delta: false, into: &st)
         case .bytes(let v, let isFixed):
             v.data.withUnsafeBytes { data in
                 v.offsets.withUnsafeBufferPointer { offsets in
+                    if useDictionary, let d = dictB {
+                        d.insert(data: data, offsets: offsets, rows: rows, present: present, into: &st.indices)
+                        return
+                    }
                     @inline(__always) func one(_ r: Int) {
                         let lo = Int(offsets[r]), hi = Int(offsets[r + 1])
-                        let p = data.baseAddress.map { $0 + lo }
-                        if useDictionary {
-                            indices.append(dictB!.index(p, hi - lo))
-                        } else {
-                            if !isFixed {
-                                var len = UInt32(hi - lo).littleEndian
-                                withUnsafeBytes(of: &len) { plain.append(contentsOf: $0) }
-                            }
-                            let slice = UnsafeRawBufferPointer(rebasing: data[lo..<hi])
-                            plain.append(contentsOf: slice)
-                            stats.add(bytes: slice)
+                        if !isFixed {
+                            var len = UInt32(hi - lo).littleEndian
+                            withUnsafeBytes(of: &len) { st.plain.append(contentsOf: $0) }
                         }
+                        let slice = UnsafeRawBufferPointer(rebasing: data[lo..<hi])
+                        st.plain.append(contentsOf: slice)
+                        st.stats.add(bytes: slice)
                     }
                     if let present { for r in present { one(r) } } else { for r in rows { one(r) } }
                 }
             }
-            pendingValues += present?.count ?? rows.count
         }
     }
 
-    private func addBool(_ b: Bool) {
-        pendingBools.append(b)
-        if b { stats.sawTrue = true } else { stats.sawFalse = true }
-        pendingValues += 1
-    }
-
-    private func fixed<T: DictionaryKey>(_ v: [T], rows: Range<Int>, present: [Int]?, dict: FixedDictionary<T>?, isInt: Bool) {
-        let count = present?.count ?? rows.count
-        pendingValues += count
-        v.withUnsafeBufferPointer { buf in
-            if useDictionary, let dict {
-                if let present {
-                    for r in present { indices.append(dict.index(buf[r])) }
-                } else {
-                    dict.insert(UnsafeBufferPointer(rebasing: buf[rows]), into: &indices)
-                }
+    private static func fixed<T: DictionaryKey>(_ v: [T], rows: Range<Int>, present: [Int]?, dict: FixedDictionary<T>?, delta: Bool, into st: inout Pending) {
+        func process(_ slice: UnsafeBufferPointer<T>) {
+            if let dict {
+                dict.insert(slice, into: &st.indices)
                 return
             }
-            let useDelta = isInt && options.deltaIntegers
-            @inline(__always) func add(_ x: T) {
-                if let i = x as? Int32 {
-                    stats.add(int: i)
-                    if useDelta { plainInts.append(Int64(i)) }
-                } else if let i = x as? Int64 {
-                    stats.add(int: i)
-                    if useDelta { plainInts.append(i) }
-                } else if let f = x as? Float {
-                    stats.add(float: Double(f))
-                } else if let d = x as? Double {
-                    stats.add(float: d)
-                }
-            }
-            if let present {
-                for r in present { add(buf[r]) }
-                if !useDelta {
-                    var tmp: [T] = []
-                    tmp.reserveCapacity(present.count)
-                    for r in present { tmp.append(buf[r]) }
-                    tmp.withUnsafeBufferPointer { Plain.encode($0, into: &plain) }
-                }
+            for x in slice { x.accumulate(into: &st.stats) }
+            if delta, T.self == Int32.self || T.self == Int64.self {
+                st.plainInts.reserveCapacity(st.plainInts.count + slice.count)
+                for x in slice { st.plainInts.append(x.integer ?? 0) }
             } else {
-                let slice = UnsafeBufferPointer(rebasing: buf[rows])
-                for x in slice { add(x) }
-                if !useDelta { Plain.encode(slice, into: &plain) }
+                Plain.encode(slice, into: &st.plain)
+            }
+        }
+        v.withUnsafeBufferPointer { buf in
+            if let present {
+                var tmp: [T] = []
+                tmp.reserveCapacity(present.count)
+                for r in present { tmp.append(buf[r]) }
+                tmp.withUnsafeBufferPointer { process($0) }
+            } else {
+                process(UnsafeBufferPointer(rebasing: buf[rows]))
             }
         }
     }
@@ -353,28 +349,28 @@ final class ChunkWriter {
         if useDictionary {
             let bw = RLE.bitWidth(UInt64(max(dictionaryCount, 1) - 1))
             valueBytes = [UInt8(bw)]
-            valueBytes.reserveCapacity(indices.count * bw / 8 + 16)
-            indices.withUnsafeBufferPointer { RLE.encode($0, bitWidth: bw, into: &valueBytes) }
+            valueBytes.reserveCapacity(pending.indices.count * bw / 8 + 16)
+            pending.indices.withUnsafeBufferPointer { RLE.encode($0, bitWidth: bw, into: &valueBytes) }
             encoding = .rleDictionary
         } else if layout.physical == .boolean {
             valueBytes = []
-            pendingBools.withUnsafeBufferPointer { Plain.encodeBool($0, into: &valueBytes) }
+            pending.bools.withUnsafeBufferPointer { Plain.encodeBool($0, into: &valueBytes) }
             encoding = .plain
-        } else if !plainInts.isEmpty || (options.deltaIntegers && (layout.physical == .int32 || layout.physical == .int64)) {
+        } else if !pending.plainInts.isEmpty || (options.deltaIntegers && (layout.physical == .int32 || layout.physical == .int64)) {
             valueBytes = []
-            plainInts.withUnsafeBufferPointer { Delta.encode($0, into: &valueBytes) }
+            pending.plainInts.withUnsafeBufferPointer { Delta.encode($0, into: &valueBytes) }
             encoding = .deltaBinaryPacked
         } else {
-            valueBytes = plain
+            valueBytes = pending.plain
             encoding = .plain
         }
         var levelBytes: [UInt8] = []
-        if layout.maxDef > 0 { levels.withUnsafeBufferPointer { RLE.encode($0, bitWidth: 1, into: &levelBytes) } }
-        let nulls = levels.count - levels.reduce(0) { $0 + Int($1) }
+        if layout.maxDef > 0 { pending.levels.withUnsafeBufferPointer { RLE.encode($0, bitWidth: 1, into: &levelBytes) } }
+        let nulls = pending.levels.count - pending.levels.reduce(0) { $0 + Int($1) }
         var header = PageHeader()
         var body: [UInt8]
         if options.dataPageVersion == 2 {
-            let compressed = try Compression.compress(options.codec, valueBytes, level: options.compressionLevel)
+            let compressed = try Compression.compress(options.codec, valueBytes, level: options.compressionLevel, context: codecContext)
             header.type = PageType.dataPageV2.rawValue
             header.uncompressedSize = Int32(levelBytes.count + valueBytes.count)
             header.compressedSize = Int32(levelBytes.count + compressed.count)
@@ -394,7 +390,7 @@ final class ChunkWriter {
             } else {
                 raw = valueBytes
             }
-            body = try Compression.compress(options.codec, raw, level: options.compressionLevel)
+            body = try Compression.compress(options.codec, raw, level: options.compressionLevel, context: codecContext)
             header.type = PageType.dataPage.rawValue
             header.uncompressedSize = Int32(raw.count)
             header.compressedSize = Int32(body.count)
@@ -406,13 +402,13 @@ final class ChunkWriter {
         pages += body
         uncompressedBytes += Int64(w.out.count) + Int64(header.uncompressedSize)
         if !encodings.contains(encoding.rawValue) { encodings.append(encoding.rawValue) }
-        levels.removeAll(keepingCapacity: true)
-        indices.removeAll(keepingCapacity: true)
-        plain.removeAll(keepingCapacity: true)
-        plainInts.removeAll(keepingCapacity: true)
-        pendingBools.removeAll(keepingCapacity: true)
+        pending.levels.removeAll(keepingCapacity: true)
+        pending.indices.removeAll(keepingCapacity: true)
+        pending.plain.removeAll(keepingCapacity: true)
+        pending.plainInts.removeAll(keepingCapacity: true)
+        pending.bools.removeAll(keepingCapacity: true)
         pendingRows = 0
-        pendingValues = 0
+        pending.values = 0
     }
 
     /// Finishes the chunk: the dictionary page (if any) followed by the data pages.
@@ -444,7 +440,7 @@ final class ChunkWriter {
                     raw += d.values.data[r]
                 }
             }
-            let compressed = try Compression.compress(options.codec, raw, level: options.compressionLevel)
+            let compressed = try Compression.compress(options.codec, raw, level: options.compressionLevel, context: codecContext)
             var header = PageHeader()
             header.type = PageType.dictionaryPage.rawValue
             header.uncompressedSize = Int32(raw.count)
@@ -468,7 +464,7 @@ final class ChunkWriter {
         meta.encodings = encs
         meta.totalUncompressed = uncompressedBytes
         meta.totalCompressed = Int64(out.count)
-        if options.statistics { meta.statistics = stats.statistics(layout.physical) }
+        if options.statistics { meta.statistics = pending.stats.statistics(layout.physical) }
         return (out, meta)
     }
 }

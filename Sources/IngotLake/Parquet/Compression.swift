@@ -1,12 +1,36 @@
 import CCompression
 
+/// Reusable codec state (a zstd compression and decompression context), owned by one writer or
+/// reader and never shared between threads.
+final class CodecContext {
+    private var cctx: OpaquePointer?
+    private var dctx: OpaquePointer?
+
+    init() {}
+
+    deinit {
+        if let cctx { ZSTD_freeCCtx(cctx) }
+        if let dctx { ZSTD_freeDCtx(dctx) }
+    }
+
+    var compression: OpaquePointer? {
+        if cctx == nil { cctx = ZSTD_createCCtx() }
+        return cctx
+    }
+
+    var decompression: OpaquePointer? {
+        if dctx == nil { dctx = ZSTD_createDCtx() }
+        return dctx
+    }
+}
+
 /// Page compression with the system libraries (zstd, zlib, snappy, lz4).
 enum Compression {
     /// Largest page Ingot will decompress.
     static let maxPageSize = 1 << 30
 
     /// Compresses a page body.
-    static func compress(_ codec: Codec, _ input: [UInt8], level: Int32? = nil) throws -> [UInt8] {
+    static func compress(_ codec: Codec, _ input: [UInt8], level: Int32? = nil, context: CodecContext? = nil) throws -> [UInt8] {
         switch codec {
         case .uncompressed:
             return input
@@ -14,7 +38,10 @@ enum Compression {
             let bound = ZSTD_compressBound(input.count)
             return try [UInt8](unsafeUninitializedCapacity: bound) { out, count in
                 let n = input.withUnsafeBytes { src in
-                    ZSTD_compress(out.baseAddress, bound, src.baseAddress, input.count, level ?? 1)
+                    if let c = context?.compression {
+                        return ZSTD_compressCCtx(c, out.baseAddress, bound, src.baseAddress, input.count, level ?? 1)
+                    }
+                    return ZSTD_compress(out.baseAddress, bound, src.baseAddress, input.count, level ?? 1)
                 }
                 guard ZSTD_isError(n) == 0 else { throw LakeError.io("zstd compression failed") }
                 count = n
@@ -50,7 +77,7 @@ enum Compression {
     }
 
     /// Decompresses a page body whose uncompressed size the page header states.
-    static func decompress(_ codec: Codec, _ input: UnsafeRawBufferPointer, uncompressedSize: Int) throws -> [UInt8] {
+    static func decompress(_ codec: Codec, _ input: UnsafeRawBufferPointer, uncompressedSize: Int, context: CodecContext? = nil) throws -> [UInt8] {
         guard uncompressedSize >= 0, uncompressedSize <= maxPageSize,
             uncompressedSize <= max(16 << 20, input.count * 1024)
         else { throw corrupt("implausible uncompressed page size \(uncompressedSize)") }
@@ -60,7 +87,12 @@ enum Compression {
             return Array(input)
         case .zstd:
             return try [UInt8](unsafeUninitializedCapacity: max(uncompressedSize, 1)) { out, count in
-                let n = ZSTD_decompress(out.baseAddress, uncompressedSize, input.baseAddress, input.count)
+                let n: Int
+                if let d = context?.decompression {
+                    n = ZSTD_decompressDCtx(d, out.baseAddress, uncompressedSize, input.baseAddress, input.count)
+                } else {
+                    n = ZSTD_decompress(out.baseAddress, uncompressedSize, input.baseAddress, input.count)
+                }
                 guard ZSTD_isError(n) == 0, n == uncompressedSize else { throw corrupt("zstd data is corrupt") }
                 count = n
             }

@@ -64,20 +64,66 @@ enum Plain {
     }
 
     static func decodeByteArray(_ input: UnsafeRawBufferPointer, count: Int, into out: inout BinaryValues) throws -> Int {
+        // Pass 1: validate every length and size the output exactly.
         var pos = 0
         let n = input.count
-        out.offsets.reserveCapacity(out.offsets.count + count)
-        out.data.reserveCapacity(out.data.count + max(0, n - 4 * count))
+        var total = 0
         for _ in 0..<count {
             guard pos + 4 <= n else { throw corrupt("PLAIN byte array truncated") }
             let len = Int(UInt32(littleEndian: input.loadUnaligned(fromByteOffset: pos, as: UInt32.self)))
             pos += 4
             guard len <= n - pos else { throw corrupt("byte array length \(len) exceeds the page") }
-            out.data.append(contentsOf: UnsafeRawBufferPointer(rebasing: input[pos..<pos + len]))
-            out.offsets.append(Int32(truncatingIfNeeded: out.data.count))
+            total += len
             pos += len
         }
+        if count == 0 { return 0 }
+        // Pass 2: copy.
+        var data = out.data
+        var offsets = out.offsets
+        out = BinaryValues(offsets: [], data: [])
+        let base = data.count
+        data.append(contentsOf: repeatElement(0, count: total))
+        offsets.reserveCapacity(offsets.count + count)
+        var dst = base
+        pos = 0
+        data.withUnsafeMutableBytes { d in
+            let src = input.baseAddress!
+            for _ in 0..<count {
+                let len = Int(UInt32(littleEndian: src.loadUnaligned(fromByteOffset: pos, as: UInt32.self)))
+                pos += 4
+                if len > 0 { (d.baseAddress! + dst).copyMemory(from: src + pos, byteCount: len) }
+                pos += len
+                dst += len
+                offsets.append(Int32(truncatingIfNeeded: dst))
+            }
+        }
+        out = BinaryValues(offsets: offsets, data: data)
         return pos
+    }
+
+    /// Appends dictionary entries selected by `indices` (all already checked to be in range).
+    static func gatherBytes(_ dict: BinaryValues, _ indices: UnsafeBufferPointer<UInt32>, into out: inout BinaryValues) {
+        var data = out.data
+        var offsets = out.offsets
+        out = BinaryValues(offsets: [], data: [])
+        dict.offsets.withUnsafeBufferPointer { dofs in
+            var total = 0
+            for i in indices { total += Int(dofs[Int(i) + 1] - dofs[Int(i)]) }
+            var dst = data.count
+            data.append(contentsOf: repeatElement(0, count: total))
+            offsets.reserveCapacity(offsets.count + indices.count)
+            data.withUnsafeMutableBytes { d in
+                dict.data.withUnsafeBytes { src in
+                    for i in indices {
+                        let lo = Int(dofs[Int(i)]), len = Int(dofs[Int(i) + 1]) - lo
+                        if len > 0 { (d.baseAddress! + dst).copyMemory(from: src.baseAddress! + lo, byteCount: len) }
+                        dst += len
+                        offsets.append(Int32(truncatingIfNeeded: dst))
+                    }
+                }
+            }
+        }
+        out = BinaryValues(offsets: offsets, data: data)
     }
 
     static func decodeFixedBytes(_ input: UnsafeRawBufferPointer, width: Int, count: Int, into out: inout BinaryValues) throws -> Int {

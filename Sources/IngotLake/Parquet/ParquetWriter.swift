@@ -12,6 +12,7 @@ public final class ParquetWriter: @unchecked Sendable {
     private var rowGroups: [RowGroup] = []
     private var totalRows: Int64 = 0
     private var closed = false
+    private let codecContext: CodecContext
 
     /// - Parameters:
     ///   - sink: where the bytes go (a ``FileSink`` or an ``ObjectSink``).
@@ -36,7 +37,9 @@ public final class ParquetWriter: @unchecked Sendable {
             }
             return LeafLayout(f)
         }
-        chunks = layouts.map { ChunkWriter(layout: $0, options: options) }
+        let context = CodecContext()
+        codecContext = context
+        chunks = layouts.map { ChunkWriter(layout: $0, options: options, context: context) }
     }
 
     /// Opens a local file for writing.
@@ -91,7 +94,7 @@ public final class ParquetWriter: @unchecked Sendable {
         rowGroups.append(group)
         totalRows += Int64(rowsInGroup)
         rowsInGroup = 0
-        chunks = layouts.map { ChunkWriter(layout: $0, options: options) }
+        chunks = layouts.map { ChunkWriter(layout: $0, options: options, context: codecContext) }
     }
 
     /// Writes the footer and closes the sink.

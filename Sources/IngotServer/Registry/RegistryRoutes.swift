@@ -9,6 +9,7 @@ enum RegistryRoutes {
         let service = services.registryService
         RegistryController(service: service).addRoutes(to: router)
         WorkflowController(service: service).addRoutes(to: router)
+        WebhookController(webhooks: services.webhooks).addRoutes(to: router)
     }
 }
 
@@ -16,6 +17,6 @@ extension IngotServices {
     /// The registry domain service, wired to tracking's store for source resolution and lineage.
     var registryService: RegistryService {
         let sources = TrackingModelSources(store: SQLiteTrackingStore(metadata: metadata))
-        return RegistryService(store: SQLiteRegistryStore(metadata: metadata), sources: sources, lineage: sources)
+        return RegistryService(store: SQLiteRegistryStore(metadata: metadata), sources: sources, lineage: sources, events: webhooks)
     }
 }

@@ -22,11 +22,15 @@ struct ArtifactController {
             g.get("artifacts/**") { request, context in try await self.download(request, prefix: prefix + "/artifacts/") }
             g.put("artifacts/**") { request, context in try await self.upload(request, prefix: prefix + "/artifacts/") }
             g.delete("artifacts/**") { request, context in try await self.delete(request, prefix: prefix + "/artifacts/") }
-            for action in ["create", "complete", "abort"] {
-                g.post(RouterPath("mpu/\(action)/**")) { _, _ -> Response in
-                    throw APIErrorResponse(.notImplemented, "Multipart upload is not supported by this artifact store; upload with a single PUT.")
-                }
+            g.post("mpu/create/**") { request, context in try await self.createMultipart(request, context, prefix: prefix + "/mpu/create/") }
+            g.post("mpu/complete/**") { request, context in try await self.completeMultipart(request, context, prefix: prefix + "/mpu/complete/") }
+            g.post("mpu/abort/**") { request, context in
+                let p = try await MLflowParams.read(request, context: context)
+                _ = try Self.path(of: request, after: prefix + "/mpu/abort/")
+                try await self.repository.abortMultipart(uploadID: try p.required("upload_id"))
+                return TrackingJSON.empty()
             }
+            g.put("mpu/part/:upload_id/:part") { request, context in try await self.uploadPart(request, context) }
         }
         for prefix in ["/api/2.0/mlflow", "/ajax-api/2.0/mlflow"] {
             router.get(RouterPath(prefix + "/artifacts/list"), use: TrackingController.wrap(listRunArtifacts))
@@ -70,6 +74,60 @@ struct ArtifactController {
             await upload.abort()
             throw error
         }
+        return TrackingJSON.empty()
+    }
+
+    // MARK: - Multipart
+
+    struct Credential: Encodable {
+        let url: String
+        let part_number: Int
+        let headers: [String: String]
+    }
+    struct CreateMultipartResponse: Encodable {
+        let upload_id: String
+        let credentials: [Credential]
+    }
+
+    func createMultipart(_ request: Request, _ context: IngotRequestContext, prefix: String) async throws -> Response {
+        let raw = request.uri.path
+        if raw.count > prefix.count { _ = try Self.path(of: request, after: prefix) }
+        let p = try await MLflowParams.read(request, context: context)
+        let parts = try p.int("num_parts") ?? 1
+        guard parts >= 1, parts <= 10000 else { throw TrackingError.invalidParameter("num_parts must be between 1 and 10000") }
+        let uploadID = IDGenerator.hex32()
+        let host = request.head.authority ?? "127.0.0.1"
+        let base = prefix.hasPrefix("/ajax-api") ? "/ajax-api/2.0/mlflow-artifacts" : "/api/2.0/mlflow-artifacts"
+        let credentials = (1...parts).map { Credential(url: "http://\(host)\(base)/mpu/part/\(uploadID)/\($0)", part_number: $0, headers: [:]) }
+        return try TrackingJSON.response(CreateMultipartResponse(upload_id: uploadID, credentials: credentials))
+    }
+
+    func uploadPart(_ request: Request, _ context: IngotRequestContext) async throws -> Response {
+        guard let uploadID = context.parameters.get("upload_id"), let part = context.parameters.get("part").flatMap(Int.init) else {
+            throw TrackingError.invalidParameter("Invalid multipart part URL")
+        }
+        let upload = try await repository.beginPartUpload(uploadID: uploadID, part: part)
+        do {
+            for try await buffer in request.body { try await upload.write(Array(buffer.readableBytesView)) }
+            try await upload.commit()
+        } catch {
+            await upload.abort()
+            throw error
+        }
+        var headers = HTTPFields()
+        headers[.eTag] = "\"\(uploadID)-\(part)\""
+        headers[.contentType] = "application/json"
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: "{}")))
+    }
+
+    func completeMultipart(_ request: Request, _ context: IngotRequestContext, prefix: String) async throws -> Response {
+        let path = try Self.path(of: request, after: prefix)
+        let p = try await MLflowParams.read(request, context: context)
+        let parts = try p.objects("parts").map { try $0.int("part_number") ?? 0 }
+        // The URL names the artifact directory; `path` is the client's local file, whose name is kept.
+        let fileName = ((try p.required("path")) as NSString).lastPathComponent
+        let target = try ArtifactRepository.cleanPath(path + "/" + fileName, allowEmpty: false)
+        try await repository.completeMultipart(proxyPath: target, uploadID: try p.required("upload_id"), parts: parts)
         return TrackingJSON.empty()
     }
 

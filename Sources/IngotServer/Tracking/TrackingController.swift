@@ -31,7 +31,7 @@ struct TrackingController {
         var store_type = "SqlStore"
         var workspaces_enabled = false
         var trace_archival_enabled = false
-        var multipart_uploads_enabled = false
+        var multipart_uploads_enabled = true
         var multipart_downloads_enabled = false
         var presigned_upload_run_id_supported = false
         var presigned_upload_model_id_supported = false

@@ -1,16 +1,16 @@
-// Models — placeholder until the module's console ships.
+// /ui/models                         → registered models list
+// /ui/models/<name>                  → one model (versions, aliases, tags, description, pending requests)
+// /ui/models/<name>/versions/<n>     → one version (source, lineage, signature, approvals, comments)
 
-import { renderPlaceholder } from '../lib/placeholder.js';
-
-export async function render(root) {
-  renderPlaceholder(root, {
-    name: 'Models',
-    summary: 'Registered models, their versions and aliases.',
-    planned: [
-      'Registered models list with search',
-      'Versions, aliases, tags and stage transitions',
-      'Links to the source run and logged model',
-    ],
-    api: '/api/2.0/mlflow/registered-models/* · /model-versions/*',
-  });
+export async function render(root, params) {
+  if (params.parts.length === 0) {
+    const { renderList } = await import('./models/list.js');
+    return renderList(root, params);
+  }
+  if (params.parts.length >= 3 && params.parts[1] === 'versions') {
+    const { renderVersion } = await import('./models/version.js');
+    return renderVersion(root, params.parts[0], params.parts[2]);
+  }
+  const { renderModel } = await import('./models/model.js');
+  return renderModel(root, params.parts[0]);
 }

@@ -1,0 +1,45 @@
+import GRDB
+import IngotStorage
+
+/// The identity module's schema. Append new migrations; never edit a shipped one.
+public enum IdentityModule {
+    public static let migrations: [Migration] = [
+        Migration("identity.v1") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE identity_principals (
+                        id INTEGER PRIMARY KEY,
+                        name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+                        kind TEXT NOT NULL CHECK (kind IN ('user', 'service_principal')),
+                        display_name TEXT,
+                        is_admin INTEGER NOT NULL DEFAULT 0,
+                        active INTEGER NOT NULL DEFAULT 1,
+                        password_hash TEXT,
+                        created_at INTEGER NOT NULL
+                    );
+                    CREATE TABLE identity_groups (
+                        id INTEGER PRIMARY KEY,
+                        name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+                        created_at INTEGER NOT NULL
+                    );
+                    CREATE TABLE identity_group_members (
+                        group_id INTEGER NOT NULL REFERENCES identity_groups(id) ON DELETE CASCADE,
+                        principal_id INTEGER REFERENCES identity_principals(id) ON DELETE CASCADE,
+                        member_group_id INTEGER REFERENCES identity_groups(id) ON DELETE CASCADE,
+                        CHECK ((principal_id IS NULL) != (member_group_id IS NULL))
+                    );
+                    CREATE UNIQUE INDEX identity_group_members_unique
+                        ON identity_group_members (group_id, COALESCE(principal_id, 0), COALESCE(member_group_id, 0));
+                    CREATE TABLE identity_tokens (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        principal_id INTEGER NOT NULL REFERENCES identity_principals(id) ON DELETE CASCADE,
+                        token_hash TEXT NOT NULL UNIQUE,
+                        comment TEXT,
+                        created_at INTEGER NOT NULL,
+                        expires_at INTEGER
+                    );
+                    CREATE INDEX identity_tokens_principal ON identity_tokens (principal_id);
+                    """)
+        }
+    ]
+}
