@@ -45,13 +45,21 @@ let package = Package(
                 "IngotCore",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]),
-        .target(name: "IngotLake", dependencies: ["IngotStorage", "CCompression"]),
+        .target(
+            name: "IngotLake", dependencies: ["IngotCore", "IngotStorage", "CCompression"],
+            // Hot encode/decode loops on local buffers; exclusivity is checked in debug builds.
+            swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]),
         .target(
             name: "IngotTracking",
             dependencies: ["IngotStorage", .product(name: "GRDB", package: "GRDB.swift")]),
         .target(
             name: "IngotRegistry",
-            dependencies: ["IngotStorage", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Crypto", package: "swift-crypto")]),
+            dependencies: [
+                "IngotCore", "IngotStorage",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
         .target(name: "IngotPipelines", dependencies: ["IngotLake"]),
         .target(name: "IngotCatalog", dependencies: ["IngotLake"]),
         .target(name: "IngotServing", dependencies: ["IngotStorage"]),
@@ -89,9 +97,11 @@ let package = Package(
         .testTarget(
             name: "IngotStorageTests",
             dependencies: ["IngotStorage", .product(name: "GRDB", package: "GRDB.swift")]),
-        .testTarget(name: "IngotLakeTests", dependencies: ["IngotLake"]),
+        .testTarget(name: "IngotLakeTests", dependencies: ["IngotLake", "IngotStorage"]),
         .testTarget(name: "IngotTrackingTests", dependencies: ["IngotTracking"]),
-        .testTarget(name: "IngotRegistryTests", dependencies: ["IngotRegistry"]),
+        .testTarget(
+            name: "IngotRegistryTests",
+            dependencies: ["IngotRegistry", "IngotStorage", "IngotCore", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "IngotIdentityTests", dependencies: ["IngotIdentity"]),
         .testTarget(
             name: "IngotServerTests",

@@ -13,6 +13,7 @@ struct AdminTableCommand: AsyncParsableCommand {
         subcommands: [
             AdminTableCreate.self, AdminTableAppend.self, AdminTableOverwrite.self, AdminTableHistory.self,
             AdminTableCat.self, AdminTableFiles.self, AdminTableSync.self, AdminTableAvroCat.self, AdminTableAvroSample.self,
+            AdminTableIcebergCat.self, AdminTableIcebergSnapshots.self, AdminTableAddColumns.self,
         ])
 }
 
@@ -125,6 +126,10 @@ struct AdminTableAppend: AsyncParsableCommand {
         let t = try target.open()
         let v: Int64
         if try await t.exists() {
+            let existing = try await t.snapshot().metadata.partitionColumns
+            if partitionBy != nil, AdminTableInput.columns(partitionBy) != existing {
+                throw CLIError("table \(target.table) is partitioned by [\(existing.joined(separator: ", "))]; --partition-by only applies when creating it")
+            }
             v = try await t.append(try AdminTableInput.source(file))
         } else {
             v = try await t.create(schema: try await AdminTableInput.schema(file), partitionColumns: AdminTableInput.columns(partitionBy),
@@ -248,5 +253,48 @@ struct AdminTableAvroSample: AsyncParsableCommand {
         guard let c = AvroCodec(rawValue: codec) else { throw CLIError("codec must be null or deflate") }
         let bytes = try AvroJSON.sampleFile(codec: c, rows: rows)
         try Data(bytes).write(to: URL(fileURLWithPath: file))
+    }
+}
+
+struct AdminTableIcebergCat: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "iceberg-cat", abstract: "Print an Iceberg table's rows (a metadata file or table directory) as JSON lines.")
+    @Argument(help: "A metadata.json file, or a table directory with metadata/version-hint.text.") var location: String
+    @Option(name: .customLong("snapshot-id"), help: "Read this snapshot (default: current).") var snapshotId: Int64?
+
+    func run() async throws {
+        let t = try IcebergTableReader.open(location)
+        try await t.read(snapshotId: snapshotId) { b in
+            var out = ""
+            ValueFormatting.appendJSONLines(b, rows: 0..<b.numRows, to: &out)
+            print(out, terminator: "")
+        }
+    }
+}
+
+struct AdminTableIcebergSnapshots: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "iceberg-snapshots", abstract: "List an Iceberg table's snapshots as JSON lines.")
+    @Argument(help: "A metadata.json file, or a table directory.") var location: String
+
+    func run() async throws {
+        let t = try IcebergTableReader.open(location)
+        for s in t.snapshots {
+            let files = try t.dataFiles(snapshotId: s.id)
+            print(LakeJSON.object([
+                ("snapshot_id", .int(s.id)), ("timestamp_ms", .int(s.timestampMs)), ("operation", s.operation.map { .string($0) } ?? .null),
+                ("files", .int(Int64(files.count))), ("records", .int(files.reduce(0) { $0 + $1.recordCount })),
+                ("current", .bool(s.id == t.currentSnapshotId)),
+            ]).serialized())
+        }
+    }
+}
+
+struct AdminTableAddColumns: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "add-columns", abstract: "Add nullable columns (schema evolution) as one commit.")
+    @OptionGroup var target: AdminTableTarget
+    @Option(help: "Columns as name:type[,...].") var columns: String
+
+    func run() async throws {
+        let t = try target.open()
+        print("version \(try await t.addColumns(try AdminTableInput.parseSchema(columns).fields))")
     }
 }

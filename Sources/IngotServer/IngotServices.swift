@@ -60,6 +60,7 @@ public struct IngotServices: Sendable {
             path: dataDir.appendingPathComponent(MetadataStore.fileName).path, migrations: IngotMigrations.all)
         if migrate { try metadata.migrate() }
         let objects = try LocalObjectStore(root: dataDir)
+        objects.removeAbandonedUploads()
         return IngotServices(config: config, metadata: metadata, objects: objects, startedAt: Date())
     }
 

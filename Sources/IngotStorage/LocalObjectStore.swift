@@ -36,6 +36,22 @@ public struct LocalObjectStore: ObjectStore {
         }
     }
 
+    /// Removes staging files left by writers that died before commit (kill -9, power loss).
+    /// Only files older than `olderThan` go, so uploads still running in another process survive.
+    @discardableResult
+    public func removeAbandonedUploads(olderThan age: TimeInterval = 3600) -> Int {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: staging.path)) ?? []
+        let cutoff = Date().addingTimeInterval(-age)
+        var removed = 0
+        for name in names where name.hasPrefix("upload-") {
+            let path = staging.path + "/" + name
+            var info = stat()
+            guard lstat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG, Self.date(info.st_mtim) < cutoff else { continue }
+            if unlink(path) == 0 { removed += 1 }
+        }
+        return removed
+    }
+
     /// Resolves a key to a path, rejecting keys that are malformed, outside the allowed areas,
     /// or that pass through a symlink.
     func path(for key: String, allowEmpty: Bool = false) throws -> String {

@@ -192,7 +192,8 @@ public enum RunStatus {
     public static let all: Set<String> = ["RUNNING", "SCHEDULED", "FINISHED", "FAILED", "KILLED"]
     public static let terminal: Set<String> = ["FINISHED", "FAILED", "KILLED"]
 
-    static func parse(_ text: String) throws -> String {
+    /// Parses a status by name or by its proto number.
+    public static func parse(_ text: String) throws -> String {
         let upper = text.uppercased()
         if all.contains(upper) { return upper }
         switch text {

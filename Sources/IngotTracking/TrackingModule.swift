@@ -12,7 +12,9 @@ public enum TrackingModule {
 
 /// The tracking tables. Runs get an integer surrogate key (`run_pk`) so the per-run tables and
 /// their indexes stay small; `tracking_latest_metrics` is maintained on every metric write so
-/// searches that filter or order by a metric never read the history.
+/// searches that filter or order by a metric never read the history. The history is clustered
+/// by (run, step, key): a batch of many keys at one step lands on a few adjacent pages (keyed by
+/// key first, the same batch touched one page per key and wrote ~4x more per commit).
 enum TrackingSchema {
     static func createV1(_ db: Database) throws {
         try db.execute(
@@ -70,7 +72,7 @@ enum TrackingSchema {
                     dataset_name TEXT,
                     dataset_digest TEXT,
                     model_id TEXT,
-                    PRIMARY KEY (run_pk, key, step, timestamp, value, is_nan)
+                    PRIMARY KEY (run_pk, step, key, timestamp, value, is_nan)
                 ) WITHOUT ROWID;
                 CREATE INDEX tracking_metrics_by_model ON tracking_metrics (model_id) WHERE model_id IS NOT NULL;
 

@@ -36,7 +36,7 @@ import Testing
         #expect(try LakeJSON.parse(s.text) == LakeJSON.parse(text))
     }
 
-    @Test(arguments: [AvroCodec.null, .deflate]) func containerRoundTrip(codec: AvroCodec) throws {
+    @Test(arguments: [AvroCodec.null, .deflate, .snappy, .zstandard]) func containerRoundTrip(codec: AvroCodec) throws {
         var w = AvroFileWriter(schema: AvroJSON.sampleSchema, codec: codec, metadata: [("snapshot-id", "42")])
         w.blockRecords = 37
         let values = (0..<500).map(AvroJSON.sampleValue)
@@ -136,5 +136,21 @@ import Testing
         #expect(z.first != 0x78 && z.first != 0x1F)
         #expect(try AvroDeflate.decompress(z, limit: 1 << 20) == data)
         #expect(throws: TableError.self) { try AvroDeflate.decompress(z, limit: 10) }
+    }
+
+    @Test func namedTypesAreReferencedOnceAndRecursionIsNamed() throws {
+        let point = AvroSchema.record("point", [AvroField("x", .long), AvroField("y", .long)])
+        let s = AvroSchema.record("pair", [AvroField("a", point), AvroField("b", point), AvroField("c", .optional(point))])
+        let text = s.text
+        #expect(text.components(separatedBy: "\"fields\"").count == 3)   // pair + point defined once
+        let back = try AvroSchema.parse(text)
+        #expect(back == s)
+        var e = AvroEncoder()
+        let v = AvroValue.record([.record([.long(1), .long(2)]), .record([.long(3), .long(4)]), .null])
+        try e.write(v, as: back)
+        var d = AvroDecoder(e.out)
+        #expect(try d.read(back) == .record([.record([.long(1), .long(2)]), .record([.long(3), .long(4)]), .union(0, .null)]))
+        let recursive = #"{"type":"record","name":"node","fields":[{"name":"next","type":["null","node"]}]}"#
+        #expect(throws: TableError.unsupported("recursive Avro schema (node)")) { try AvroSchema.parse(recursive) }
     }
 }

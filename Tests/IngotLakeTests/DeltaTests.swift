@@ -111,4 +111,31 @@ func ids(_ t: LakeTable, _ v: TableVersion = .latest) async throws -> [Int64] {
         #expect(try await ids(t, .timestamp(hist[0].timestamp + 1000)) == Array(0..<15))
         await #expect(throws: TableError.self) { try await ids(t, .timestamp(hist[2].timestamp - 100_000)) }
     }
+
+    @Test func jsonParserEdgeCases() throws {
+        let j = try LakeJSON.parse(#"{"a":[1,-2,3.5,1e3,true,false,null],"s":"q\"\\\/\n\u00e9\ud83d\ude00","big":9223372036854775807,"e":{}}"#)
+        #expect(j["a"] == .array([.int(1), .int(-2), .double(3.5), .double(1000), .bool(true), .bool(false), .null]))
+        #expect(j["s"]?.string == "q\"\\/\né😀")
+        #expect(j["big"]?.int == .max)
+        #expect(try LakeJSON.parse(j.serialized()) == j)
+        for bad in ["", "{", "[1,]", "{\"a\" 1}", "tru", "\"abc", "1 2", String(repeating: "[", count: 500)] {
+            #expect(throws: (any Error).self, "\(bad)") { try LakeJSON.parse(bad) }
+        }
+    }
+
+    @Test func incrementalReplayMatchesFullReplay() async throws {
+        let (store, _) = try tableStore()
+        let t = try LakeTable(store: store, key: "warehouse/main/default/inc")
+        try await t.create(schema: try smallBatch(0..<1).schema)
+        try await t.append([try smallBatch(0..<3)])
+        let base = try await t.log.snapshot()
+        try await t.overwrite([try smallBatch(10..<12)])
+        try await t.append([try smallBatch(20..<21)])
+        let full = try await t.log.snapshot()
+        let inc = try await t.log.snapshot(version: nil, from: base)
+        #expect(inc.files == full.files)
+        #expect(inc.addedVersion == full.addedVersion)
+        #expect(inc.commitTimestamps == full.commitTimestamps)
+        #expect(inc.version == 3)
+    }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import IngotStorage
 import Testing
 @testable import IngotLake
 
@@ -101,6 +102,15 @@ import Testing
         let r = try await ParquetReader.open(path: path)
         let back = try await r.readRowGroup(0)
         #expect(sameValues(back.columns[7], batch.columns[7]))
+
+        // The same through the object store.
+        let store = try LocalObjectStore(root: dir, allowedTopLevel: nil)
+        let w2 = try ParquetWriter(sink: try await ObjectSink(store: store, key: "warehouse/t/a.parquet"), schema: batch.schema)
+        try await w2.write(batch)
+        try await w2.close()
+        let r2 = try await ParquetReader.open(try await ObjectSource(store: store, key: "warehouse/t/a.parquet"))
+        let back2 = try await r2.readRowGroup(0)
+        #expect(sameValues(back2.columns[14], batch.columns[14]))
     }
 
     @Test func emptyFileAndAllNulls() async throws {

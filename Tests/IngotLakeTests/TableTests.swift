@@ -24,6 +24,14 @@ import Testing
             }
         }
         #expect(seen[7]! == nil)
+        var eu: [Int64] = []
+        try await t.read(.version(1), columns: ["id", "region"], partitions: { $0["region"] == "eu" }) { b in
+            #expect(b.schema.fields.map(\.name) == ["id", "region"])
+            if case .int64(let xs) = b.columns[0].values { eu += xs }
+        }
+        let firstEu: [Int64] = (0..<100).filter { (i: Int64) -> Bool in i % 7 != 0 && i % 3 == 0 }
+        let laterEu: [Int64] = (100..<150).filter { (i: Int64) -> Bool in i % 2 == 0 }
+        #expect(eu.sorted() == firstEu + laterEu)
         #expect(seen[2]! == "a b/c")
         let snap = try await t.snapshot(.version(0))
         #expect(snap.metadata.configuration["owner"] == "me")
@@ -128,5 +136,47 @@ import Testing
         }
         #expect(try await ids(t).count == 80)
         #expect(try await t.iceberg.latestMetadataVersion() == 9)
+    }
+
+    @Test func racingOverwritesRetryAndKeepVersionOrder() async throws {
+        let (store, _) = try tableStore()
+        let t = try LakeTable(store: store, key: "warehouse/main/default/ow")
+        try await t.create(schema: try smallBatch(0..<1).schema)
+        let results = try await withThrowingTaskGroup(of: (Int64, Bool, Range<Int64>).self) { g in
+            for k in 0..<6 {
+                let r = Int64(k * 100)..<Int64(k * 100 + 5 + k)
+                let over = k % 2 == 0
+                g.addTask { (over ? try await t.overwrite([try smallBatch(r)]) : try await t.append([try smallBatch(r)]), over, r) }
+            }
+            var out: [(Int64, Bool, Range<Int64>)] = []
+            for try await x in g { out.append(x) }
+            return out.sorted { $0.0 < $1.0 }
+        }
+        #expect(results.map(\.0) == Array(1...6))
+        var state: [Int64] = []
+        for (v, over, r) in results {
+            state = (over ? [] : state) + Array(r)
+            #expect(try await ids(t, .version(v)) == state.sorted(), "version \(v)")
+        }
+        let appendOnly = try LakeTable(store: store, key: "warehouse/main/default/ao")
+        try await appendOnly.create(schema: try smallBatch(0..<1).schema, properties: ["delta.appendOnly": "true"])
+        await #expect(throws: TableError.self) { try await appendOnly.overwrite([try smallBatch(0..<2)]) }
+    }
+
+    @Test func addColumnsKeepsOldFilesReadable() async throws {
+        let (store, _) = try tableStore()
+        let t = try LakeTable(store: store, key: "warehouse/main/default/evo")
+        try await t.create(schema: try smallBatch(0..<1).schema)
+        try await t.append([try smallBatch(0..<4)])
+        #expect(try await t.addColumns([Field("extra", .float64)]) == 2)
+        let schema = try await t.snapshot().schema
+        #expect(schema.fields.last == Field("extra", .float64, id: 5))
+        var nulls = 0
+        try await t.read { b in nulls += b.column(named: "extra")?.nullCount ?? 0 }
+        #expect(nulls == 4)
+        await #expect(throws: TableError.self) { try await t.addColumns([Field("id", .int64)]) }
+        let meta = try LakeJSON.parse(try await store.get("warehouse/main/default/evo/metadata/v3.metadata.json"))
+        #expect(meta["current-schema-id"] == .int(1))
+        #expect(meta["last-column-id"] == .int(5))
     }
 }

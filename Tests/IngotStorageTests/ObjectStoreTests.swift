@@ -57,6 +57,19 @@ import Testing
         #expect(staging.isEmpty)
     }
 
+    @Test func abandonedStagingFilesAreCleanedByAge() async throws {
+        let (store, root) = try makeStore()
+        let staging = root.appendingPathComponent("tmp")
+        let old = staging.appendingPathComponent("upload-old")
+        let fresh = staging.appendingPathComponent("upload-fresh")
+        try Data([1]).write(to: old)
+        try Data([2]).write(to: fresh)
+        try FileManager.default.setAttributes([.modificationDate: Date().addingTimeInterval(-7200)], ofItemAtPath: old.path)
+        #expect(store.removeAbandonedUploads(olderThan: 3600) == 1)
+        #expect(!FileManager.default.fileExists(atPath: old.path))
+        #expect(FileManager.default.fileExists(atPath: fresh.path))
+    }
+
     @Test func putIfAbsentRaceHasExactlyOneWinner() async throws {
         let (store, _) = try makeStore()
         for round in 0..<5 {

@@ -1,6 +1,6 @@
 """Cold start (exec -> /health 200) and idle RSS: `ingot serve` vs `mlflow server` (SQLite backend).
 
-Both run on this machine in the same run; medians over BENCH_RUNS starts (default 5, 2 in smoke mode).
+Both run on this machine in the same run; medians over BENCH_STARTS starts (default 5, 2 in smoke mode).
 Memory is the whole process tree's (mlflow server forks workers) proportional set size (PSS, so
 pages shared between forked workers count once), read from /proc after 2 s idle.
 """
@@ -15,7 +15,7 @@ import time
 import urllib.request
 
 SMOKE = os.environ.get("BENCH_SMOKE") == "1"
-RUNS = int(os.environ.get("BENCH_RUNS", "2" if SMOKE else "5"))
+RUNS = int(os.environ.get("BENCH_STARTS", "2" if SMOKE else "5"))
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 INGOT = os.environ.get("INGOT_BIN") or os.path.join(REPO, ".build", "release", "ingot")
 VENV_BIN = os.path.join(REPO, ".venv", "bin")

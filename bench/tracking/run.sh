@@ -2,7 +2,8 @@
 # Ingot vs `mlflow server` (SQLite backend, default workers): log-batch throughput and latency at
 # 1/8/32 clients, and search_runs latency after loading BENCH_RUNS runs x 20 metrics into each.
 # Env: INGOT_BIN (default .build/release/ingot, else .build/debug/ingot), PYTHON (default .venv/bin/python),
-#      BENCH_RUNS (default 100000; CI smoke e.g. 200), BENCH_SECONDS (default 10), BENCH_SEARCHES (default 30).
+#      BENCH_RUNS (default 100000; CI smoke e.g. 200), BENCH_SECONDS (default 10), BENCH_SEARCHES (default 30),
+#      BENCH_MLFLOW_SEARCHES (default 5).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$PWD

@@ -4,6 +4,27 @@ import CCompression
 public enum AvroCodec: String, Sendable {
     case null
     case deflate
+    /// Raw snappy block followed by the big-endian CRC-32 of the uncompressed data.
+    case snappy
+    case zstandard
+
+    func compress(_ data: [UInt8]) throws -> [UInt8] {
+        switch self {
+        case .null: return data
+        case .deflate: return try AvroDeflate.compress(data)
+        case .snappy: return try AvroSnappy.compress(data)
+        case .zstandard: return try AvroZstd.compress(data)
+        }
+    }
+
+    func decompress(_ data: [UInt8], limit: Int) throws -> [UInt8] {
+        switch self {
+        case .null: return data
+        case .deflate: return try AvroDeflate.decompress(data, limit: limit)
+        case .snappy: return try AvroSnappy.decompress(data, limit: limit)
+        case .zstandard: return try AvroZstd.decompress(data, limit: limit)
+        }
+    }
 }
 
 /// Writes an Avro object container file in memory: header (magic, metadata map, sync marker), then
@@ -43,7 +64,7 @@ public struct AvroFileWriter {
 
     mutating func flush() throws {
         guard blockCount > 0 else { return }
-        let data = codec == .deflate ? try AvroDeflate.compress(block.out) : block.out
+        let data = try codec.compress(block.out)
         var e = AvroEncoder()
         e.writeLong(Int64(blockCount))
         e.writeLong(Int64(data.count))
@@ -95,11 +116,9 @@ public struct AvroFileReader {
             metadata = meta
             guard let schemaText = meta["avro.schema"] else { throw TableError.corrupt(file: name, detail: "Avro header has no avro.schema") }
             schema = try AvroSchema.parse(schemaText)
-            switch meta["avro.codec"] ?? "null" {
-            case "null", "": codec = .null
-            case "deflate": codec = .deflate
-            case let other: throw TableError.unsupported("Avro codec \(other)")
-            }
+            let codecName = meta["avro.codec"] ?? "null"
+            guard let c = AvroCodec(rawValue: codecName.isEmpty ? "null" : codecName) else { throw TableError.unsupported("Avro codec \(codecName)") }
+            codec = c
         } catch let e as TableError {
             if case .corrupt(let f, let d) = e, f.isEmpty { throw TableError.corrupt(file: name, detail: d) }
             throw e
@@ -117,7 +136,7 @@ public struct AvroFileReader {
                     throw TableError.corrupt(file: name, detail: "Avro block header out of range")
                 }
                 let raw = try d.readFixed(Int(size))
-                let data = codec == .deflate ? try AvroDeflate.decompress(raw, limit: 1 << 30) : raw
+                let data = try codec.decompress(raw, limit: 1 << 30)
                 guard count <= Int64(max(data.count, 1) * 1024) else { throw TableError.corrupt(file: name, detail: "Avro block count \(count) too large") }
                 var bd = AvroDecoder(data)
                 for _ in 0..<count { try body(try bd.read(schema)) }
@@ -189,6 +208,90 @@ enum AvroDeflate {
                 if produced == 0 && rc != Z_STREAM_END { throw TableError.corrupt(file: "", detail: "deflate data is truncated") }
             } while rc != Z_STREAM_END
         }
+        return out
+    }
+}
+
+/// Avro's snappy framing: a raw snappy block, then a 4-byte big-endian CRC-32 of the uncompressed bytes.
+enum AvroSnappy {
+    static func compress(_ input: [UInt8]) throws -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: snappy_max_compressed_length(input.count))
+        var len = out.count
+        let status = input.withUnsafeBufferPointer { src in
+            out.withUnsafeMutableBufferPointer { o in
+                o.withMemoryRebound(to: CChar.self) { oc in
+                    src.withMemoryRebound(to: CChar.self) { sc in snappy_compress(sc.baseAddress, input.count, oc.baseAddress, &len) }
+                }
+            }
+        }
+        guard status == SNAPPY_OK else { throw TableError.invalidArgument("snappy compression failed") }
+        out.removeLast(out.count - len)
+        let crc = UInt32(input.withUnsafeBufferPointer { crc32(0, $0.baseAddress, UInt32($0.count)) })
+        return out + [UInt8(crc >> 24), UInt8(crc >> 16 & 0xFF), UInt8(crc >> 8 & 0xFF), UInt8(crc & 0xFF)]
+    }
+
+    static func decompress(_ input: [UInt8], limit: Int) throws -> [UInt8] {
+        guard input.count >= 4 else { throw TableError.corrupt(file: "", detail: "snappy block too short") }
+        let body = Array(input.dropLast(4))
+        var len = 0
+        let ok = body.withUnsafeBufferPointer { b in
+            b.withMemoryRebound(to: CChar.self) { snappy_uncompressed_length($0.baseAddress, body.count, &len) }
+        }
+        guard ok == SNAPPY_OK, len <= limit else { throw TableError.corrupt(file: "", detail: "snappy block header is invalid") }
+        var out = [UInt8](repeating: 0, count: len)
+        var outLen = len
+        let status = body.withUnsafeBufferPointer { b in
+            out.withUnsafeMutableBufferPointer { o in
+                o.withMemoryRebound(to: CChar.self) { oc in
+                    b.withMemoryRebound(to: CChar.self) { snappy_uncompress($0.baseAddress, body.count, oc.baseAddress, &outLen) }
+                }
+            }
+        }
+        guard status == SNAPPY_OK, outLen == len else { throw TableError.corrupt(file: "", detail: "snappy data is corrupt") }
+        let crc = UInt32(out.withUnsafeBufferPointer { crc32(0, $0.baseAddress, UInt32($0.count)) })
+        let want = input.suffix(4).reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
+        guard crc == want else { throw TableError.corrupt(file: "", detail: "snappy block checksum mismatch") }
+        return out
+    }
+}
+
+/// Avro's zstandard codec: one zstd frame per block.
+enum AvroZstd {
+    static func compress(_ input: [UInt8]) throws -> [UInt8] {
+        let bound = ZSTD_compressBound(input.count)
+        var out = [UInt8](repeating: 0, count: bound)
+        let n = input.withUnsafeBufferPointer { src in
+            out.withUnsafeMutableBufferPointer { ZSTD_compress($0.baseAddress, bound, src.baseAddress, input.count, 3) }
+        }
+        guard ZSTD_isError(n) == 0 else { throw TableError.invalidArgument("zstd compression failed") }
+        out.removeLast(out.count - n)
+        return out
+    }
+
+    static func decompress(_ input: [UInt8], limit: Int) throws -> [UInt8] {
+        guard let ctx = ZSTD_createDStream() else { throw TableError.corrupt(file: "", detail: "zstd init failed") }
+        defer { ZSTD_freeDStream(ctx) }
+        var out: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        var finished = false
+        try input.withUnsafeBufferPointer { src in
+            var inBuf = ZSTD_inBuffer(src: src.baseAddress, size: src.count, pos: 0)
+            while true {
+                var produced = 0
+                let rc = chunk.withUnsafeMutableBufferPointer { c -> Int in
+                    var outBuf = ZSTD_outBuffer(dst: c.baseAddress, size: c.count, pos: 0)
+                    let r = ZSTD_decompressStream(ctx, &outBuf, &inBuf)
+                    produced = outBuf.pos
+                    return r
+                }
+                guard ZSTD_isError(rc) == 0 else { throw TableError.corrupt(file: "", detail: "zstd data is corrupt") }
+                out += chunk[0..<produced]
+                guard out.count <= limit else { throw TableError.corrupt(file: "", detail: "zstd block expands beyond \(limit) bytes") }
+                if rc == 0 { finished = true }
+                if inBuf.pos >= inBuf.size && produced < chunk.count { break }
+            }
+        }
+        guard finished else { throw TableError.corrupt(file: "", detail: "zstd data is truncated") }
         return out
     }
 }

@@ -86,7 +86,10 @@ public struct AvroSchema: Sendable, Hashable {
         switch json {
         case .string(let name):
             if let p = primitive(name) { return p }
-            if let named = names[fullName(name, namespace)] ?? names[name] { return named }
+            if let named = names[fullName(name, namespace)] ?? names[name] {
+                if named.prop(AvroSchema.placeholderKey) != nil { throw TableError.unsupported("recursive Avro schema (\(name))") }
+                return named
+            }
             throw TableError.corrupt(file: "", detail: "unknown Avro type \(name)")
         case .array(let branches):
             return AvroSchema(.union(try branches.map { try from($0, namespace: namespace, names: &names, depth: depth + 1) }))
@@ -104,7 +107,7 @@ public struct AvroSchema: Sendable, Hashable {
                 guard let name = json["name"]?.string else { throw TableError.corrupt(file: "", detail: "Avro record without a name") }
                 let ns = json["namespace"]?.string ?? (name.contains(".") ? nil : namespace)
                 // Register a placeholder first so recursive references resolve (to a fieldless record).
-                names[fullName(name, ns)] = AvroSchema(.record(name: name, namespace: ns, fields: []))
+                names[fullName(name, ns)] = AvroSchema(.record(name: name, namespace: ns, fields: []), props: [(AvroSchema.placeholderKey, .bool(true))])
                 var fields: [AvroField] = []
                 for f in json["fields"]?.array ?? [] {
                     guard let fname = f["name"]?.string, let ft = f["type"] else { throw TableError.corrupt(file: "", detail: "Avro field without name or type") }
@@ -143,6 +146,8 @@ public struct AvroSchema: Sendable, Hashable {
         }
     }
 
+    static let placeholderKey = "\u{0}being-defined"
+
     static func primitive(_ name: String) -> AvroSchema? {
         switch name {
         case "null": return .null
@@ -157,8 +162,24 @@ public struct AvroSchema: Sendable, Hashable {
         }
     }
 
-    /// The schema as JSON (named types are written in full at every use; Iceberg schemas don't repeat names).
+    /// The schema as JSON; a named type used again is written as a reference to its name.
     public var json: LakeJSON {
+        var defined = Set<String>()
+        return json(defined: &defined)
+    }
+
+    func json(defined: inout Set<String>) -> LakeJSON {
+        func named(_ name: String, _ ns: String?) -> String? {
+            let full = (ns.map { $0 + "." } ?? "") + name
+            if defined.contains(full) { return full }
+            defined.insert(full)
+            return nil
+        }
+        switch kind {
+        case .record(let n, let ns, _), .enumeration(let n, let ns, _), .fixed(let n, let ns, _):
+            if let ref = named(n, ns) { return .string(ref) }
+        default: break
+        }
         func withProps(_ base: [(String, LakeJSON)]) -> LakeJSON { .object(base + props) }
         switch kind {
         case .null, .boolean, .int, .long, .float, .double, .bytes, .string:
@@ -177,16 +198,21 @@ public struct AvroSchema: Sendable, Hashable {
         case .record(let name, let ns, let fields):
             var base: [(String, LakeJSON)] = [("type", "record"), ("name", .string(name))]
             if let ns { base.append(("namespace", .string(ns))) }
-            base.append(("fields", .array(fields.map { f in .object([("name", .string(f.name)), ("type", f.type.json)] + f.props) })))
+            var fieldJSON: [LakeJSON] = []
+            for f in fields { fieldJSON.append(.object([("name", .string(f.name)), ("type", f.type.json(defined: &defined))] + f.props)) }
+            base.append(("fields", .array(fieldJSON)))
             return withProps(base)
         case .enumeration(let name, let ns, let symbols):
             var base: [(String, LakeJSON)] = [("type", "enum"), ("name", .string(name))]
             if let ns { base.append(("namespace", .string(ns))) }
             base.append(("symbols", .array(symbols.map { .string($0) })))
             return withProps(base)
-        case .array(let items): return withProps([("type", "array"), ("items", items.json)])
-        case .map(let values): return withProps([("type", "map"), ("values", values.json)])
-        case .union(let branches): return .array(branches.map(\.json))
+        case .array(let items): return withProps([("type", "array"), ("items", items.json(defined: &defined))])
+        case .map(let values): return withProps([("type", "map"), ("values", values.json(defined: &defined))])
+        case .union(let branches):
+            var out: [LakeJSON] = []
+            for b in branches { out.append(b.json(defined: &defined)) }
+            return .array(out)
         case .fixed(let name, let ns, let size):
             var base: [(String, LakeJSON)] = [("type", "fixed"), ("name", .string(name))]
             if let ns { base.append(("namespace", .string(ns))) }

@@ -71,6 +71,12 @@ public struct DeltaLog: Sendable {
 
     /// Replays the log up to `version` (nil = latest).
     public func snapshot(version: Int64? = nil) async throws -> DeltaSnapshot {
+        try await snapshot(version: version, from: nil)
+    }
+
+    /// Replays the log up to `version` (nil = latest), continuing from `base` when given (only the
+    /// newer commits are read).
+    public func snapshot(version: Int64?, from base: DeltaSnapshot?) async throws -> DeltaSnapshot {
         let commits = try await listCommits()
         guard let latest = commits.last?.version else { throw TableError.notFound("no Delta table at \(tableKey)") }
         let target = version ?? latest
@@ -78,19 +84,23 @@ public struct DeltaLog: Sendable {
             throw TableError.notFound("version \(target) of \(tableKey) does not exist (latest is \(latest))")
         }
         let byVersion = Dictionary(commits.map { ($0.version, $0.info) }, uniquingKeysWith: { a, _ in a })
-        guard byVersion[0] != nil else {
+        if let base, base.version == target { return base }
+        let base = base.flatMap { $0.version < target ? $0 : nil }
+        if base == nil, byVersion[0] == nil {
             if try await store.head(logPrefix + "_last_checkpoint") != nil {
                 throw TableError.unsupported("reading Delta checkpoints (the commits before the checkpoint are gone)")
             }
             throw TableError.corrupt(file: logPrefix, detail: "the Delta log has no version 0")
         }
-        var proto: DeltaProtocol?
-        var metadata: DeltaMetadata?
+        var proto: DeltaProtocol? = base?.proto
+        var metadata: DeltaMetadata? = base?.metadata
         var files: [String: DeltaAdd] = [:]
-        var addedVersion: [String: Int64] = [:]
-        var timestamps: [Int64: Int64] = [:]
-        var previous: Int64 = .min
-        for v in 0...target {
+        for f in base?.files ?? [] { files[f.path] = f }
+        var addedVersion: [String: Int64] = base?.addedVersion ?? [:]
+        var timestamps: [Int64: Int64] = base?.commitTimestamps ?? [:]
+        var previous: Int64 = base.map { $0.commitTimestamps[$0.version] ?? 0 } ?? .min
+        let first = (base?.version ?? -1) + 1
+        for v in first...target {
             guard let info = byVersion[v] else {
                 throw TableError.corrupt(file: logPrefix, detail: "Delta log is missing version \(v) (versions must be contiguous)")
             }
@@ -102,8 +112,8 @@ public struct DeltaLog: Sendable {
                 case .protocol(let p): proto = p
                 case .metaData(let m): metadata = m
                 case .add(let a):
+                    if files[a.path] == nil { addedVersion[a.path] = v }
                     files[a.path] = a
-                    addedVersion[a.path] = v
                 case .remove(let r):
                     files[r.path] = nil
                     addedVersion[r.path] = nil
@@ -167,6 +177,8 @@ public struct DeltaLog: Sendable {
         case none
         /// These data files (the ones it removes or rewrites) must still be live.
         case files(Set<String>)
+        /// The whole table: any concurrent data change (add or remove) is a conflict.
+        case wholeTable
     }
 
     /// Commits `actions` as the version after `readVersion` (nil: create the table at version 0).
@@ -192,6 +204,13 @@ public struct DeltaLog: Sendable {
                 case .remove(let r):
                     if case .files(let read) = reads, read.contains(r.path) {
                         throw TableError.conflict("version \(attempt) of \(tableKey) removed \(r.path), which this transaction read")
+                    }
+                    if case .wholeTable = reads, r.dataChange {
+                        throw TableError.conflict("version \(attempt) of \(tableKey) removed \(r.path) while this transaction read the whole table")
+                    }
+                case .add(let a):
+                    if case .wholeTable = reads, a.dataChange {
+                        throw TableError.conflict("version \(attempt) of \(tableKey) added \(a.path) while this transaction read the whole table")
                     }
                 default: break
                 }

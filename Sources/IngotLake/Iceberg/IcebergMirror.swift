@@ -44,15 +44,21 @@ public struct IcebergMirror: Sendable {
     /// Safe to run concurrently: metadata files are created with put-if-absent.
     /// - Returns: the Delta version now mirrored, or nil for an empty log.
     @discardableResult
-    public func sync(log: DeltaLog, upTo: Int64? = nil) async throws -> Int64? {
+    public func sync(log: DeltaLog, upTo: Int64? = nil, base: DeltaSnapshot? = nil) async throws -> Int64? {
         guard let latest = try await log.latestVersion() else { return nil }
         let target = upTo.map { min($0, latest) } ?? latest
         let have = try await latestMetadataVersion() ?? 0   // metadata vN mirrors Delta version N-1
-        guard have < target + 1 else { return target }
+        guard have < target + 1 else {
+            // The metadata may be complete while the hint lags (a writer died between the two).
+            try await updateHint(target + 1)
+            return target
+        }
         var previous: LakeJSON? = have > 0 ? try? LakeJSON.parse(try await store.get(metadataKey(have))) : nil
-        var prevSnapshot: DeltaSnapshot? = have > 0 ? try await log.snapshot(version: have - 1) : nil
+        // A snapshot the caller already holds saves replaying the log from the start.
+        let usable = base.flatMap { $0.version <= have - 1 ? $0 : nil }
+        var prevSnapshot: DeltaSnapshot? = have > 0 ? try await log.snapshot(version: have - 1, from: usable) : nil
         for v in (have)...target {
-            let snap = try await log.snapshot(version: v)
+            let snap = try await log.snapshot(version: v, from: prevSnapshot)
             let actions = try await log.readCommit(v)
             let meta = try await writeVersion(snap, commit: actions, previous: previous, previousSnapshot: prevSnapshot)
             previous = meta
@@ -108,6 +114,10 @@ public struct IcebergMirror: Sendable {
             AvroField("partition", partitionRecord, id: 102),
             AvroField("record_count", .long, id: 103),
             AvroField("file_size_in_bytes", .long, id: 104),
+            AvroField("value_counts", .optional(IcebergStats.kvArray(119, 120, .long)), id: 109),
+            AvroField("null_value_counts", .optional(IcebergStats.kvArray(121, 122, .long)), id: 110),
+            AvroField("lower_bounds", .optional(IcebergStats.kvArray(126, 127, .bytes)), id: 125),
+            AvroField("upper_bounds", .optional(IcebergStats.kvArray(129, 130, .bytes)), id: 128),
         ])
         let entrySchema = AvroSchema.record("manifest_entry", [
             AvroField("status", .int, id: 0),
@@ -184,7 +194,7 @@ public struct IcebergMirror: Sendable {
                     .record(partition),
                     .long(rows),
                     .long(add.size),
-                ]),
+                ] + IcebergStats.values(add.stats, schema: schema, skip: Set(snap.metadata.partitionColumns))),
             ]))
         }
         var carriedRows: Int64 = 0
@@ -355,5 +365,71 @@ public struct IcebergMirror: Sendable {
         let hex = String(format: "%016llx%016llx", h, h2)
         let c = Array(hex)
         return String(c[0..<8]) + "-" + String(c[8..<12]) + "-" + String(c[12..<16]) + "-" + String(c[16..<20]) + "-" + String(c[20..<32])
+    }
+}
+
+/// Column statistics of a manifest entry, derived from a Delta `add.stats` JSON string.
+enum IcebergStats {
+    /// Iceberg's Avro form of a map with int keys: an array of key/value records tagged `logicalType: map`.
+    static func kvArray(_ keyId: Int, _ valueId: Int, _ valueType: AvroSchema) -> AvroSchema {
+        var a = AvroSchema(.array(.record("k\(keyId)_v\(valueId)", [AvroField("key", .int, id: keyId), AvroField("value", valueType, id: valueId)])))
+        a.props = [("logicalType", "map")]
+        return a
+    }
+
+    /// value_counts, null_value_counts, lower_bounds, upper_bounds (null when the stats are missing).
+    static func values(_ stats: String?, schema: Schema, skip: Set<String>) -> [AvroValue] {
+        guard let stats, let json = try? LakeJSON.parse(stats), let n = json["numRecords"]?.int else { return [.null, .null, .null, .null] }
+        var counts: [AvroValue] = [], nulls: [AvroValue] = [], lower: [AvroValue] = [], upper: [AvroValue] = []
+        for f in schema.fields where !skip.contains(f.name) {
+            guard let id = f.id else { continue }
+            let key = AvroValue.int(id)
+            if let nc = json["nullCount"]?[f.name]?.int {
+                counts.append(.record([key, .long(n)]))
+                nulls.append(.record([key, .long(nc)]))
+            }
+            if let lo = json["minValues"]?[f.name], let b = bound(lo, f.type, upper: false) { lower.append(.record([key, .bytes(b)])) }
+            if let hi = json["maxValues"]?[f.name], let b = bound(hi, f.type, upper: true) { upper.append(.record([key, .bytes(b)])) }
+        }
+        func wrap(_ a: [AvroValue]) -> AvroValue { a.isEmpty ? .null : .array(a) }
+        return [wrap(counts), wrap(nulls), wrap(lower), wrap(upper)]
+    }
+
+    static func le<T: FixedWidthInteger>(_ v: T) -> [UInt8] { withUnsafeBytes(of: v.littleEndian) { Array($0) } }
+
+    /// Iceberg's single-value binary form of a Delta stats value; nil when it cannot be a safe bound.
+    static func bound(_ v: LakeJSON, _ t: LakeType, upper: Bool) -> [UInt8]? {
+        switch t {
+        case .int8, .int16, .int32:
+            guard let x = v.int, let i = Int32(exactly: x) else { return nil }
+            return le(i)
+        case .int64:
+            guard let x = v.int else { return nil }
+            return le(x)
+        case .date:
+            guard let s = v.string, let d = PartitionValues.parseDate(s), let i = Int32(exactly: d) else { return nil }
+            return le(i)
+        case .timestamp:
+            // Delta timestamp stats are truncated to milliseconds: widen the upper bound by 999 µs.
+            guard let s = v.string, let us = PartitionValues.parseTimestamp(s) else { return nil }
+            return le(upper ? us + 999 : us)
+        case .float32:
+            guard let d = v.double, d.isFinite else { return nil }
+            let f = Float(d)
+            // Rounding to float may cross the true value: step outward.
+            let safe = upper ? (Double(f) < d ? f.nextUp : f) : (Double(f) > d ? f.nextDown : f)
+            return le(safe.bitPattern)
+        case .float64:
+            guard let d = v.double, d.isFinite else { return nil }
+            return le(d.bitPattern)
+        case .string:
+            guard let s = v.string else { return nil }
+            // Stats strings may be truncated prefixes: fine for a lower bound, not for an upper one.
+            // Writers cut at 32 characters (Spark) or about 32 bytes; anything that long may be cut.
+            if upper && (s.count >= 32 || s.utf8.count >= 28) { return nil }
+            return Array(s.utf8)
+        default:
+            return nil
+        }
     }
 }

@@ -125,35 +125,54 @@ public struct LakeTable: Sendable {
     public func append(_ batches: [RecordBatch]) async throws -> Int64 { try await append { emit in for b in batches { try await emit(b) } } }
     public func overwrite(_ batches: [RecordBatch]) async throws -> Int64 { try await overwrite { emit in for b in batches { try await emit(b) } } }
 
+    /// A whole-table overwrite does not depend on the rows it replaces, so when a concurrent commit
+    /// removed files it read, it is retried against the new snapshot (removing whatever is live then)
+    /// rather than failing; only a concurrent metadata change is a real conflict.
     private func write(overwrite: Bool, _ source: @escaping BatchSource) async throws -> Int64 {
         try await iceberg.sync(log: log)
-        let snap = try await log.snapshot()
+        var snap = try await log.snapshot()
         try checkWritable(snap)
+        if overwrite, snap.metadata.configuration["delta.appendOnly"] == "true" {
+            throw TableError.invalidArgument("table \(key) is append-only (delta.appendOnly=true)")
+        }
         let schema = try snap.schema
         let files = try await writeFiles(schema: schema, partitionColumns: snap.metadata.partitionColumns, source: source)
-        let now = Clock.nowMillis()
-        var actions: [DeltaAction] = [
-            .commitInfo(commitInfo(operation: "WRITE", mode: overwrite ? "Overwrite" : "Append", partitionColumns: snap.metadata.partitionColumns,
-                                   readVersion: snap.version, blind: !overwrite, files: files)),
-        ]
-        var reads = DeltaLog.ReadSet.none
-        if overwrite {
-            actions += snap.files.map {
-                .remove(DeltaRemove(path: $0.path, deletionTimestamp: now, dataChange: true, partitionValues: $0.partitionValues, size: $0.size))
+        var attempts = 0
+        while true {
+            attempts += 1
+            let now = Clock.nowMillis()
+            var actions: [DeltaAction] = [
+                .commitInfo(commitInfo(operation: "WRITE", mode: overwrite ? "Overwrite" : "Append", partitionColumns: snap.metadata.partitionColumns,
+                                       readVersion: snap.version, blind: !overwrite, files: files)),
+            ]
+            var reads = DeltaLog.ReadSet.none
+            if overwrite {
+                actions += snap.files.map {
+                    .remove(DeltaRemove(path: $0.path, deletionTimestamp: now, dataChange: true, partitionValues: $0.partitionValues, size: $0.size))
+                }
+                reads = .wholeTable
             }
-            reads = .files(Set(snap.files.map(\.path)))
+            actions += files.map { .add($0) }
+            let committed: Int64
+            do {
+                committed = try await log.commit(actions, readVersion: snap.version, reads: reads)
+            } catch TableError.conflict(let why) where overwrite && attempts < 100 {
+                let next = try await log.snapshot(version: nil, from: snap)
+                guard next.metadata == snap.metadata, next.proto == snap.proto else {
+                    for f in files { try? await store.delete(fileKey(f)) }
+                    throw TableError.conflict(why)
+                }
+                snap = next
+                continue
+            } catch {
+                // The data files of a failed commit are unreferenced; remove them (vacuum would too).
+                for f in files { try? await store.delete(fileKey(f)) }
+                throw error
+            }
+            // Committed: from here on the data files belong to the table.
+            try await iceberg.sync(log: log, base: snap)
+            return committed
         }
-        actions += files.map { .add($0) }
-        let v: Int64
-        do {
-            v = try await log.commit(actions, readVersion: snap.version, reads: reads)
-        } catch {
-            // The data files of a failed commit are unreferenced; remove them (vacuum would too).
-            for f in files { try? await store.delete(key + "/" + PartitionValues.decodePath(f.path)) }
-            throw error
-        }
-        try await iceberg.sync(log: log)
-        return v
     }
 
     func checkWritable(_ snap: DeltaSnapshot) throws {
@@ -203,6 +222,36 @@ public struct LakeTable: Sendable {
         return try await sink.finish()
     }
 
+    // MARK: - Schema evolution
+
+    /// Adds nullable columns at the end of the schema (new field ids after the largest). Existing
+    /// files read the new columns as null. Returns the new version.
+    @discardableResult
+    public func addColumns(_ fields: [Field]) async throws -> Int64 {
+        try await iceberg.sync(log: log)
+        let snap = try await log.snapshot()
+        try checkWritable(snap)
+        var schema = try snap.schema
+        var next = (schema.fields.compactMap(\.id).max() ?? 0) + 1
+        for var f in fields {
+            guard schema.index(of: f.name) == nil else { throw TableError.alreadyExists("column \(f.name) already exists") }
+            guard f.nullable else { throw TableError.invalidArgument("added column \(f.name) must be nullable") }
+            if f.type == .timestamp(utc: false), snap.proto.readerFeatures?.contains("timestampNtz") != true {
+                throw TableError.unsupported("adding a timestamp_ntz column to a table without the timestampNtz feature")
+            }
+            f.id = next
+            next += 1
+            schema.fields.append(f)
+        }
+        guard !fields.isEmpty else { return snap.version }
+        var meta = snap.metadata
+        meta.schemaString = DeltaSchema.string(schema)
+        let info = commitInfo(operation: "ADD COLUMNS", mode: "Append", partitionColumns: meta.partitionColumns, readVersion: snap.version, blind: false, files: [])
+        let v = try await log.commit([.commitInfo(info), .metaData(meta)], readVersion: snap.version, reads: .none)
+        try await iceberg.sync(log: log, base: snap)
+        return v
+    }
+
     // MARK: - Read
 
     /// The Delta snapshot of a version.
@@ -219,7 +268,10 @@ public struct LakeTable: Sendable {
 
     /// Streams the rows of a version, one batch per row group of each data file, in the table's schema
     /// (or the projection `columns`). Partition values come from the log when the file lacks the column.
-    public func read(_ version: TableVersion = .latest, columns: [String]? = nil, _ body: (RecordBatch) async throws -> Void) async throws {
+    /// - Parameters:
+    ///   - partitions: when given, only files whose partition values (column → string, nil = null) pass are read.
+    public func read(_ version: TableVersion = .latest, columns: [String]? = nil, partitions: (([String: String?]) -> Bool)? = nil,
+                     _ body: (RecordBatch) async throws -> Void) async throws {
         let snap = try await snapshot(version)
         let schema = try snap.schema
         let wanted: [Field]
@@ -234,6 +286,7 @@ public struct LakeTable: Sendable {
         let outSchema = Schema(wanted)
         let partitionSet = Set(snap.metadata.partitionColumns)
         for add in snap.files {
+            if let partitions, !partitions(add.partitionValues) { continue }
             let reader = try await ParquetReader.open(try await ObjectSource(store: store, key: fileKey(add)))
             let inFile = Set(reader.schema.fields.map(\.name))
             let fromFile = wanted.filter { inFile.contains($0.name) && !partitionSet.contains($0.name) }.map(\.name)
@@ -405,15 +458,20 @@ struct FileStats {
                 }
                 if any { merge(i, .double(lo), .double(hi)) }
             case .bytes(let b):
-                var lo: String?, hi: String?
-                for r in 0..<b.count where !c.isNull(r) {
-                    let s = b.string(r)
-                    if lo == nil || FileStats.less(.string(s), .string(lo!)) { lo = s }
-                    if hi == nil || FileStats.less(.string(hi!), .string(s)) { hi = s }
+                var lo = -1, hi = -1
+                b.data.withUnsafeBufferPointer { d in
+                    func slice(_ r: Int) -> UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(rebasing: d[b.range(r)]) }
+                    for r in 0..<b.count where !c.isNull(r) {
+                        if lo < 0 { lo = r; hi = r; continue }
+                        let s = slice(r)
+                        if s.lexicographicallyPrecedes(slice(lo)) { lo = r }
+                        if slice(hi).lexicographicallyPrecedes(s) { hi = r }
+                    }
                 }
-                if let lo, let hi {
-                    if hi.count > 32 { maxUnknown[i] = true }
-                    merge(i, .string(String(lo.prefix(32))), .string(hi))
+                if lo >= 0 {
+                    let loS = b.string(lo), hiS = b.string(hi)
+                    if hiS.count > 32 { maxUnknown[i] = true }
+                    merge(i, .string(String(loS.prefix(32))), .string(hiS))
                 }
             default: continue
             }
@@ -485,14 +543,39 @@ public enum TableBatches {
         return b.finish()
     }
 
+    /// The given rows of a batch, in order.
     public static func take(_ batch: RecordBatch, _ rows: [Int]) throws -> RecordBatch {
-        let cols = batch.columns.map { c -> Column in
-            var b = ColumnBuilder(type: c.type)
-            b.reserve(rows.count)
-            for r in rows { b.append(c.value(at: r)) }
-            return b.finish()
+        try RecordBatch(schema: batch.schema, columns: batch.columns.map { take($0, rows) })
+    }
+
+    static func take(_ c: Column, _ rows: [Int]) -> Column {
+        func pick<T>(_ v: [T]) -> [T] {
+            var out: [T] = []
+            out.reserveCapacity(rows.count)
+            for r in rows { out.append(v[r]) }
+            return out
         }
-        return try RecordBatch(schema: batch.schema, columns: cols)
+        let values: ColumnValues
+        switch c.values {
+        case .bool(let v): values = .bool(pick(v))
+        case .int32(let v): values = .int32(pick(v))
+        case .int64(let v): values = .int64(pick(v))
+        case .float32(let v): values = .float32(pick(v))
+        case .float64(let v): values = .float64(pick(v))
+        case .decimal(let v): values = .decimal(pick(v))
+        case .bytes(let v):
+            var b = BinaryValues()
+            b.offsets.reserveCapacity(rows.count + 1)
+            for r in rows { b.append(v.data[v.range(r)]) }
+            values = .bytes(b)
+        }
+        var validity: Bitmap?
+        if let src = c.validity {
+            var bm = Bitmap(count: rows.count, allSet: true)
+            for (i, r) in rows.enumerated() where !src.isSet(r) { bm.set(i, false) }
+            validity = bm
+        }
+        return Column(type: c.type, values: values, validity: validity)
     }
 
     /// Converts a column to `type` (integer widening/narrowing with range checks, int→float, float width,

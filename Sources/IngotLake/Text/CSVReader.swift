@@ -143,12 +143,27 @@ public final class CSVReader: @unchecked Sendable {
     private func parse() throws -> ParseResult {
         let n = buf.count
         if pos >= n { return eof ? .end : .needMore }
+        // Work on local arrays (moved out and back) so the loop pays no exclusivity checks.
+        var fStart = self.fStart, fEnd = self.fEnd, fScratch = self.fScratch, fQuoted = self.fQuoted, scratch = self.scratch
+        self.fStart = []
+        self.fEnd = []
+        self.fScratch = []
+        self.fQuoted = []
+        self.scratch = []
+        defer {
+            self.fStart = fStart
+            self.fEnd = fEnd
+            self.fScratch = fScratch
+            self.fQuoted = fQuoted
+            self.scratch = scratch
+        }
         fStart.removeAll(keepingCapacity: true)
         fEnd.removeAll(keepingCapacity: true)
         fScratch.removeAll(keepingCapacity: true)
         fQuoted.removeAll(keepingCapacity: true)
         scratch.removeAll(keepingCapacity: true)
         let d = options.delimiter, q = options.quote
+        let eof = self.eof
         var i = pos
         return buf.withUnsafeBufferPointer { b -> ParseResult in
             while true {
@@ -226,50 +241,38 @@ public final class CSVReader: @unchecked Sendable {
             ValueFormatting.appendJSONString(f.name, to: &s)
             return s
         }
-        while rows < options.batchRows {
-            var fields: [(bytes: ArraySlice<UInt8>, quoted: Bool)] = []
-            let lineNo: Int
-            if !sample.isEmpty {
-                let rec = sample.removeFirst()
-                lineNo = sampleLines.removeFirst()
-                fields = rec.map { (ArraySlice($0.bytes), $0.quoted) }
-            } else {
-                guard try nextRecord() else { break }
-                lineNo = recordLine
-                fields.reserveCapacity(fStart.count)
-                for k in 0..<fStart.count { fields.append((field(k), fQuoted[k])) }
+        let nulls = nullTokens
+        let rescue = self.rescue
+        let columnCount = self.columnCount
+        let fields = schema.fields
+        let path = self.path
+        /// Appends field k; returns false when it does not parse.
+        func handle(_ k: Int, _ p: UnsafeRawBufferPointer, _ quoted: Bool, _ line: Int, _ bad: inout [(String, String)]) throws {
+            if !quoted && (p.isEmpty || (!nulls.isEmpty && nulls.contains(where: { $0.elementsEqual(p) }))) {
+                builders[k].appendNull()
+                return
             }
-            var bad: [(String, ArraySlice<UInt8>)] = []
-            if fields.count != columnCount {
+            if quoted && p.isEmpty && builders[k].type != .string && builders[k].type != .binary {
+                builders[k].appendNull()
+                return
+            }
+            if !appendText(p, to: &builders[k]) {
                 if !rescue {
-                    throw LakeError.malformedRow(file: path, line: lineNo, column: fields.count > columnCount ? "_c\(columnCount)" : schema.fields[fields.count].name,
-                        detail: "expected \(columnCount) fields, found \(fields.count)")
+                    throw LakeError.malformedRow(file: path, line: line, column: fields[k].name,
+                        detail: "cannot parse '\(String(decoding: p.prefix(100), as: UTF8.self))' as \(fields[k].type)")
                 }
-                for k in columnCount..<max(columnCount, fields.count) { bad.append(("\"_c\(k)\"", fields[k].bytes)) }
+                builders[k].appendNull()
+                bad.append((nameJSON[k], String(decoding: p, as: UTF8.self)))
             }
-            for k in 0..<columnCount {
-                guard k < fields.count else {
-                    builders[k].appendNull()
-                    continue
+        }
+        func finishRow(_ fieldCount: Int, _ line: Int, _ bad: inout [(String, String)], extra: (Int) -> String) throws {
+            if fieldCount != columnCount {
+                if !rescue {
+                    throw LakeError.malformedRow(file: path, line: line, column: fieldCount > columnCount ? "_c\(columnCount)" : fields[fieldCount].name,
+                        detail: "expected \(columnCount) fields, found \(fieldCount)")
                 }
-                let f = fields[k]
-                if !f.quoted && (f.bytes.isEmpty || nullTokens.contains(where: { $0.elementsEqual(f.bytes) })) {
-                    builders[k].appendNull()
-                    continue
-                }
-                if f.quoted && f.bytes.isEmpty && builders[k].type != .string && builders[k].type != .binary {
-                    builders[k].appendNull()
-                    continue
-                }
-                let ok = f.bytes.withUnsafeBytes { appendText($0, to: &builders[k]) }
-                if !ok {
-                    if !rescue {
-                        throw LakeError.malformedRow(file: path, line: lineNo, column: schema.fields[k].name,
-                            detail: "cannot parse '\(String(decoding: f.bytes.prefix(100), as: UTF8.self))' as \(schema.fields[k].type)")
-                    }
-                    builders[k].appendNull()
-                    bad.append((nameJSON[k], f.bytes))
-                }
+                for k in fieldCount..<max(fieldCount, columnCount) { builders[k].appendNull() }
+                for k in columnCount..<max(columnCount, fieldCount) { bad.append(("\"_c\(k)\"", extra(k))) }
             }
             if rescue {
                 if bad.isEmpty {
@@ -278,7 +281,7 @@ public final class CSVReader: @unchecked Sendable {
                     var s = "{"
                     for (name, raw) in bad {
                         s += name + ": "
-                        ValueFormatting.appendJSONString(String(decoding: raw, as: UTF8.self), to: &s)
+                        ValueFormatting.appendJSONString(raw, to: &s)
                         s += ", "
                     }
                     s += "\"_file_path\": "
@@ -286,6 +289,33 @@ public final class CSVReader: @unchecked Sendable {
                     s += "}"
                     rescued.append(.string(s))
                 }
+            }
+        }
+        while rows < options.batchRows {
+            var bad: [(String, String)] = []
+            if !sample.isEmpty {
+                let rec = sample.removeFirst()
+                let lineNo = sampleLines.removeFirst()
+                if rec.count != columnCount && !rescue { try finishRow(rec.count, lineNo, &bad, extra: { _ in "" }) }
+                for k in 0..<min(columnCount, rec.count) {
+                    try rec[k].bytes.withUnsafeBytes { try handle(k, $0, rec[k].quoted, lineNo, &bad) }
+                }
+                try finishRow(rec.count, lineNo, &bad, extra: { String(decoding: rec[$0].bytes, as: UTF8.self) })
+            } else {
+                guard try nextRecord() else { break }
+                let lineNo = recordLine
+                let count = fStart.count
+                if count != columnCount && !rescue { try finishRow(count, lineNo, &bad, extra: { _ in "" }) }
+                let fs = fStart, fe = fEnd, fsc = fScratch, fq = fQuoted
+                try buf.withUnsafeBytes { b in
+                    try scratch.withUnsafeBytes { sc in
+                        for k in 0..<min(columnCount, count) {
+                            let src = fsc[k] ? sc : b
+                            try handle(k, UnsafeRawBufferPointer(rebasing: src[fs[k]..<fe[k]]), fq[k], lineNo, &bad)
+                        }
+                    }
+                }
+                try finishRow(count, lineNo, &bad, extra: { k in String(decoding: fsc[k] ? self.scratch[fs[k]..<fe[k]] : self.buf[fs[k]..<fe[k]], as: UTF8.self) })
             }
             rows += 1
         }

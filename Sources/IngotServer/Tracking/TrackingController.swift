@@ -162,17 +162,9 @@ struct TrackingController {
     }
 
     func updateRun(_ p: MLflowParams, _ c: IngotRequestContext) async throws -> Response {
-        let status = try p.string("status").map { try Self.runStatus($0) }
+        let status = try p.string("status").map { try RunStatus.parse($0) }
         let info = try await store.updateRun(id: try p.runID(), status: status, endTime: try p.int64("end_time"), runName: try p.string("run_name"))
         return try TrackingJSON.response(RunInfoResponse(run_info: info))
-    }
-
-    static func runStatus(_ text: String) throws -> String {
-        let upper = text.uppercased()
-        if RunStatus.all.contains(upper) { return upper }
-        let byNumber = ["1": "RUNNING", "2": "SCHEDULED", "3": "FINISHED", "4": "FAILED", "5": "KILLED"]
-        if let s = byNumber[text] { return s }
-        throw TrackingError.invalidParameter("Invalid value \(text) for parameter 'status' supplied.")
     }
 
     func deleteRun(_ p: MLflowParams, _ c: IngotRequestContext) async throws -> Response {
