@@ -71,7 +71,7 @@ public struct IngotServices: Sendable {
         self.startedAt = startedAt
         self.identity = IdentityService(store: SQLiteIdentityStore(metadata: metadata))
         let registryStore = SQLiteRegistryStore(metadata: metadata)
-        self.webhooks = WebhookDispatcher(store: registryStore, registry: registryStore, transport: SocketWebhookTransport())
+        self.webhooks = WebhookDispatcher(store: registryStore, registry: registryStore, transport: HTTPWebhookTransport())
     }
 
     /// Flushes and closes the stores on graceful shutdown.
