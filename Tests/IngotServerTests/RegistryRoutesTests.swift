@@ -95,7 +95,7 @@ import Testing
     }
 
     @Test func queryStringsDecodeLikeForms() {
-        let fields = RegistryController.formFields("filter=name+%3D+%27a+b%27&order_by=x&order_by=y%2Bz&empty")
+        let fields = MLflowParams.formFields("filter=name+%3D+%27a+b%27&order_by=x&order_by=y%2Bz&empty")
         guard case .string(let filter)? = fields["filter"] else { Issue.record("no filter"); return }
         #expect(filter == "name = 'a b'")
         guard case .array(let order)? = fields["order_by"] else { Issue.record("no order_by list"); return }

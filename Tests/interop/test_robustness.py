@@ -75,3 +75,15 @@ def test_random_requests_never_crash_the_server(ingot_server):
     assert not failures, failures[:5]
     assert ingot_server.proc.poll() is None, "the server process died"
     assert requests.get(ingot_server.url + "/health", timeout=5).json()["status"] == "ok"
+
+
+def test_get_query_strings_decode_plus_as_space(ingot_server):
+    """The mlflow client (python requests) encodes spaces in GET parameters as '+'."""
+    name = "plus space experiment"
+    created = requests.post(ingot_server.url + "/api/2.0/mlflow/experiments/create", json={"name": name}, timeout=5)
+    assert created.status_code == 200, created.text
+    r = requests.get(ingot_server.url + "/api/2.0/mlflow/experiments/get-by-name", params={"experiment_name": name}, timeout=5)
+    assert "+" in r.url
+    assert r.status_code == 200 and r.json()["experiment"]["name"] == name
+    literal = requests.get(ingot_server.url + "/api/2.0/mlflow/experiments/get-by-name?experiment_name=a%2Bb", timeout=5)
+    assert literal.status_code == 404 and "'a+b'" in literal.json()["message"]

@@ -11,33 +11,7 @@ struct RegistryController {
     typealias Handler = @Sendable (MLflowParams, IngotRequestContext) async throws -> Response
 
     static func wrap(_ handler: @escaping Handler) -> @Sendable (Request, IngotRequestContext) async throws -> Response {
-        { request, context in
-            if request.method == .get || request.method == .head {
-                return try await handler(MLflowParams(fields: formFields(request.uri.query ?? "")), context)
-            }
-            return try await handler(try await MLflowParams.read(request, context: context), context)
-        }
-    }
-
-    /// Decodes a query string as HTML forms (and Python's `requests`) encode it: `+` is a space,
-    /// `%2B` a plus. Repeated keys become lists.
-    static func formFields(_ query: String) -> [String: JSONValue] {
-        var fields: [String: JSONValue] = [:]
-        for pair in query.split(separator: "&", omittingEmptySubsequences: true) {
-            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            func decode(_ s: Substring) -> String {
-                let spaced = s.replacingOccurrences(of: "+", with: " ")
-                return spaced.removingPercentEncoding ?? spaced
-            }
-            let key = decode(parts[0])
-            let value = JSONValue.string(parts.count > 1 ? decode(parts[1]) : "")
-            switch fields[key] {
-            case .array(let items)?: fields[key] = .array(items + [value])
-            case let existing?: fields[key] = .array([existing, value])
-            case nil: fields[key] = value
-            }
-        }
-        return fields
+        { request, context in try await handler(try await MLflowParams.read(request, context: context), context) }
     }
 
     func addRoutes(to router: Router<IngotRequestContext>) {

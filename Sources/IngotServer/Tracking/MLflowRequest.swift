@@ -53,22 +53,31 @@ struct MLflowParams: Sendable {
 
     init(fields: [String: JSONValue]) { self.fields = fields }
 
+    /// Decodes a query string as HTML forms (and Python's `requests`, which the mlflow client
+    /// uses) encode it: `+` is a space, `%2B` a plus. Repeated keys become lists.
+    static func formFields(_ query: String) -> [String: JSONValue] {
+        var fields: [String: JSONValue] = [:]
+        for pair in query.split(separator: "&", omittingEmptySubsequences: true) {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            func decode(_ s: Substring) -> String {
+                let spaced = s.replacingOccurrences(of: "+", with: " ")
+                return spaced.removingPercentEncoding ?? spaced
+            }
+            let key = decode(parts[0])
+            let value = JSONValue.string(parts.count > 1 ? decode(parts[1]) : "")
+            switch fields[key] {
+            case .array(let items)?: fields[key] = .array(items + [value])
+            case let existing?: fields[key] = .array([existing, value])
+            case nil: fields[key] = value
+            }
+        }
+        return fields
+    }
+
     /// Reads the request: JSON body for methods with bodies (falling back to the query string when
     /// the body is empty), the query string for GET/HEAD.
     static func read(_ request: Request, context: IngotRequestContext) async throws -> MLflowParams {
-        var fields: [String: JSONValue] = [:]
-        for (key, value) in request.uri.queryParameters {
-            let k = String(key)
-            let v = JSONValue.string(String(value))
-            if case .array(var items)? = fields[k] {
-                items.append(v)
-                fields[k] = .array(items)
-            } else if let existing = fields[k] {
-                fields[k] = .array([existing, v])
-            } else {
-                fields[k] = v
-            }
-        }
+        var fields = formFields(request.uri.query ?? "")
         if request.method != .get && request.method != .head {
             let buffer = try await request.body.collect(upTo: context.maxBodyBytes)
             if buffer.readableBytes > 0 {
