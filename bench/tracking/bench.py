@@ -67,14 +67,17 @@ def log_batch_phase(url, clients, seconds):
 
 def load_ingot(url, n_runs, metrics_per_run=20, workers=8):
     exp = api(url, "experiments/create", {"name": f"bench-search-{uuid.uuid4().hex[:8]}"})["experiment_id"]
+    # Same values, in the same (run, key) order, as load_mlflow_in_process draws them, so both
+    # servers hold identical data and must return the same runs.
     rng = random.Random(1)
+    values = [[rng.random() for _ in range(metrics_per_run)] for _ in range(n_runs)]
 
     def one(i):
         session = requests.Session()
         run_id = api(url, "runs/create", {"experiment_id": exp, "run_name": f"run-{i}", "start_time": 1_000_000 + i}, session=session)[
             "run"]["info"]["run_id"]
         api(url, "runs/log-batch", {"run_id": run_id, "metrics": [
-            {"key": f"m{k}", "value": rng.random(), "timestamp": 1, "step": 0} for k in range(metrics_per_run)],
+            {"key": f"m{k}", "value": values[i][k], "timestamp": 1, "step": 0} for k in range(metrics_per_run)],
             "params": [{"key": "model", "value": ["cnn", "rnn"][i % 2]}]}, session=session)
 
     with concurrent.futures.ThreadPoolExecutor(workers) as pool:
