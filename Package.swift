@@ -46,7 +46,7 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]),
         .target(
-            name: "IngotLake", dependencies: ["IngotCore", "IngotStorage", "CCompression"],
+            name: "IngotLake", dependencies: ["IngotCore", "IngotStorage", "CCompression", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Crypto", package: "swift-crypto")],
             // Hot encode/decode loops on local buffers; exclusivity is checked in debug builds.
             swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]),
         .target(
@@ -61,7 +61,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]),
         .target(name: "IngotPipelines", dependencies: ["IngotLake"]),
-        .target(name: "IngotCatalog", dependencies: ["IngotLake"]),
+        .target(name: "IngotCatalog", dependencies: ["IngotLake", .product(name: "GRDB", package: "GRDB.swift")]),
         .target(name: "IngotServing", dependencies: ["IngotStorage"]),
         .target(
             name: "IngotIdentity",
@@ -106,6 +106,7 @@ let package = Package(
             name: "IngotRegistryTests",
             dependencies: ["IngotRegistry", "IngotStorage", "IngotCore", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "IngotIdentityTests", dependencies: ["IngotIdentity"]),
+        .testTarget(name: "IngotCatalogTests", dependencies: ["IngotCatalog", "IngotStorage"]),
         .testTarget(
             name: "IngotServerTests",
             dependencies: [

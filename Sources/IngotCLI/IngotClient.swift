@@ -86,8 +86,66 @@ struct IngotClient: Sendable {
         return bytes
     }
 
+    /// Streams a local file as the request body (never loading it whole), reporting bytes sent.
+    func upload(
+        _ method: HTTPMethod, _ path: String, query: [(String, String)], file: String, progress: @escaping @Sendable (Int64) -> Void
+    ) async throws -> Any? {
+        guard let handle = FileHandle(forReadingAtPath: file) else { throw CLIError("cannot open \(file)") }
+        let size = (try? FileManager.default.attributesOfItem(atPath: file)[.size] as? Int64) ?? 0
+        var url = baseURL + path
+        var components = URLComponents()
+        components.queryItems = query.map { URLQueryItem(name: $0.0, value: $0.1) }
+        url += "?" + (components.percentEncodedQuery ?? "")
+        var request = HTTPClientRequest(url: url)
+        request.method = method
+        if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
+        request.headers.add(name: "Content-Type", value: "application/octet-stream")
+        let chunks = FileChunks(handle: handle, progress: progress)
+        request.body = .stream(chunks, length: .known(size))
+        let response: HTTPClientResponse
+        do {
+            response = try await Self.http.execute(request, timeout: .hours(2))
+        } catch {
+            throw CLIError("cannot reach the Ingot server at \(baseURL) (\(Self.describe(error))); is `ingot serve` running?")
+        }
+        var buffer = try await response.body.collect(upTo: Self.maxResponseBytes)
+        let bytes = buffer.readBytes(length: buffer.readableBytes) ?? []
+        guard (200..<300).contains(response.status.code) else {
+            if let object = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any], let code = object["error_code"] as? String {
+                throw CLIError("\(code): \(object["message"] as? String ?? "")")
+            }
+            throw CLIError("server answered \(response.status.code) \(response.status.reasonPhrase)")
+        }
+        return bytes.isEmpty ? nil : try JSONSerialization.jsonObject(with: Data(bytes), options: [.fragmentsAllowed])
+    }
+
     static func describe(_ error: any Error) -> String {
         let text = String(describing: error)
         return text.count > 120 ? String(text.prefix(120)) + "…" : text
     }
+}
+
+/// A file read in 1 MiB chunks as an async sequence of buffers, for streamed uploads.
+struct FileChunks: AsyncSequence, Sendable {
+    typealias Element = ByteBuffer
+    let handle: FileHandle
+    let progress: @Sendable (Int64) -> Void
+
+    struct AsyncIterator: AsyncIteratorProtocol {
+        let handle: FileHandle
+        let progress: @Sendable (Int64) -> Void
+        var sent: Int64 = 0
+
+        mutating func next() async throws -> ByteBuffer? {
+            guard let data = try handle.read(upToCount: 1 << 20), !data.isEmpty else {
+                try? handle.close()
+                return nil
+            }
+            sent += Int64(data.count)
+            progress(sent)
+            return ByteBuffer(bytes: data)
+        }
+    }
+
+    func makeAsyncIterator() -> AsyncIterator { AsyncIterator(handle: handle, progress: progress) }
 }

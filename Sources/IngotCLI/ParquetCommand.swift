@@ -57,7 +57,7 @@ struct ProgressBar {
         let width = 30
         let filled = percent * width / 100
         let bar = String(repeating: "#", count: filled) + String(repeating: " ", count: width - filled)
-        FileHandle.standardError.write(Data("\r[\(bar)] \(percent)% \(rows) rows".utf8))
+        FileHandle.standardError.write(Data("\r[\(bar)] \(percent)%\(rows >= 0 ? " \(rows) rows" : "")".utf8))
     }
 
     func finish() {

@@ -17,6 +17,11 @@ struct ServeCommand: AsyncParsableCommand {
         StructuredLogHandler.bootstrap(format: config.logFormat, level: config.logLevel)
         let logger = Logger(label: "ingot")
         let services = try IngotServices.open(config: config, migrate: true)
+        // A crash between a Delta commit and its Iceberg metadata is repaired before /health answers,
+        // so after any restart both views of every table show the same version.
+        for (table, reason) in await services.tables.syncAll() {
+            logger.warning("table metadata sync failed", metadata: ["table": .string(table.description), "error": .string(reason)])
+        }
         let app = buildApplication(services: services, logger: logger)
         logger.info(
             "starting",

@@ -51,6 +51,9 @@ public struct ConfigLoader: Sendable {
         Key(path: "storage.metadata.backend") { config, value in
             config.metadataBackend = try choice(value, "storage.metadata.backend", planned: ["postgres"])
         },
+        Key(path: "storage.metadata.durability") { config, value in
+            config.metadataDurability = try choice(value, "storage.metadata.durability")
+        },
         Key(path: "storage.objects.backend") { config, value in
             config.objectBackend = try choice(value, "storage.objects.backend", planned: ["s3"])
         },

@@ -6,6 +6,10 @@ public struct IngotConfig: Sendable, Equatable {
     public enum LogFormat: String, Sendable, CaseIterable { case json, logfmt }
     public enum LogLevel: String, Sendable, CaseIterable { case trace, debug, info, notice, warning, error, critical }
     public enum MetadataBackend: String, Sendable, CaseIterable { case sqlite }
+    /// What an acknowledged metadata write survives. `process`: a crash or kill -9 of Ingot (SQLite
+    /// WAL with synchronous=NORMAL: no fsync per commit). `power`: also an OS crash or power loss
+    /// (synchronous=FULL: one fsync per commit, roughly 10 ms each on ordinary disks).
+    public enum MetadataDurability: String, Sendable, CaseIterable { case process, power }
     public enum ObjectBackend: String, Sendable, CaseIterable { case local }
     public enum AuthMode: String, Sendable, CaseIterable { case none, token }
 
@@ -19,6 +23,7 @@ public struct IngotConfig: Sendable, Equatable {
     public var logLevel = LogLevel.info
     public var logFormat = LogFormat.json
     public var metadataBackend = MetadataBackend.sqlite
+    public var metadataDurability = MetadataDurability.process
     public var objectBackend = ObjectBackend.local
     public var authMode = AuthMode.none
     /// Allow `auth.mode: none` on a non-loopback address (everyone on the network is admin).

@@ -21,6 +21,8 @@ public func buildRouter(services: IngotServices) -> Router<IngotRequestContext> 
     IdentityController(identity: services.identity).addRoutes(to: router)
     TrackingRoutes.add(to: router, services: services)
     RegistryRoutes.add(to: router, services: services)
+    UnityCatalogController(tables: services.tables).addRoutes(to: router)
+    TableController(tables: services.tables, stagingDirectory: services.config.dataDirectoryURL.appendingPathComponent("tmp")).addRoutes(to: router)
     MetricsController(registry: IngotMetrics.registry).addRoutes(to: router)
     let assets: any WebAssetSource = services.config.webRoot.map { DirectoryWebAssets(root: $0) } ?? EmbeddedWebAssets()
     WebController(assets: assets).addRoutes(to: router)

@@ -46,6 +46,8 @@ public struct IngotServices: Sendable {
     public let identity: IdentityService
     /// Registry webhooks: the event sink the registry publishes to and the delivery loop the app runs.
     public let webhooks: WebhookDispatcher
+    /// Named tables: the namespace joined to their Delta/Iceberg storage.
+    public let tables: TableService
 
     /// Opens the data directory (creating it), the metadata store and the object store.
     /// - Parameter migrate: apply pending migrations (serve does; read-only commands don't).
@@ -57,7 +59,8 @@ public struct IngotServices: Sendable {
             throw IngotFailure(.internalError, "cannot create data directory \(dataDir.path): \(error.localizedDescription)")
         }
         let metadata = try MetadataStore(
-            path: dataDir.appendingPathComponent(MetadataStore.fileName).path, migrations: IngotMigrations.all)
+            path: dataDir.appendingPathComponent(MetadataStore.fileName).path, migrations: IngotMigrations.all,
+            durability: config.metadataDurability)
         if migrate { try metadata.migrate() }
         let objects = try LocalObjectStore(root: dataDir)
         objects.removeAbandonedUploads()
@@ -72,6 +75,7 @@ public struct IngotServices: Sendable {
         self.identity = IdentityService(store: SQLiteIdentityStore(metadata: metadata))
         let registryStore = SQLiteRegistryStore(metadata: metadata)
         self.webhooks = WebhookDispatcher(store: registryStore, registry: registryStore, transport: HTTPWebhookTransport())
+        self.tables = TableService(namespace: NamespaceStore(metadata: metadata), objects: objects)
     }
 
     /// Flushes and closes the stores on graceful shutdown.

@@ -29,14 +29,19 @@ public final class MetadataStore: Sendable {
     public static let fileName = "metadata.sqlite"
 
     /// Opens (creating if needed) the database at `path`. Does not migrate: call ``migrate()``.
-    public init(path: String, migrations: [Migration]) throws {
+    /// - Parameter durability: `.process` (WAL + synchronous=NORMAL) keeps every acknowledged commit
+    ///   through a crash or kill -9 of the process, because the WAL is written before the commit returns
+    ///   and the OS holds it; `.power` adds an fsync per commit so it also survives power loss.
+    public init(path: String, migrations: [Migration], durability: IngotConfig.MetadataDurability = .process) throws {
         var config = Configuration()
         config.foreignKeysEnabled = true
         config.busyMode = .timeout(10)
         config.maximumReaderCount = 8
+        let synchronous = durability == .power ? "FULL" : "NORMAL"
         config.prepareDatabase { db in
-            // FULL makes each commit durable against power loss too, not only against kill -9.
-            try db.execute(sql: "PRAGMA synchronous = FULL")
+            try db.execute(sql: "PRAGMA synchronous = \(synchronous)")
+            // A larger page cache keeps the hot indexes (latest metrics, run lookups) in memory.
+            try db.execute(sql: "PRAGMA cache_size = -16384")
         }
         do {
             self.writer = try DatabasePool(path: path, configuration: config)

@@ -1,0 +1,196 @@
+import Foundation
+import IngotCatalog
+import IngotLake
+
+/// Unity Catalog's JSON shapes for the namespace (`CatalogInfo`, `SchemaInfo`, `TableInfo`,
+/// `ColumnInfo`), so UC clients and the admin pages read one format.
+enum CatalogJSON {
+    struct CatalogInfo: Encodable {
+        let name: String
+        let comment: String?
+        let properties: [String: String]
+        let owner: String
+        let created_at: Int64
+        let updated_at: Int64
+        let id: String
+
+        init(_ c: CatalogRecord) {
+            name = c.name
+            comment = c.comment
+            properties = c.properties
+            owner = c.owner
+            created_at = c.createdAt
+            updated_at = c.updatedAt
+            id = c.name
+        }
+    }
+
+    struct SchemaInfo: Encodable {
+        let name: String
+        let catalog_name: String
+        let full_name: String
+        let comment: String?
+        let properties: [String: String]
+        let owner: String
+        let created_at: Int64
+        let updated_at: Int64
+        let schema_id: String
+
+        init(_ s: SchemaRecord) {
+            name = s.name
+            catalog_name = s.catalogName
+            full_name = s.fullName
+            comment = s.comment
+            properties = s.properties
+            owner = s.owner
+            created_at = s.createdAt
+            updated_at = s.updatedAt
+            schema_id = s.fullName
+        }
+    }
+
+    struct ColumnInfo: Encodable {
+        let name: String
+        let type_text: String
+        let type_name: String
+        let type_json: String
+        let type_precision: Int?
+        let type_scale: Int?
+        let position: Int
+        let nullable: Bool
+        let partition_index: Int?
+        let comment: String?
+    }
+
+    struct TableInfo: Encodable {
+        let name: String
+        let catalog_name: String
+        let schema_name: String
+        let full_name: String
+        let table_type: String
+        let data_source_format: String
+        let storage_location: String
+        let columns: [ColumnInfo]?
+        let comment: String?
+        let properties: [String: String]
+        let owner: String
+        let created_at: Int64
+        let updated_at: Int64
+        let table_id: String
+        let delta_version: Int64?
+        let iceberg_metadata_location: String?
+    }
+
+    static func table(_ r: TableRecord, location: String, schema: Schema? = nil, partitionColumns: [String] = []) -> TableInfo {
+        TableInfo(
+            name: r.name.table, catalog_name: r.name.catalog, schema_name: r.name.schema, full_name: r.name.description,
+            table_type: r.tableType.rawValue, data_source_format: r.dataSourceFormat, storage_location: location,
+            columns: schema.map { columns($0, partitionColumns: partitionColumns) }, comment: r.comment, properties: r.properties, owner: r.owner,
+            created_at: r.createdAt, updated_at: r.updatedAt, table_id: r.tableID, delta_version: r.deltaVersion,
+            iceberg_metadata_location: r.icebergMetadataLocation)
+    }
+
+    static func columns(_ schema: Schema, partitionColumns: [String]) -> [ColumnInfo] {
+        schema.fields.enumerated().map { position, field in
+            let spark = SparkTypes.text(field.type)
+            var precision: Int?
+            var scale: Int?
+            if case .decimal(let p, let s) = field.type {
+                precision = p
+                scale = s
+            }
+            let json = "{\"name\":" + jsonString(field.name) + ",\"type\":" + jsonString(SparkTypes.deltaName(field.type))
+                + ",\"nullable\":\(field.nullable),\"metadata\":{}}"
+            return ColumnInfo(
+                name: field.name, type_text: spark, type_name: SparkTypes.typeName(field.type), type_json: json, type_precision: precision,
+                type_scale: scale, position: position, nullable: field.nullable, partition_index: partitionColumns.firstIndex(of: field.name),
+                comment: nil)
+        }
+    }
+
+    static func jsonString(_ s: String) -> String {
+        var out = ""
+        ValueFormatting.appendJSONString(s, to: &out)
+        return out
+    }
+}
+
+/// Spark SQL's names for lake types: `type_text` (`bigint`), UC `type_name` (`LONG`) and the Delta
+/// schema name (`long`), and the reverse for column definitions.
+enum SparkTypes {
+    static func text(_ t: LakeType) -> String {
+        switch t {
+        case .bool: "boolean"
+        case .int8: "tinyint"
+        case .int16: "smallint"
+        case .int32: "int"
+        case .int64: "bigint"
+        case .float32: "float"
+        case .float64: "double"
+        case .string: "string"
+        case .binary: "binary"
+        case .date: "date"
+        case .timestamp(let utc): utc ? "timestamp" : "timestamp_ntz"
+        case .decimal(let p, let s): "decimal(\(p),\(s))"
+        @unknown default: t.description
+        }
+    }
+
+    static func typeName(_ t: LakeType) -> String {
+        switch t {
+        case .bool: "BOOLEAN"
+        case .int8: "BYTE"
+        case .int16: "SHORT"
+        case .int32: "INT"
+        case .int64: "LONG"
+        case .float32: "FLOAT"
+        case .float64: "DOUBLE"
+        case .string: "STRING"
+        case .binary: "BINARY"
+        case .date: "DATE"
+        case .timestamp(let utc): utc ? "TIMESTAMP" : "TIMESTAMP_NTZ"
+        case .decimal: "DECIMAL"
+        @unknown default: t.description.uppercased()
+        }
+    }
+
+    static func deltaName(_ t: LakeType) -> String {
+        switch t {
+        case .int8: "byte"
+        case .int16: "short"
+        case .int32: "integer"
+        case .int64: "long"
+        default: text(t)
+        }
+    }
+
+    /// Parses a column type as written in SQL or UC (`bigint`, `LONG`, `decimal(10,2)`, `timestamp_ntz`).
+    static func parse(_ raw: String) -> LakeType? {
+        let s = raw.lowercased().replacingOccurrences(of: " ", with: "")
+        switch s {
+        case "boolean", "bool": return .bool
+        case "tinyint", "byte": return .int8
+        case "smallint", "short": return .int16
+        case "int", "integer": return .int32
+        case "bigint", "long": return .int64
+        case "float", "real": return .float32
+        case "double": return .float64
+        case "string", "varchar", "text": return .string
+        case "binary": return .binary
+        case "date": return .date
+        case "timestamp": return .timestamp(utc: true)
+        case "timestamp_ntz": return .timestamp(utc: false)
+        case "decimal": return .decimal(precision: 10, scale: 0)
+        default:
+            if s.hasPrefix("decimal("), s.hasSuffix(")") {
+                let inner = s.dropFirst(8).dropLast().split(separator: ",")
+                guard let p = Int(inner.first ?? ""), (1...38).contains(p) else { return nil }
+                let scale = inner.count > 1 ? Int(inner[1]) : 0
+                guard let scale, (0...p).contains(scale) else { return nil }
+                return .decimal(precision: p, scale: scale)
+            }
+            if s.hasPrefix("varchar(") || s.hasPrefix("char(") { return .string }
+            return nil
+        }
+    }
+}
