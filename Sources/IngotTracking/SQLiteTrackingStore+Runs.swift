@@ -157,16 +157,20 @@ extension SQLiteTrackingStore {
             let statement = try db.cachedStatement(
                 sql: "INSERT OR IGNORE INTO tracking_metrics (run_pk, key, step, timestamp, value, is_nan, dataset_name, dataset_digest, model_id) VALUES "
                     + Array(repeating: "(?, ?, ?, ?, ?, ?, ?, ?, ?)", count: chunk.count).joined(separator: ", "))
-            var values: [(any DatabaseValueConvertible)?] = []
-            values.reserveCapacity(chunk.count * 9)
+            var insert = RawInsert(statement)
             for metric in chunk {
                 let isNaN = metric.value.isNaN
-                values += [
-                    runPK, metric.key, metric.step, metric.timestamp, isNaN ? 0.0 : metric.value, isNaN, metric.dataset_name, metric.dataset_digest,
-                    metric.model_id,
-                ]
+                insert.bind(runPK)
+                insert.bind(metric.key)
+                insert.bind(metric.step)
+                insert.bind(metric.timestamp)
+                insert.bind(isNaN ? 0.0 : metric.value)
+                insert.bind(isNaN)
+                insert.bind(metric.dataset_name)
+                insert.bind(metric.dataset_digest)
+                insert.bind(metric.model_id)
             }
-            try statement.execute(arguments: StatementArguments(values))
+            try insert.run(db)
         }
         for chunk in Array(newest.values).chunked(rowsPerInsert) {
             let statement = try db.cachedStatement(
@@ -178,13 +182,17 @@ extension SQLiteTrackingStore {
                         timestamp = excluded.timestamp, step = excluded.step
                     WHERE (excluded.step, excluded.timestamp, excluded.value) >= (tracking_latest_metrics.step, tracking_latest_metrics.timestamp, tracking_latest_metrics.value)
                     """)
-            var values: [(any DatabaseValueConvertible)?] = []
-            values.reserveCapacity(chunk.count * 6)
+            var insert = RawInsert(statement)
             for metric in chunk {
                 let isNaN = metric.value.isNaN
-                values += [runPK, metric.key, isNaN ? 0.0 : metric.value, isNaN, metric.timestamp, metric.step]
+                insert.bind(runPK)
+                insert.bind(metric.key)
+                insert.bind(isNaN ? 0.0 : metric.value)
+                insert.bind(isNaN)
+                insert.bind(metric.timestamp)
+                insert.bind(metric.step)
             }
-            try statement.execute(arguments: StatementArguments(values))
+            try insert.run(db)
         }
     }
 
