@@ -4,5 +4,5 @@ import ArgumentParser
 struct AdminCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "admin", abstract: "Local maintenance tools.",
-        subcommands: [AdminInitCommand.self, WriteProbeCommand.self, AdminTableCommand.self])
+        subcommands: [AdminInitCommand.self, WriteProbeCommand.self, AdminTableCommand.self, AdminSQLCommand.self])
 }

@@ -14,6 +14,8 @@ struct AdminTableCommand: AsyncParsableCommand {
             AdminTableCreate.self, AdminTableAppend.self, AdminTableOverwrite.self, AdminTableHistory.self,
             AdminTableCat.self, AdminTableFiles.self, AdminTableSync.self, AdminTableAvroCat.self, AdminTableAvroSample.self,
             AdminTableIcebergCat.self, AdminTableIcebergSnapshots.self, AdminTableAddColumns.self,
+            AdminTableDelete.self, AdminTableUpdate.self, AdminTableMerge.self, AdminTableOptimize.self, AdminTableVacuum.self,
+            AdminTableWidenColumn.self,
         ])
 }
 
@@ -142,11 +144,17 @@ struct AdminTableAppend: AsyncParsableCommand {
 struct AdminTableOverwrite: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "overwrite", abstract: "Replace the table's rows with a file's rows as one commit.")
     @OptionGroup var target: AdminTableTarget
+    @Option(name: .customLong("where"), help: "Replace only the rows matching this condition (replaceWhere); the file's rows must all match it.") var condition: String?
     @Argument(help: "Data file (parquet, csv, jsonl).") var file: String
 
     func run() async throws {
         let t = try target.open()
-        print("version \(try await t.overwrite(try AdminTableInput.source(file)))")
+        if let condition {
+            let filter = try PredicateFilter(parsing: condition, schema: try await t.snapshot().schema)
+            try await AdminTableChange.report { try await t.overwrite(where: filter, try AdminTableInput.source(file)) }
+            return
+        }
+        try await AdminTableChange.conflictExit { print("version \(try await t.overwrite(try AdminTableInput.source(file)))") }
     }
 }
 
@@ -165,7 +173,10 @@ struct AdminTableHistory: AsyncParsableCommand {
             }
             out += LakeJSON.object([
                 ("version", .int(c.version)), ("timestamp", .int(c.timestamp)), ("operation", .string(c.operation)),
-                ("operationParameters", c.info["operationParameters"] ?? .object([])), ("addedFiles", .int(Int64(adds))), ("removedFiles", .int(Int64(removes))),
+                ("operationParameters", c.info["operationParameters"] ?? .object([])), ("operationMetrics", c.info["operationMetrics"] ?? .object([])),
+                ("engineInfo", c.info["engineInfo"] ?? .null), ("userName", c.info["userName"] ?? .null), ("readVersion", c.info["readVersion"] ?? .null),
+                ("isBlindAppend", c.info["isBlindAppend"] ?? .null),
+                ("addedFiles", .int(Int64(adds))), ("removedFiles", .int(Int64(removes))),
                 ("icebergSnapshotId", .int(IcebergMirror.snapshotId(forDeltaVersion: c.version))),
             ]).serialized() + "\n"
         }
@@ -177,16 +188,25 @@ struct AdminTableHistory: AsyncParsableCommand {
 struct AdminTableVersionOptions: ParsableArguments {
     @Option(help: "Read this version.") var version: Int64?
     @Option(help: "Read the version current at this time (epoch milliseconds).") var timestamp: Int64?
+    @Option(name: .customLong("as-of-timestamp"), help: "Read the version current at this time (epoch milliseconds or ISO 8601, e.g. 2026-01-01T00:00:00Z).")
+    var asOfTimestamp: String?
 
     var spec: TableVersion {
-        if let version { return .version(version) }
-        if let timestamp { return .timestamp(timestamp) }
-        return .latest
+        get throws {
+            if let version { return .version(version) }
+            if let timestamp { return .timestamp(timestamp) }
+            if let t = asOfTimestamp {
+                if let ms = Int64(t) { return .timestamp(ms) }
+                guard let us = PartitionValues.parseTimestamp(t) else { throw CLIError("--as-of-timestamp: '\(t)' is neither epoch milliseconds nor an ISO timestamp") }
+                return .timestamp(us / 1000)
+            }
+            return .latest
+        }
     }
 }
 
 struct AdminTableCat: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "cat", abstract: "Print a version's rows as JSON lines.")
+    static let configuration = CommandConfiguration(commandName: "cat", abstract: "Print a version's rows as JSON lines.", aliases: ["read"])
     @OptionGroup var target: AdminTableTarget
     @OptionGroup var at: AdminTableVersionOptions
     @Option(help: "Comma-separated columns.") var columns: String?
@@ -194,7 +214,7 @@ struct AdminTableCat: AsyncParsableCommand {
     func run() async throws {
         let t = try target.open()
         let cols = AdminTableInput.columns(columns)
-        try await t.read(at.spec, columns: cols.isEmpty ? nil : cols) { b in
+        try await t.read(try at.spec, columns: cols.isEmpty ? nil : cols) { b in
             var out = ""
             ValueFormatting.appendJSONLines(b, rows: 0..<b.numRows, to: &out)
             print(out, terminator: "")
@@ -209,7 +229,7 @@ struct AdminTableFiles: AsyncParsableCommand {
 
     func run() async throws {
         let t = try target.open()
-        let snap = try await t.snapshot(at.spec)
+        let snap = try await t.snapshot(try at.spec)
         let base = URL(fileURLWithPath: target.root).standardizedFileURL.path
         for f in snap.files { print(base + "/" + t.fileKey(f)) }
     }
@@ -296,5 +316,154 @@ struct AdminTableAddColumns: AsyncParsableCommand {
     func run() async throws {
         let t = try target.open()
         print("version \(try await t.addColumns(try AdminTableInput.parseSchema(columns).fields))")
+    }
+}
+
+/// Shared output of the row-level commands: a JSON line of metrics, then `version N`. A commit conflict
+/// exits with status 75 (EX_TEMPFAIL) and `commit conflict: …` on stderr, so callers can retry.
+enum AdminTableChange {
+    static func report(_ body: () async throws -> TableChange) async throws {
+        try await conflictExit {
+            let c = try await body()
+            let metrics = LakeJSON.object(c.metrics.sorted { $0.key < $1.key }.map { ($0.key, .int($0.value)) })
+            print(LakeJSON.object([("committed", .bool(c.committed)), ("metrics", metrics)]).serialized())
+            print("version \(c.version)")
+        }
+    }
+
+    static func conflictExit(_ body: () async throws -> Void) async throws {
+        do {
+            try await body()
+        } catch let e as TableError {
+            if case .conflict = e {
+                FileHandle.standardError.write(Data(("Error: " + e.message + "\n").utf8))
+                throw ExitCode(75)
+            }
+            throw e
+        }
+    }
+
+    static func filter(_ text: String?, all: Bool, table: LakeTable) async throws -> any RowFilter {
+        if let text { return try PredicateFilter(parsing: text, schema: try await table.snapshot().schema) }
+        guard all else { throw CLIError("give --where CONDITION (or --all)") }
+        return AllRows()
+    }
+}
+
+struct AdminTableDelete: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "delete", abstract: "Delete the rows matching a condition (copy-on-write) as one commit.")
+    @OptionGroup var target: AdminTableTarget
+    @Option(name: .customLong("where"), help: "Condition, e.g. \"id < 100 and region = 'eu'\".") var condition: String?
+    @Flag(help: "Delete every row.") var all = false
+
+    func run() async throws {
+        let t = try target.open()
+        let f = try await AdminTableChange.filter(condition, all: all, table: t)
+        try await AdminTableChange.report { try await t.delete(where: f) }
+    }
+}
+
+struct AdminTableUpdate: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "update", abstract: "Set columns of the rows matching a condition as one commit.")
+    @OptionGroup var target: AdminTableTarget
+    @Option(name: .customLong("where"), help: "Condition.") var condition: String?
+    @Flag(help: "Update every row.") var all = false
+    @Option(name: .customLong("set"), help: "column=value (repeatable); value is a number, true/false, null or 'text'.") var assignments: [String] = []
+
+    func run() async throws {
+        let t = try target.open()
+        let f = try await AdminTableChange.filter(condition, all: all, table: t)
+        let schema = try await t.snapshot().schema
+        var set: [String: ColumnAssignment] = [:]
+        for a in assignments {
+            guard let eq = a.firstIndex(of: "=") else { throw CLIError("--set '\(a)' must be column=value") }
+            let name = String(a[..<eq]).trimmingCharacters(in: .whitespaces)
+            var text = String(a[a.index(after: eq)...]).trimmingCharacters(in: .whitespaces)
+            guard let i = schema.index(of: name) else { throw CLIError("no column \(name)") }
+            let quoted = text.count >= 2 && text.hasPrefix("'") && text.hasSuffix("'")
+            if quoted { text = String(text.dropFirst().dropLast()).replacingOccurrences(of: "''", with: "'") }
+            let value: Value?
+            if !quoted && text.lowercased() == "null" {
+                value = nil
+            } else if quoted || schema.fields[i].type == .string {
+                value = .string(text)
+            } else if let x = Int64(text) {
+                value = .int(x)
+            } else if let d = Double(text) {
+                value = .double(d)
+            } else if text.lowercased() == "true" || text.lowercased() == "false" {
+                value = .bool(text.lowercased() == "true")
+            } else {
+                value = .string(text)
+            }
+            set[name] = .value(value)
+        }
+        try await AdminTableChange.report { try await t.update(where: f, set: set) }
+    }
+}
+
+struct AdminTableMerge: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "merge", abstract: "Upsert a file's rows by key columns as one commit.")
+    @OptionGroup var target: AdminTableTarget
+    @Option(help: "Comma-separated key columns.") var keys: String
+    @Option(name: .customLong("when-matched"), help: "update, delete or none.") var whenMatched = "update"
+    @Flag(name: .customLong("no-insert"), help: "Do not insert source rows that match nothing.") var noInsert = false
+    @Argument(help: "Source data file (parquet, csv, jsonl).") var file: String
+
+    func run() async throws {
+        let t = try target.open()
+        let action: MergeMatchedAction
+        switch whenMatched.lowercased() {
+        case "update": action = .update
+        case "delete": action = .delete
+        case "none": action = .none
+        default: throw CLIError("--when-matched must be update, delete or none")
+        }
+        let src = try AdminTableInput.source(file)
+        try await AdminTableChange.report {
+            try await t.merge(source: src, keys: AdminTableInput.columns(keys), whenMatched: action, whenNotMatchedInsert: !noInsert)
+        }
+    }
+}
+
+struct AdminTableOptimize: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "optimize", abstract: "Compact small files per partition (dataChange false) as one commit.")
+    @OptionGroup var target: AdminTableTarget
+    @Option(name: .customLong("target-size"), help: "Target file size in bytes.") var targetSize: Int64 = 128 * 1024 * 1024
+    @Option(name: .customLong("where"), help: "Only files that may hold rows matching this condition.") var condition: String?
+
+    func run() async throws {
+        let t = try target.open()
+        var f: (any RowFilter)?
+        if let condition { f = try PredicateFilter(parsing: condition, schema: try await t.snapshot().schema) }
+        try await AdminTableChange.report { try await t.optimize(targetFileSize: targetSize, where: f) }
+    }
+}
+
+struct AdminTableVacuum: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "vacuum", abstract: "Delete data files no retained version references; prints their paths.")
+    @OptionGroup var target: AdminTableTarget
+    @Option(name: .customLong("retention-hours"), help: "Retention window in hours (default 168).") var retentionHours: Double = 168
+    @Flag(name: .customLong("dry-run"), help: "Only list the files.") var dryRun = false
+    @Flag(name: .customLong("no-retention-check"), help: "Allow a retention below 168 hours (Delta's retentionDurationCheck=false).") var noRetentionCheck = false
+
+    func run() async throws {
+        let t = try target.open()
+        let keys = try await t.vacuum(retention: retentionHours * 3600, dryRun: dryRun, enforceRetentionDuration: !noRetentionCheck)
+        let base = URL(fileURLWithPath: target.root).standardizedFileURL.path
+        for k in keys { print(base + "/" + k) }
+    }
+}
+
+struct AdminTableWidenColumn: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "widen-column", abstract: "Widen a column's type (int→long, float→double) as one commit.")
+    @OptionGroup var target: AdminTableTarget
+    @Option var column: String
+    @Option(help: "The new type, e.g. int64 or float64.") var type: String
+
+    func run() async throws {
+        let t = try target.open()
+        guard let lt = LakeType(name: type) else { throw CLIError("unknown type '\(type)'") }
+        try await AdminTableChange.report { try await t.widenColumn(column, to: lt) }
     }
 }

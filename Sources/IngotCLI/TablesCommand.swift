@@ -5,7 +5,7 @@ import Foundation
 struct TablesCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tables", abstract: "List, inspect and load lakehouse tables.",
-        subcommands: [List.self, Describe.self, History.self, Preview.self, Ingest.self, Drop.self])
+        subcommands: [List.self, Describe.self, History.self, Preview.self, Ingest.self, Optimize.self, Vacuum.self, Drop.self])
 
     static func path(_ fullName: String) -> String {
         fullName.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(CharacterSet(charactersIn: "/"))) ?? fullName
@@ -144,6 +144,50 @@ extension TablesCommand {
             case .table:
                 let created = answer["created"] as? Bool ?? false
                 print("\(created ? "created" : "wrote") \(answer["full_name"] as? String ?? table) version \((answer["version"] as? NSNumber)?.stringValue ?? "?")")
+            }
+        }
+    }
+
+    struct Optimize: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Compact a table's small files.")
+        @OptionGroup var client: ClientOptions
+        @OptionGroup var output: OutputOptions
+        @Argument(help: "Table as catalog.schema.table.") var table: String
+        @Option(help: "Target file size in bytes (default 128 MiB).") var targetSize: Int64?
+
+        func run() async throws {
+            var body: [String: Any] = [:]
+            if let targetSize { body["target_file_size"] = targetSize }
+            let answer = try await client.client().call(.POST, "/api/2.0/ingot/tables/" + TablesCommand.path(table) + "/optimize", body: body) as? [String: Any] ?? [:]
+            switch output.output {
+            case .json: try printJSON(answer)
+            case .table:
+                let metrics = (answer["metrics"] as? [String: Any] ?? [:]).sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
+                let committed = answer["committed"] as? Bool ?? false
+                print(committed ? "optimized \(table): version \((answer["version"] as? NSNumber)?.stringValue ?? "?") \(metrics.joined(separator: " "))" : "nothing to compact in \(table)")
+            }
+        }
+    }
+
+    struct Vacuum: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Delete data files no retained version needs.")
+        @OptionGroup var client: ClientOptions
+        @OptionGroup var output: OutputOptions
+        @Argument(help: "Table as catalog.schema.table.") var table: String
+        @Option(help: "Keep files needed by versions of the last N hours (default 168).") var retentionHours: Double?
+        @Flag(help: "List what would be deleted without deleting.") var dryRun = false
+        @Flag(help: "Allow a retention below 168 hours.") var force = false
+
+        func run() async throws {
+            var body: [String: Any] = ["dry_run": dryRun, "force": force]
+            if let retentionHours { body["retention_hours"] = retentionHours }
+            let answer = try await client.client().call(.POST, "/api/2.0/ingot/tables/" + TablesCommand.path(table) + "/vacuum", body: body) as? [String: Any] ?? [:]
+            switch output.output {
+            case .json: try printJSON(answer)
+            case .table:
+                let files = answer["files"] as? [String] ?? []
+                for f in files { print(f) }
+                print("\(dryRun ? "would delete" : "deleted") \(files.count) file\(files.count == 1 ? "" : "s")")
             }
         }
     }

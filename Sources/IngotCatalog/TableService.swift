@@ -84,6 +84,18 @@ public struct TableService: Sendable {
         return record
     }
 
+    /// Records a managed table that a caller (the SQL engine's CREATE TABLE) has just created at its
+    /// managed location.
+    public func adopt(_ name: TableName, table: LakeTable, owner: String) async throws {
+        let snapshot = try await table.snapshot()
+        let stamp = Int64(Date().timeIntervalSince1970 * 1000)
+        let record = TableRecord(
+            name: name, tableID: snapshot.metadata.id, tableType: .managed, dataSourceFormat: "DELTA", storageLocation: table.key,
+            deltaVersion: snapshot.version, icebergMetadataLocation: table.iceberg.metadataLocation(deltaVersion: snapshot.version), comment: nil,
+            owner: owner, properties: snapshot.metadata.configuration, createdAt: stamp, updatedAt: stamp)
+        try await namespace.createTable(record)
+    }
+
     /// The table and its storage, with outside commits mirrored first.
     public func open(_ name: TableName) async throws -> (record: TableRecord, table: LakeTable) {
         var record = try await namespace.table(name)
@@ -161,6 +173,21 @@ public struct TableService: Sendable {
             }
         } catch is Enough {}
         return (schema, batches)
+    }
+
+    /// Compacts small files (per partition) toward `targetFileSize`; a commit with `dataChange: false`.
+    public func optimize(_ name: TableName, targetFileSize: Int64? = nil) async throws -> TableChange {
+        let (_, table) = try await open(name)
+        let change = try await table.optimize(targetFileSize: targetFileSize ?? 128 * 1024 * 1024)
+        if change.committed { try await committed(name, table: table, version: change.version) }
+        return change
+    }
+
+    /// Deletes data files no version within `retentionHours` needs (default 7 days; shorter only
+    /// with `force`, as Delta's retentionDurationCheck). Returns the deleted (or, dry run, deletable) keys.
+    public func vacuum(_ name: TableName, retentionHours: Double? = nil, dryRun: Bool = false, force: Bool = false) async throws -> [String] {
+        let (_, table) = try await open(name)
+        return try await table.vacuum(retention: (retentionHours ?? 168) * 3600, dryRun: dryRun, enforceRetentionDuration: !force)
     }
 
     /// Removes the table from the namespace; a managed table's files are deleted too.

@@ -22,6 +22,7 @@ public func buildRouter(services: IngotServices) -> Router<IngotRequestContext> 
     TrackingRoutes.add(to: router, services: services)
     RegistryRoutes.add(to: router, services: services)
     UnityCatalogController(tables: services.tables).addRoutes(to: router)
+    StatementController(store: services.statements, runner: services.statementRunner).addRoutes(to: router)
     TableController(tables: services.tables, stagingDirectory: services.config.dataDirectoryURL.appendingPathComponent("tmp")).addRoutes(to: router)
     MetricsController(registry: IngotMetrics.registry).addRoutes(to: router)
     let assets: any WebAssetSource = services.config.webRoot.map { DirectoryWebAssets(root: $0) } ?? EmbeddedWebAssets()
@@ -36,6 +37,6 @@ public func buildApplication(services: IngotServices, logger: Logger) -> some Ap
     return Application(
         router: router,
         configuration: .init(address: .hostname(services.config.host, port: services.config.port), serverName: "ingot"),
-        services: [WebhookDeliveryService(dispatcher: services.webhooks)],
+        services: [WebhookDeliveryService(dispatcher: services.webhooks), services.statementRunner],
         logger: logger)
 }

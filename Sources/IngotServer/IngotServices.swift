@@ -48,6 +48,9 @@ public struct IngotServices: Sendable {
     public let webhooks: WebhookDispatcher
     /// Named tables: the namespace joined to their Delta/Iceberg storage.
     public let tables: TableService
+    /// SQL statements submitted over REST and the runner that executes them.
+    let statements: StatementStore
+    let statementRunner: StatementRunner
 
     /// Opens the data directory (creating it), the metadata store and the object store.
     /// - Parameter migrate: apply pending migrations (serve does; read-only commands don't).
@@ -76,6 +79,8 @@ public struct IngotServices: Sendable {
         let registryStore = SQLiteRegistryStore(metadata: metadata)
         self.webhooks = WebhookDispatcher(store: registryStore, registry: registryStore, transport: HTTPWebhookTransport())
         self.tables = TableService(namespace: NamespaceStore(metadata: metadata), objects: objects)
+        self.statements = StatementStore()
+        self.statementRunner = StatementRunner(store: statements, tables: tables)
     }
 
     /// Flushes and closes the stores on graceful shutdown.

@@ -75,7 +75,10 @@ import Testing
         #expect(m2[0].entries.allSatisfy { $0.status == 1 && $0.snapshot == 2 })
         let m3 = try await manifests(3)
         #expect(m3.count == 1)
-        #expect(m3[0].entries.allSatisfy { $0.status == 1 && $0.snapshot == 3 })
+        // Live files ADDED by snapshot 3; the files the overwrite removed are DELETED entries of snapshot 3.
+        #expect(m3[0].entries.filter { $0.status != 2 }.allSatisfy { $0.status == 1 && $0.snapshot == 3 })
+        #expect(m3[0].entries.filter { $0.status == 2 }.count == m2.reduce(0) { $0 + $1.entries.count })
+        #expect(m3[0].entries.filter { $0.status == 2 }.allSatisfy { $0.snapshot == 3 })
     }
 
     @Test func everyTypeUnpartitioned() async throws {

@@ -165,3 +165,23 @@ def test_restart_mirrors_outside_commits(start_ingot, tmp_path):
                       key=lambda f: int(f[1:].split(".")[0]))
     assert metadata[-1] == "v2.metadata.json"
     assert StaticTable.from_metadata(os.path.join(location, "metadata", metadata[-1])).scan().to_arrow().num_rows == 110
+
+
+def test_optimize_and_vacuum(ingot_server, tmp_path):
+    for i in range(4):
+        write_orders_csv(tmp_path / f"part{i}.csv", i * 50, 50)
+        cli(ingot_server, "tables", "ingest", tmp_path / f"part{i}.csv", "main.default.small_files")
+    location = os.path.join(ingot_server.data_dir, "warehouse", "main", "default", "small_files")
+    assert len(deltalake.DeltaTable(location).file_uris()) == 4
+    out = json.loads(cli(ingot_server, "tables", "optimize", "main.default.small_files", "--output", "json").stdout)
+    assert out["committed"] is True and out["version"] == 4
+    dt = deltalake.DeltaTable(location)
+    assert len(dt.file_uris()) == 1 and dt.to_pyarrow_table().num_rows == 200
+    # The compacted-away files are still needed by versions 0-3 within the retention window.
+    out = json.loads(cli(ingot_server, "tables", "vacuum", "main.default.small_files", "--dry-run", "--output", "json").stdout)
+    assert out["count"] == 0
+    p = cli(ingot_server, "tables", "vacuum", "main.default.small_files", "--retention-hours", "0", check=False)
+    assert p.returncode != 0 and "168" in p.stderr
+    out = json.loads(cli(ingot_server, "tables", "vacuum", "main.default.small_files", "--retention-hours", "0", "--force", "--output", "json").stdout)
+    assert out["count"] == 4
+    assert deltalake.DeltaTable(location).to_pyarrow_table().num_rows == 200

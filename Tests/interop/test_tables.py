@@ -73,8 +73,9 @@ def write_file(tmp_path, name, table):
     return path
 
 
-def check_all_readers(root, name, expected):
-    """expected[v] = rows of Delta version v. Checks Ingot, delta-rs, pyiceberg and DuckDB for every version."""
+def check_all_readers(root, name, expected, fill_missing=False):
+    """expected[v] = rows of Delta version v. Checks Ingot, delta-rs, pyiceberg and DuckDB for every version.
+    fill_missing: columns no data file has yet (added by schema evolution) are null for DuckDB."""
     table_dir = os.path.join(root, "warehouse", *name.split("."))
     latest = len(expected) - 1
     last_meta = StaticTable.from_metadata(os.path.join(table_dir, "metadata", f"v{latest + 1}.metadata.json"))
@@ -96,6 +97,9 @@ def check_all_readers(root, name, expected):
             rel = con.execute(f"SELECT * FROM read_parquet({files!r}, union_by_name=true)")
             cols = [d[0] for d in rel.description]
             got = [dict(zip(cols, r)) for r in rel.fetchall()]
+            if fill_missing and want:
+                names = [k for k, _ in want[0]]
+                got = [{k: g.get(k) for k in names} for g in got]
             assert rows_of(got) == want, f"duckdb v{v}"
         else:
             assert want == []
@@ -385,8 +389,11 @@ def test_checkpoint_without_earlier_commits_is_named(tmp_path):
     deltalake.DeltaTable(path).create_checkpoint()
     # Ingot replays the JSON commits while they exist...
     assert len(ingot_rows(root, "main.default.cp")) == 30
-    # ...and names the missing feature once they are gone.
+    # ...then starts from the checkpoint once they are gone...
     os.remove(os.path.join(path, "_delta_log", "00000000000000000000.json"))
+    assert len(ingot_rows(root, "main.default.cp")) == 30
+    # ...and names the missing piece once the checkpoint is gone too.
+    os.remove(os.path.join(path, "_delta_log", "00000000000000000002.checkpoint.parquet"))
     p = ingot("admin", "table", "cat", "--root", root, "--table", "main.default.cp", check=False)
     assert p.returncode != 0 and "checkpoint" in p.stderr.lower()
 
@@ -510,3 +517,303 @@ def test_add_columns(tmp_path):
     assert rows_of(ice.scan(snapshot_id=1).to_arrow().to_pylist()) == expected[0]
     p = ingot("admin", "table", "add-columns", "--root", root, "--table", name, "--columns", "note:string", check=False)
     assert p.returncode != 0 and "already exists" in p.stderr
+
+
+# ---- Row-level changes, compaction, vacuum, time travel (issue #5) -------------------------------
+
+def table_dir_of(root, name):
+    return os.path.join(root, "warehouse", *name.split("."))
+
+
+def change(root, name, *args):
+    """Runs a row-level command; returns (metrics, version)."""
+    out = ingot("admin", "table", *args[:1], "--root", root, "--table", name, *args[1:]).stdout.splitlines()
+    return json.loads(out[0]), int(out[-1].split()[-1])
+
+
+def history_of(root, name):
+    return [json.loads(l) for l in ingot("admin", "table", "history", "--root", root, "--table", name).stdout.splitlines()]
+
+
+def iceberg_operations(root, name):
+    ice = StaticTable.from_metadata(table_dir_of(root, name))
+    return [s.summary.operation.value for s in ice.snapshots()]
+
+
+def dml_sequence(tmp_path, root, name, partitioned):
+    """append, append, delete, update, merge, overwrite-where, add-columns, append, optimize; returns expected rows per version."""
+    part = ["--partition-by", "region"] if partitioned else []
+    b0, b1 = batch(0, 400), batch(400, 200)
+    state = b0.to_pylist()
+    expected = [rows_of(state)]
+    ingot("admin", "table", "append", "--root", root, "--table", name, *part, write_file(tmp_path, "d0.parquet", b0))
+    ingot("admin", "table", "append", "--root", root, "--table", name, write_file(tmp_path, "d1.parquet", b1))
+    state = state + b1.to_pylist()
+    expected.append(rows_of(state))
+
+    m, v = change(root, name, "delete", "--where", "id < 100 or (qty between 50 and 59 and region = 'us')")
+    before = len(state)
+    state = [r for r in state if not (r["id"] < 100 or (50 <= r["qty"] <= 59 and r["region"] == "us"))]
+    assert v == 2 and m["committed"] and m["metrics"]["numDeletedRows"] == before - len(state)
+    expected.append(rows_of(state))
+
+    m, v = change(root, name, "update", "--where", "id between 200 and 250 and name is not null", "--set", "name='upd ''x'''", "--set", "qty=7", "--set", "ts=null")
+    n = 0
+    for r in state:
+        if 200 <= r["id"] <= 250 and r["name"] is not None:
+            r.update(name="upd 'x'", qty=7, ts=None)
+            n += 1
+    assert v == 3 and m["metrics"]["numUpdatedRows"] == n
+    expected.append(rows_of(state))
+
+    src_ids = [160, 161, 162, 700, 701]
+    src = pa.table({"id": pa.array(src_ids, pa.int64()), "amount": pa.array([-1.5] * 5), "name": pa.array([f"merged-{i}" for i in src_ids]),
+                    "region": pa.array(["us", "apac", "eu", "eu", None])})
+    m, v = change(root, name, "merge", "--keys", "id", write_file(tmp_path, "src.parquet", src))
+    by_id = {r["id"]: r for r in state}
+    for s in src.to_pylist():
+        if s["id"] in by_id:
+            by_id[s["id"]].update(s)
+        else:
+            state.append({**{k: None for k in b0.column_names}, **s})
+    assert v == 4 and m["metrics"]["numTargetRowsUpdated"] == 3 and m["metrics"]["numTargetRowsInserted"] == 2
+    expected.append(rows_of(state))
+
+    eu = batch(5000, 40).set_column(6, "region", pa.array(["eu"] * 40))
+    m, v = change(root, name, "overwrite", "--where", "region = 'eu'", write_file(tmp_path, "eu.parquet", eu))
+    state = [r for r in state if r["region"] != "eu"] + eu.to_pylist()
+    assert v == 5
+    expected.append(rows_of(state))
+
+    ingot("admin", "table", "add-columns", "--root", root, "--table", name, "--columns", "note:string")
+    state = [dict(r, note=None) for r in state]
+    expected.append(rows_of(state))
+
+    b7 = batch(8000, 30)
+    ingot("admin", "table", "append", "--root", root, "--table", name, write_file(tmp_path, "d7.parquet", b7))
+    state = state + [dict(r, note=None) for r in b7.to_pylist()]
+    expected.append(rows_of(state))
+
+    files_before = len(ingot("admin", "table", "files", "--root", root, "--table", name).stdout.splitlines())
+    m, v = change(root, name, "optimize")
+    files_after = len(ingot("admin", "table", "files", "--root", root, "--table", name).stdout.splitlines())
+    assert v == 8 and files_after < files_before and m["metrics"]["numRemovedFiles"] == files_before - files_after + m["metrics"]["numAddedFiles"]
+    expected.append(rows_of(state))
+    return expected
+
+
+@pytest.mark.parametrize("partitioned", [False, True])
+def test_dml_every_reader_reads_every_version(tmp_path, partitioned):
+    root = str(tmp_path / "data")
+    name = f"main.default.dml_{'p' if partitioned else 'u'}"
+    expected = dml_sequence(tmp_path, root, name, partitioned)
+    check_all_readers(root, name, expected, fill_missing=True)
+    hist = history_of(root, name)
+    assert [h["operation"] for h in hist] == ["OPTIMIZE", "WRITE", "ADD COLUMNS", "WRITE", "MERGE", "UPDATE", "DELETE", "WRITE", "CREATE TABLE AS SELECT"]
+    assert hist[0]["operationMetrics"]["numRemovedFiles"] and hist[6]["operationParameters"]["predicate"]
+    assert all(h["engineInfo"] == "Ingot/0.1.0" for h in hist)
+    dl_hist = deltalake.DeltaTable(table_dir_of(root, name)).history()
+    assert [h["operation"] for h in sorted(dl_hist, key=lambda h: h["version"])][2:5] == ["DELETE", "UPDATE", "MERGE"]
+    ops = iceberg_operations(root, name)
+    assert ops[:2] == ["append", "append"] and ops[2] in ("overwrite", "delete") and ops[-1] == "replace"
+    # The DELETE snapshot lists the files it removed as DELETED manifest entries (pyiceberg's own reader).
+    from pyiceberg.manifest import ManifestEntryStatus
+    ice = StaticTable.from_metadata(table_dir_of(root, name))
+    snap3 = ice.snapshot_by_id(3)
+    entries = [e for m in snap3.manifests(ice.io) for e in m.fetch_manifest_entry(ice.io, discard_deleted=False)]
+    deleted = {e.data_file.file_path for e in entries if e.status == ManifestEntryStatus.DELETED}
+    v1_files = {"file://" + p for p in ingot("admin", "table", "files", "--root", root, "--table", name, "--version", 1).stdout.splitlines()}
+    v2_files = {"file://" + p for p in ingot("admin", "table", "files", "--root", root, "--table", name, "--version", 2).stdout.splitlines()}
+    assert deleted and deleted == v1_files - v2_files
+    assert all(e.snapshot_id == 3 for e in entries if e.status == ManifestEntryStatus.DELETED)
+    assert int(snap3.summary["deleted-data-files"]) == len(deleted)
+    # The optimize commit changes no data in Delta's eyes.
+    log = os.path.join(table_dir_of(root, name), "_delta_log", "00000000000000000008.json")
+    actions = [json.loads(l) for l in open(log)]
+    assert all(a[k]["dataChange"] is False for a in actions for k in ("add", "remove") if k in a)
+
+    # Vacuum with a window covering every version deletes nothing and breaks nothing...
+    assert ingot("admin", "table", "vacuum", "--root", root, "--table", name, "--retention-hours", "1", "--no-retention-check").stdout == ""
+    check_all_readers(root, name, expected, fill_missing=True)
+    # ...a zero window keeps exactly the latest version readable everywhere.
+    time.sleep(0.05)
+    gone = ingot("admin", "table", "vacuum", "--root", root, "--table", name, "--retention-hours", "0", "--no-retention-check").stdout.splitlines()
+    assert gone and all(not os.path.exists(p) for p in gone)
+    assert not any("_delta_log" in p or "/metadata/" in p for p in gone)
+    d = table_dir_of(root, name)
+    assert rows_of(deltalake.DeltaTable(d).to_pyarrow_table().to_pylist()) == expected[-1]
+    assert rows_of(StaticTable.from_metadata(d).scan().to_arrow().to_pylist()) == expected[-1]
+    assert ingot_rows(root, name) == expected[-1]
+    files = ingot("admin", "table", "files", "--root", root, "--table", name).stdout.splitlines()
+    got = duckdb.connect().execute(f"SELECT * FROM read_parquet({files!r}, union_by_name=true)")
+    cols = [c[0] for c in got.description]
+    assert rows_of(dict(zip(cols, r)) for r in got.fetchall()) == expected[-1]
+
+
+def test_vacuum_retention_check_and_orphans(tmp_path):
+    root = str(tmp_path / "data")
+    name = "main.default.vac"
+    ingot("admin", "table", "append", "--root", root, "--table", name, "--partition-by", "region", write_file(tmp_path, "v0.parquet", batch(0, 100)))
+    change(root, name, "delete", "--where", "id < 10")
+    d = table_dir_of(root, name)
+    old_orphan = os.path.join(d, "region=eu", "part-crashed-writer.zstd.parquet")
+    new_orphan = os.path.join(d, "part-in-flight.zstd.parquet")
+    for p in (old_orphan, new_orphan):
+        with open(p, "wb") as f:
+            f.write(b"PAR1")
+    two_hours_ago = time.time() - 7200
+    os.utime(old_orphan, (two_hours_ago, two_hours_ago))
+    p = ingot("admin", "table", "vacuum", "--root", root, "--table", name, "--retention-hours", "0", check=False)
+    assert p.returncode != 0 and "168 hours" in p.stderr
+    dry = ingot("admin", "table", "vacuum", "--root", root, "--table", name, "--retention-hours", "1", "--no-retention-check", "--dry-run").stdout.splitlines()
+    assert dry == [old_orphan] and os.path.exists(old_orphan)
+    assert ingot("admin", "table", "vacuum", "--root", root, "--table", name, "--retention-hours", "1", "--no-retention-check").stdout.splitlines() == [old_orphan]
+    assert not os.path.exists(old_orphan) and os.path.exists(new_orphan)
+    # Both versions are intact for every reader.
+    for v in (0, 1):
+        assert deltalake.DeltaTable(d, version=v).to_pyarrow_table().num_rows == (100 if v == 0 else 90)
+        assert StaticTable.from_metadata(os.path.join(d, "metadata", f"v{v + 1}.metadata.json")).scan().to_arrow().num_rows == (100 if v == 0 else 90)
+    # The default window (7 days) keeps everything.
+    assert ingot("admin", "table", "vacuum", "--root", root, "--table", name).stdout == ""
+
+
+def test_time_travel_as_of_timestamp(tmp_path):
+    root = str(tmp_path / "data")
+    name = "main.default.tt"
+    ingot("admin", "table", "append", "--root", root, "--table", name, write_file(tmp_path, "t0.parquet", batch(0, 30)))
+    time.sleep(0.01)
+    change(root, name, "delete", "--where", "id >= 20")
+    time.sleep(0.01)
+    change(root, name, "update", "--where", "id = 3", "--set", "amount=0")
+    for h in history_of(root, name):
+        ms = h["timestamp"]
+        iso = dt.datetime.fromtimestamp(ms // 1000, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S") + f".{ms % 1000:03d}Z"
+        for spec in (str(h["timestamp"]), iso):
+            assert ingot_rows(root, name, "--as-of-timestamp", spec) == ingot_rows(root, name, "--version", h["version"])
+    p = ingot("admin", "table", "cat", "--root", root, "--table", name, "--as-of-timestamp", "2001-01-01T00:00:00Z", check=False)
+    assert p.returncode != 0 and "before the first commit" in p.stderr
+
+
+def test_type_widening(tmp_path):
+    root = str(tmp_path / "data")
+    name = "main.default.wide"
+    ingot("admin", "table", "create", "--root", root, "--table", name, "--schema", "id:int64,qty:int32,x:float32,amount:float64")
+    narrow = pa.table({"id": pa.array([1, 2], pa.int32()), "qty": pa.array([3, 4], pa.int32()), "x": pa.array([0.5, 1.5], pa.float32()),
+                       "amount": pa.array([2.5, 3.5], pa.float32())})
+    ingot("admin", "table", "append", "--root", root, "--table", name, write_file(tmp_path, "n.parquet", narrow))  # int32→int64, float→double on write
+    change(root, name, "widen-column", "--column", "qty", "--type", "int64")
+    change(root, name, "widen-column", "--column", "x", "--type", "float64")
+    wide = pa.table({"id": pa.array([5], pa.int64()), "qty": pa.array([2**40], pa.int64()), "x": pa.array([1e300]), "amount": pa.array([1.0])})
+    ingot("admin", "table", "append", "--root", root, "--table", name, write_file(tmp_path, "w.parquet", wide))
+    rows = narrow.to_pylist()
+    expected = [[], rows_of(rows), rows_of(rows), rows_of(rows), rows_of(rows + wide.to_pylist())]
+    check_all_readers(root, name, expected)
+    d = table_dir_of(root, name)
+    assert deltalake.DeltaTable(d).to_pyarrow_table().schema.field("qty").type == pa.int64()
+    ice = StaticTable.from_metadata(d)
+    assert str(ice.schema().find_field("qty").field_type) == "long" and str(ice.schema().find_field("x").field_type) == "double"
+    p = ingot("admin", "table", "widen-column", "--root", root, "--table", name, "--column", "qty", "--type", "int32", check=False)
+    assert p.returncode != 0 and "cannot widen" in p.stderr
+
+
+def test_concurrent_appends_deletes_and_overwrites(tmp_path):
+    """Appends race with deletes and a replaceWhere over the same files: no commit is lost, real conflicts
+    exit 75 with `commit conflict` and are retried, and the final rows are exact in every reader."""
+    root = str(tmp_path / "data")
+    name = "main.default.mixed"
+    ingot("admin", "table", "append", "--root", root, "--table", name, "--partition-by", "region", write_file(tmp_path, "m0.parquet", batch(0, 600)))
+    state = batch(0, 600).to_pylist()
+    ow = batch(0, 50)
+    jobs = [["append", write_file(tmp_path, f"a{i}.parquet", batch(10_000 + i * 1000, 30 + i))] for i in range(4)]
+    jobs += [["delete", "--where", "id >= 200 and id < 300"], ["delete", "--where", "id >= 400 and id < 500"],
+             ["overwrite", "--where", "id < 100", write_file(tmp_path, "ow.parquet", ow)]]
+    def start(job):
+        return subprocess.Popen([ingot_binary(), "admin", "table", job[0], "--root", root, "--table", name, *job[1:]],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    running = [(job, start(job), 0) for job in jobs]
+    conflicts = 0
+    while running:
+        job, p, tries = running.pop(0)
+        out, err = p.communicate(timeout=300)
+        if p.returncode == 75:
+            assert "commit conflict" in err, err
+            conflicts += 1
+            assert tries < 30, f"{job} kept conflicting"
+            running.append((job, start(job), tries + 1))
+            continue
+        assert p.returncode == 0, err
+    for i in range(4):
+        state += batch(10_000 + i * 1000, 30 + i).to_pylist()
+    state = [r for r in state if not (200 <= r["id"] < 300 or 400 <= r["id"] < 500 or r["id"] < 100)] + ow.to_pylist()
+    d = table_dir_of(root, name)
+    latest = deltalake.DeltaTable(d)
+    assert latest.version() == len(jobs)
+    assert rows_of(latest.to_pyarrow_table().to_pylist()) == rows_of(state)
+    assert ingot_rows(root, name) == rows_of(state)
+    ice = StaticTable.from_metadata(d)
+    assert rows_of(ice.scan().to_arrow().to_pylist()) == rows_of(state)
+    assert [s.snapshot_id for s in ice.snapshots()] == list(range(1, len(jobs) + 2))
+    ops = [h["operation"] for h in history_of(root, name)]
+    assert sorted(ops[:-1]) == sorted(["WRITE"] * 5 + ["DELETE"] * 2)
+    print(f"conflicts retried: {conflicts}")
+
+
+# ---------------------------------------------------------------------------------------------
+# Delta checkpoints
+
+
+@pytest.mark.parametrize("partitioned", [False, True])
+def test_ingot_checkpoints_read_by_deltalake(tmp_path, partitioned):
+    root = str(tmp_path / "data")
+    name = "main.default.ckpt"
+    table_dir = os.path.join(root, "warehouse", "main", "default", "ckpt")
+    part = ["--partition-by", "region"] if partitioned else []
+    state, expected = [], []
+    for v in range(13):
+        b = batch(v * 100, 20)
+        mode = "overwrite" if v == 8 else "append"
+        ingot("admin", "table", mode, "--root", root, "--table", name, *(part if v == 0 else []), write_file(tmp_path, f"c{v}.parquet", b))
+        state = b.to_pylist() if mode == "overwrite" else state + b.to_pylist()
+        expected.append(rows_of(state))
+    log = os.path.join(table_dir, "_delta_log")
+    assert os.path.exists(os.path.join(log, "00000000000000000010.checkpoint.parquet"))
+    last = json.load(open(os.path.join(log, "_last_checkpoint")))
+    assert last["version"] == 10 and last["size"] >= 3
+    # pyarrow sees the protocol's column shapes
+    cp = pq.read_table(os.path.join(log, "00000000000000000010.checkpoint.parquet"))
+    assert {"add", "remove", "metaData", "protocol", "txn"} <= set(cp.column_names)
+    assert pa.types.is_map(cp.schema.field("add").type.field("partitionValues").type)
+    adds = [a for a in cp.column("add").to_pylist() if a is not None]
+    assert last["size"] == cp.num_rows and len(adds) == last.get("numOfAddFiles", len(adds))
+    for v, want in enumerate(expected):
+        assert rows_of(deltalake.DeltaTable(table_dir, version=v).to_pyarrow_table().to_pylist()) == want, f"delta-rs v{v}"
+        assert ingot_rows(root, name, "--version", v) == want, f"ingot v{v}"
+    # With the JSON commits before the checkpoint gone, both start from the checkpoint.
+    for v in range(10):
+        os.remove(os.path.join(log, f"{v:020d}.json"))
+    assert rows_of(deltalake.DeltaTable(table_dir).to_pyarrow_table().to_pylist()) == expected[-1]
+    assert ingot_rows(root, name) == expected[-1]
+    assert ingot_rows(root, name, "--version", 10) == expected[10]
+
+
+@pytest.mark.parametrize("partitioned", [False, True])
+def test_ingot_reads_deltalake_checkpoints(tmp_path, partitioned):
+    root = str(tmp_path / "data")
+    path = os.path.join(root, "warehouse", "main", "default", "dlcp")
+    kw = {"partition_by": ["region"]} if partitioned else {}
+    for i in range(5):
+        deltalake.write_deltalake(path, batch(i * 50, 30), mode="append", **kw)
+    deltalake.write_deltalake(path, batch(900, 10), mode="overwrite", **kw)
+    deltalake.write_deltalake(path, batch(1000, 7), mode="append", **kw)
+    deltalake.DeltaTable(path).create_checkpoint()  # at version 6
+    deltalake.write_deltalake(path, batch(2000, 5), mode="append", **kw)
+    expected = {v: rows_of(deltalake.DeltaTable(path, version=v).to_pyarrow_table().to_pylist()) for v in range(8)}
+    for v in range(8):
+        assert ingot_rows(root, "main.default.dlcp", "--version", v) == expected[v], f"v{v}"
+    for v in range(6):
+        os.remove(os.path.join(path, "_delta_log", f"{v:020d}.json"))
+    assert ingot_rows(root, "main.default.dlcp") == expected[7]
+    assert ingot_rows(root, "main.default.dlcp", "--version", 6) == expected[6]
+    # _last_checkpoint missing: the checkpoint file is found by listing
+    os.remove(os.path.join(path, "_delta_log", "_last_checkpoint"))
+    assert ingot_rows(root, "main.default.dlcp") == expected[7]

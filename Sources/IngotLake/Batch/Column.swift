@@ -86,6 +86,12 @@ public enum ColumnValues: Sendable, Hashable {
     case bytes(BinaryValues)
     /// decimal (unscaled value).
     case decimal([Int128])
+    /// list: `offsets` (count+1 entries) into the element column `values`.
+    indirect case list(offsets: [Int32], values: Column)
+    /// struct: one child column per field, each `count` long.
+    case `struct`(count: Int, children: [Column])
+    /// map: `offsets` (count+1 entries) into the `keys` and `values` columns.
+    indirect case map(offsets: [Int32], keys: Column, values: Column)
 
     public var count: Int {
         switch self {
@@ -96,6 +102,8 @@ public enum ColumnValues: Sendable, Hashable {
         case .float64(let v): return v.count
         case .bytes(let v): return v.count
         case .decimal(let v): return v.count
+        case .list(let o, _), .map(let o, _, _): return o.count - 1
+        case .struct(let n, _): return n
         }
     }
 
@@ -109,6 +117,10 @@ public enum ColumnValues: Sendable, Hashable {
         case .float64: return .float64([])
         case .string, .binary: return .bytes(BinaryValues())
         case .decimal: return .decimal([])
+        case .list(let e): return .list(offsets: [0], values: Column(type: e.type, values: .empty(for: e.type)))
+        case .struct(let fs): return .struct(count: 0, children: fs.map { Column(type: $0.type, values: .empty(for: $0.type)) })
+        case .map(let k, let v):
+            return .map(offsets: [0], keys: Column(type: k.type, values: .empty(for: k.type)), values: Column(type: v.type, values: .empty(for: v.type)))
         }
     }
 }
@@ -130,9 +142,11 @@ public struct Column: Sendable, Hashable {
     @inline(__always) public func isNull(_ i: Int) -> Bool { validity.map { !$0.isSet(i) } ?? false }
 
     /// The value at a row as a generic scalar (slow path: printing, tests, statistics of text input).
+    /// Nested values (lists, structs, maps) have no scalar form: use ``nestedValue(at:)``.
     public func value(at i: Int) -> Value? {
         if isNull(i) { return nil }
         switch values {
+        case .list, .struct, .map: return nil
         case .bool(let v): return .bool(v[i])
         case .int32(let v): return .int(Int64(v[i]))
         case .int64(let v): return .int(v[i])
@@ -147,6 +161,7 @@ public struct Column: Sendable, Hashable {
 
     /// Rows `range` of this column as a new column.
     public func slice(_ range: Range<Int>) -> Column {
+        if type.isNested { return nestedSlice(range) }
         var b = ColumnBuilder(type: type)
         b.reserve(range.count)
         for i in range { b.append(value(at: i)) }
@@ -193,6 +208,7 @@ public struct ColumnBuilder: Sendable {
         case .float64: f64.reserveCapacity(n)
         case .bytes: bytes.offsets.reserveCapacity(n + 1)
         case .decimal: dec.reserveCapacity(n)
+        case .list, .struct, .map: break
         }
     }
 
@@ -207,6 +223,7 @@ public struct ColumnBuilder: Sendable {
         case .float64: f64.append(0)
         case .string, .binary: bytes.offsets.append(Int32(truncatingIfNeeded: bytes.data.count))
         case .decimal: dec.append(0)
+        case .list, .struct, .map: break
         }
     }
 
@@ -275,6 +292,7 @@ public struct ColumnBuilder: Sendable {
         case .float64: f64.append(0)
         case .string, .binary: bytes.offsets.append(Int32(truncatingIfNeeded: bytes.data.count))
         case .decimal: dec.append(0)
+        case .list, .struct, .map: break
         }
     }
 
@@ -293,8 +311,10 @@ public struct ColumnBuilder: Sendable {
         }
     }
 
-    /// The finished column (validity dropped when there were no nulls).
+    /// The finished column (validity dropped when there were no nulls). A builder of a nested
+    /// type only holds nulls.
     public func finish() -> Column {
+        if type.isNested { return Column.nulls(type, count: validity.count) }
         let values: ColumnValues
         switch ColumnValues.empty(for: type) {
         case .bool: values = .bool(bools)
@@ -304,6 +324,7 @@ public struct ColumnBuilder: Sendable {
         case .float64: values = .float64(f64)
         case .bytes: values = .bytes(bytes)
         case .decimal: values = .decimal(dec)
+        case .list, .struct, .map: values = .empty(for: type)
         }
         return Column(type: type, values: values, validity: hasNull ? validity : nil)
     }

@@ -10,6 +10,20 @@ public enum LakeType: Sendable, Hashable, CustomStringConvertible {
     case timestamp(utc: Bool)
     /// Fixed-point decimal, precision 1...38.
     case decimal(precision: Int, scale: Int)
+    /// A list; the field is the element (its name is informational, `element` by default).
+    indirect case list(Field)
+    /// A struct with named child fields.
+    case `struct`([Field])
+    /// A map; keys are never null.
+    indirect case map(key: Field, value: Field)
+
+    /// Whether this is a list, struct or map.
+    public var isNested: Bool {
+        switch self {
+        case .list, .struct, .map: return true
+        default: return false
+        }
+    }
 
     public var description: String {
         switch self {
@@ -25,6 +39,9 @@ public enum LakeType: Sendable, Hashable, CustomStringConvertible {
         case .date: return "date"
         case .timestamp(let utc): return utc ? "timestamp[us, UTC]" : "timestamp[us]"
         case .decimal(let p, let s): return "decimal(\(p),\(s))"
+        case .list(let e): return "list<\(e.type)\(e.nullable ? "" : " not null")>"
+        case .struct(let fs): return "struct<" + fs.map { "\($0.name): \($0.type)\($0.nullable ? "" : " not null")" }.joined(separator: ", ") + ">"
+        case .map(let k, let v): return "map<\(k.type), \(v.type)\(v.nullable ? "" : " not null")>"
         }
     }
 
@@ -76,6 +93,15 @@ public struct Field: Sendable, Hashable {
         self.type = type
         self.nullable = nullable
         self.id = id
+    }
+}
+
+extension LakeType {
+    /// `list<element>` with a nullable element named `element`.
+    public static func listOf(_ element: LakeType, nullable: Bool = true) -> LakeType { .list(Field("element", element, nullable: nullable)) }
+    /// `map<key, value>` with fields named `key` and `value`.
+    public static func mapOf(_ key: LakeType, _ value: LakeType, valueNullable: Bool = true) -> LakeType {
+        .map(key: Field("key", key, nullable: false), value: Field("value", value, nullable: valueNullable))
     }
 }
 

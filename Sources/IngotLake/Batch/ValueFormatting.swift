@@ -131,6 +131,35 @@ public enum ValueFormatting {
             if column.type == .string { appendJSONString(v.string(i), to: &out) } else { out += "\"" + base64(v.bytes(i)) + "\"" }
         case .decimal(let v):
             if case .decimal(_, let s) = column.type { out += "\"" + decimal(v[i], scale: s) + "\"" }
+        case .list(let o, let child):
+            out += "["
+            for j in Int(o[i])..<Int(o[i + 1]) {
+                if j > Int(o[i]) { out += ", " }
+                appendJSON(child, j, to: &out)
+            }
+            out += "]"
+        case .map(let o, let keys, let vals):
+            // Pairs, not an object: keys need not be strings and may repeat.
+            out += "["
+            for j in Int(o[i])..<Int(o[i + 1]) {
+                if j > Int(o[i]) { out += ", " }
+                out += "["
+                appendJSON(keys, j, to: &out)
+                out += ", "
+                appendJSON(vals, j, to: &out)
+                out += "]"
+            }
+            out += "]"
+        case .struct(_, let children):
+            guard case .struct(let fs) = column.type else { out += "null"; return }
+            out += "{"
+            for (k, c) in children.enumerated() {
+                if k > 0 { out += ", " }
+                appendJSONString(fs[k].name, to: &out)
+                out += ": "
+                appendJSON(c, i, to: &out)
+            }
+            out += "}"
         }
     }
 

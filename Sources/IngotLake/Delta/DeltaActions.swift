@@ -106,7 +106,7 @@ public struct DeltaAdd: Sendable, Equatable {
         guard let path = json["path"]?.string else { throw TableError.corrupt(file: "", detail: "add action without path") }
         self.path = path
         var pv: [String: String?] = [:]
-        for (k, v) in json["partitionValues"]?.object ?? [] { pv[k] = v.string.flatMap { $0.isEmpty ? nil : $0 } }
+        for (k, v) in json["partitionValues"]?.object ?? [] { pv[k] = .some(v.string.flatMap { $0.isEmpty ? nil : $0 }) }  // .some: keep null values as keys
         partitionValues = pv
         size = json["size"]?.int ?? 0
         modificationTime = json["modificationTime"]?.int ?? 0
@@ -159,7 +159,7 @@ public struct DeltaRemove: Sendable, Equatable {
         size = json["size"]?.int
         if let o = json["partitionValues"]?.object {
             var pv: [String: String?] = [:]
-            for (k, v) in o { pv[k] = v.string.flatMap { $0.isEmpty ? nil : $0 } }
+            for (k, v) in o { pv[k] = .some(v.string.flatMap { $0.isEmpty ? nil : $0 }) }  // .some: keep null values as keys
             partitionValues = pv
         }
     }

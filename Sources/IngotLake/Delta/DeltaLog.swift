@@ -85,7 +85,14 @@ public struct DeltaLog: Sendable {
         }
         let byVersion = Dictionary(commits.map { ($0.version, $0.info) }, uniquingKeysWith: { a, _ in a })
         if let base, base.version == target { return base }
-        let base = base.flatMap { $0.version < target ? $0 : nil }
+        var base = base.flatMap { $0.version < target ? $0 : nil }
+        if base == nil, let cp = try await checkpointSnapshot(upTo: target, commits: commits) {  // DeltaCheckpoint.swift
+            if cp.version == target {
+                try DeltaLog.checkReadable(cp)
+                return cp
+            }
+            base = cp
+        }
         if base == nil, byVersion[0] == nil {
             if try await store.head(logPrefix + "_last_checkpoint") != nil {
                 throw TableError.unsupported("reading Delta checkpoints (the commits before the checkpoint are gone)")
@@ -175,9 +182,10 @@ public struct DeltaLog: Sendable {
     public enum ReadSet: Sendable {
         /// Blind append: nothing read, never conflicts with data changes.
         case none
-        /// These data files (the ones it removes or rewrites) must still be live.
+        /// These data files (the ones it scanned, removes or rewrites) must still be live: a concurrent
+        /// remove of any of them (also `dataChange: false`) is a conflict; concurrent adds are not.
         case files(Set<String>)
-        /// The whole table: any concurrent data change (add or remove) is a conflict.
+        /// The whole table: any concurrent add or remove (compaction included) is a conflict.
         case wholeTable
     }
 
@@ -191,32 +199,44 @@ public struct DeltaLog: Sendable {
         let changesMetadata = actions.contains { if case .metaData = $0 { return true }; return false }
         for _ in 0..<maxAttempts {
             let key = logPrefix + DeltaLog.commitName(attempt)
-            if try await store.putIfAbsent(key, body) { return attempt }
+            if try await store.putIfAbsent(key, body) {
+                await checkpointIfDue(version: attempt)  // DeltaCheckpoint.swift; never fails the commit
+                return attempt
+            }
             if readVersion == nil && attempt == 0 {
                 throw TableError.alreadyExists("table \(tableKey) already exists")
             }
             // Lost: look at what the winner did.
             let winner = try await readCommit(attempt)
+            var winnerOp = "a concurrent commit"
+            for case .commitInfo(let ci) in winner {
+                if let op = ci["operation"]?.string { winnerOp = "a concurrent \(op)" }
+            }
+            func conflict(_ why: String) -> TableError {
+                .conflict("version \(attempt) of \(tableKey) (\(winnerOp)) \(why); this transaction read version \(readVersion.map(String.init) ?? "none") — "
+                          + "retry it against the new version")
+            }
             for a in winner {
                 switch a {
                 case .metaData, .protocol:
-                    throw TableError.conflict("version \(attempt) of \(tableKey) changed the table's metadata or protocol concurrently")
+                    throw conflict("changed the table's metadata or protocol")
                 case .remove(let r):
+                    // Any removal (also dataChange=false compaction) of a file this transaction read or removes.
                     if case .files(let read) = reads, read.contains(r.path) {
-                        throw TableError.conflict("version \(attempt) of \(tableKey) removed \(r.path), which this transaction read")
+                        throw conflict("removed or rewrote \(r.path), which this transaction read")
                     }
-                    if case .wholeTable = reads, r.dataChange {
-                        throw TableError.conflict("version \(attempt) of \(tableKey) removed \(r.path) while this transaction read the whole table")
+                    if case .wholeTable = reads {
+                        throw conflict("removed \(r.path) while this transaction read the whole table")
                     }
                 case .add(let a):
-                    if case .wholeTable = reads, a.dataChange {
-                        throw TableError.conflict("version \(attempt) of \(tableKey) added \(a.path) while this transaction read the whole table")
+                    if case .wholeTable = reads {
+                        throw conflict("added \(a.path) while this transaction read the whole table")
                     }
                 default: break
                 }
             }
             if changesMetadata {
-                throw TableError.conflict("version \(attempt) of \(tableKey) was committed while this transaction changed the metadata")
+                throw conflict("was committed while this transaction changed the metadata")
             }
             attempt += 1
         }
@@ -240,6 +260,9 @@ public enum DeltaSchema {
         case .date: return "date"
         case .timestamp(let utc): return utc ? "timestamp" : "timestamp_ntz"
         case .decimal(let p, let s): return "decimal(\(p),\(s))"
+        case .list: return "array"
+        case .struct: return "struct"
+        case .map: return "map"
         }
     }
 
@@ -268,7 +291,7 @@ public enum DeltaSchema {
         let fields: [LakeJSON] = schema.fields.map { f in
             var meta: [(String, LakeJSON)] = []
             if let id = f.id { meta.append(("parquet.field.id", .int(Int64(id)))) }
-            return .object([("name", .string(f.name)), ("type", .string(typeName(f.type))), ("nullable", .bool(f.nullable)), ("metadata", .object(meta))])
+            return .object([("name", .string(f.name)), ("type", typeJSON(f.type)), ("nullable", .bool(f.nullable)), ("metadata", .object(meta))])
         }
         return LakeJSON.object([("type", "struct"), ("fields", .array(fields))]).serialized()
     }
@@ -283,9 +306,8 @@ public enum DeltaSchema {
         var out: [Field] = []
         for (i, f) in fields.enumerated() {
             guard let name = f["name"]?.string, let t = f["type"] else { throw TableError.corrupt(file: "", detail: "schemaString field without name/type") }
-            guard let tn = t.string else { throw TableError.unsupported("nested Delta column \(name)") }
             let id = f["metadata"]?["parquet.field.id"]?.int ?? f["metadata"]?["delta.columnMapping.id"]?.int ?? Int64(i + 1)
-            out.append(Field(name, try type(tn), nullable: f["nullable"]?.bool ?? true, id: Int32(truncatingIfNeeded: id)))
+            out.append(Field(name, try type(json: t), nullable: f["nullable"]?.bool ?? true, id: Int32(truncatingIfNeeded: id)))
         }
         return Schema(out)
     }

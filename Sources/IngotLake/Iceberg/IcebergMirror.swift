@@ -197,6 +197,38 @@ public struct IcebergMirror: Sendable {
                 ] + IcebergStats.values(add.stats, schema: schema, skip: Set(snap.metadata.partitionColumns))),
             ]))
         }
+        // Files this commit removed: DELETED entries (status 2) of this snapshot, keeping the data and file
+        // sequence numbers of the snapshot that added them.
+        var deletedCount = 0
+        var deletedRows: Int64 = 0
+        var minDeletedSeq: Int64?
+        if let prev = previousSnapshot {
+            let prevByPath = Dictionary(prev.files.map { ($0.path, $0) }, uniquingKeysWith: { a, _ in a })
+            var seen = Set<String>()
+            for case .remove(let r) in commit {
+                guard seen.insert(r.path).inserted, snap.addedVersion[r.path] == nil, let old = prevByPath[r.path] else { continue }
+                let rows = try await recordCount(old)
+                let addedAt = prev.addedVersion[old.path] ?? (v - 1)
+                let partition = try partitionFields.map { try IcebergTypes.partitionDatum(old.partitionValues[$0.name] ?? nil, $0.type) }
+                try writer.append(.record([
+                    .int(2),
+                    .long(snapshotId),
+                    .long(addedAt + 1),
+                    .long(addedAt + 1),
+                    .record([
+                        .int(0),
+                        .string(location + "/" + PartitionValues.decodePath(old.path)),
+                        .string("PARQUET"),
+                        .record(partition),
+                        .long(rows),
+                        .long(old.size),
+                    ] + IcebergStats.values(old.stats, schema: schema, skip: Set(snap.metadata.partitionColumns))),
+                ]))
+                deletedCount += 1
+                deletedRows += rows
+                minDeletedSeq = min(minDeletedSeq ?? (addedAt + 1), addedAt + 1)
+            }
+        }
         var carriedRows: Int64 = 0
         for e in reused {
             carriedRows += (e.field("added_rows_count", in: IcebergMirror.manifestListSchema)?.longValue ?? 0)
@@ -205,16 +237,16 @@ public struct IcebergMirror: Sendable {
         let uuid = IDGenerator.uuid()
         var manifestListEntries: [AvroValue] = []
         let manifestListSchema = IcebergMirror.manifestListSchema
-        if !newFiles.isEmpty {
+        if !newFiles.isEmpty || deletedCount > 0 {
             let manifestBytes = try writer.finish()
             let manifestName = "\(uuid)-m0.avro"
             try await store.put("\(tableKey)/metadata/\(manifestName)", manifestBytes)
-            let minSeq = (newFiles.compactMap { snap.addedVersion[$0.path] }.min() ?? v) + 1
+            let minSeq = min((newFiles.compactMap { snap.addedVersion[$0.path] }.min() ?? v) + 1, minDeletedSeq ?? .max)
             manifestListEntries.append(.record([
                 .string("\(location)/metadata/\(manifestName)"), .long(Int64(manifestBytes.count)), .int(0), .int(0),
                 .long(seq), .long(minSeq), .long(snapshotId),
-                .int(Int32(added)), .int(Int32(existing)), .int(0),
-                .long(addedRows), .long(existingRows), .long(0),
+                .int(Int32(added)), .int(Int32(existing)), .int(Int32(deletedCount)),
+                .long(addedRows), .long(existingRows), .long(deletedRows),
             ]))
         }
         manifestListEntries += reused
@@ -229,18 +261,20 @@ public struct IcebergMirror: Sendable {
         try await store.put("\(tableKey)/metadata/\(listName)", try listWriter.finish())
 
         // Operation and summary.
-        var removed = 0
-        var removedRows: Int64 = 0
+        let removed = deletedCount
+        let removedRows = deletedRows
         var operation = "append"
         var info = LakeJSON.object([])
+        var dataChange = false
         for a in commit {
-            if case .remove(let r) = a, r.dataChange {
-                removed += 1
-                if let old = previousSnapshot?.files.first(where: { $0.path == r.path }) { removedRows += (try? await recordCount(old)) ?? 0 }
+            switch a {
+            case .commitInfo(let c): info = c
+            case .add(let x): dataChange = dataChange || x.dataChange
+            case .remove(let r): dataChange = dataChange || r.dataChange
+            default: break
             }
-            if case .commitInfo(let c) = a { info = c }
         }
-        if removed > 0 { operation = added > 0 ? "overwrite" : "delete" }
+        if removed > 0 { operation = !dataChange ? "replace" : added > 0 ? "overwrite" : "delete" }
         if removed > 0, added > 0, info["operationParameters"]?["mode"]?.string?.lowercased() == "overwrite",
            previousSnapshot.map({ Set($0.files.map(\.path)).isSubset(of: Set(commit.compactMap { if case .remove(let r) = $0 { return r.path }; return nil })) }) ?? false {
             operation = "overwrite"
@@ -306,6 +340,40 @@ public struct IcebergMirror: Sendable {
         }
         // Another process mirrored this version first: continue from its file.
         return try LakeJSON.parse(try await store.get(key))
+    }
+
+    /// Object keys of the data files that Iceberg snapshots still reference: the current snapshot, every
+    /// snapshot committed at or after `cutoff` (epoch ms), and the one current at `cutoff` (for vacuum).
+    public func referencedDataKeys(since cutoff: Int64) async throws -> Set<String> {
+        guard let n = try await latestMetadataVersion() else { return [] }
+        let meta = try LakeJSON.parse(try await store.get(metadataKey(n)))
+        let snapshots = (meta["snapshots"]?.array ?? []).sorted { ($0["timestamp-ms"]?.int ?? 0) < ($1["timestamp-ms"]?.int ?? 0) }
+        var wanted: [LakeJSON] = []
+        for (i, sn) in snapshots.enumerated() {
+            let ts = sn["timestamp-ms"]?.int ?? 0
+            let next = i + 1 < snapshots.count ? (snapshots[i + 1]["timestamp-ms"]?.int ?? .max) : .max
+            if ts >= cutoff || next > cutoff || sn["snapshot-id"]?.int == meta["current-snapshot-id"]?.int { wanted.append(sn) }
+        }
+        var keys = Set<String>()
+        var seenManifests = Set<String>()
+        for sn in wanted {
+            guard let list = sn["manifest-list"]?.string, let listKey = key(forURI: list) else { continue }
+            let r = try AvroFileReader(try await store.get(listKey), name: listKey)
+            var manifests: [String] = []
+            try r.forEach { e in if let p = e.field("manifest_path", in: r.schema)?.stringValue { manifests.append(p) } }
+            for m in manifests where seenManifests.insert(m).inserted {
+                guard let mk = key(forURI: m) else { continue }
+                let mr = try AvroFileReader(try await store.get(mk), name: mk)
+                let dfSchema = mr.schema.fields.first { $0.name == "data_file" }?.type ?? mr.schema
+                try mr.forEach { e in
+                    if e.field("status", in: mr.schema)?.longValue == 2 { return }
+                    if let path = e.field("data_file", in: mr.schema)?.field("file_path", in: dfSchema)?.stringValue, let k = key(forURI: path) {
+                        keys.insert(k)
+                    }
+                }
+            }
+        }
+        return keys
     }
 
     static let manifestListSchema = AvroSchema.record("manifest_file", [

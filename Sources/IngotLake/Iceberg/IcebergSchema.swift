@@ -14,6 +14,27 @@ enum IcebergTypes {
         case .date: return "date"
         case .timestamp(let utc): return utc ? "timestamptz" : "timestamp"
         case .decimal(let p, let s): return "decimal(\(p), \(s))"
+        case .list: return "list"
+        case .struct: return "struct"
+        case .map: return "map"
+        }
+    }
+
+    /// The Iceberg type JSON: a string for primitives, an object for list / struct / map.
+    static func typeJSON(_ t: LakeType) -> LakeJSON {
+        func field(_ f: Field) -> LakeJSON {
+            .object([("id", .int(Int64(f.id ?? 0))), ("name", .string(f.name)), ("required", .bool(!f.nullable)), ("type", typeJSON(f.type))])
+        }
+        switch t {
+        case .list(let e):
+            return .object([("type", "list"), ("element-id", .int(Int64(e.id ?? 0))), ("element", typeJSON(e.type)), ("element-required", .bool(!e.nullable))])
+        case .struct(let fs):
+            return .object([("type", "struct"), ("fields", .array(fs.map(field)))])
+        case .map(let k, let v):
+            return .object([("type", "map"), ("key-id", .int(Int64(k.id ?? 0))), ("key", typeJSON(k.type)), ("value-id", .int(Int64(v.id ?? 0))),
+                            ("value", typeJSON(v.type)), ("value-required", .bool(!v.nullable))])
+        default:
+            return .string(typeName(t))
         }
     }
 
@@ -22,7 +43,7 @@ enum IcebergTypes {
         .object([
             ("type", "struct"), ("schema-id", .int(Int64(id))),
             ("fields", .array(schema.fields.map { f in
-                .object([("id", .int(Int64(f.id ?? 0))), ("name", .string(f.name)), ("required", .bool(!f.nullable)), ("type", .string(typeName(f.type)))])
+                .object([("id", .int(Int64(f.id ?? 0))), ("name", .string(f.name)), ("required", .bool(!f.nullable)), ("type", typeJSON(f.type))])
             })),
         ])
     }
@@ -49,6 +70,7 @@ enum IcebergTypes {
             s.props.append(("adjust-to-utc", .bool(utc)))
             base = s
         case .decimal: throw TableError.unsupported("Iceberg metadata for decimal partition columns")
+        case .list, .struct, .map: throw TableError.unsupported("nested partition columns")
         }
         return .optional(base)
     }
@@ -68,6 +90,7 @@ enum IcebergTypes {
         case .date: guard let d = PartitionValues.parseDate(value) else { throw bad() }; return .int(Int32(d))
         case .timestamp: guard let us = PartitionValues.parseTimestamp(value) else { throw bad() }; return .long(us)
         case .decimal: throw TableError.unsupported("Iceberg metadata for decimal partition columns")
+        case .list, .struct, .map: throw TableError.unsupported("nested partition columns")
         }
     }
 }
@@ -154,6 +177,7 @@ public enum PartitionValues {
             for _ in 0..<scale { scaled *= 10 }
             guard let i = Int128(NSDecimalNumber(decimal: scaled).stringValue.split(separator: ".")[0]) else { throw bad() }
             return .decimal(i)
+        case .list, .struct, .map: throw TableError.unsupported("nested partition values")
         }
     }
 

@@ -3,10 +3,14 @@ final class ChunkReader {
     let physical: PhysicalType
     let typeLength: Int
     let maxDef: Int
+    /// Maximum repetition level (0 for flat columns: no repetition levels are stored).
+    let maxRep: Int
     let codec: Codec
     let expectedValues: Int
 
     var levels: [UInt8] = []
+    /// Repetition levels (only when `maxRep > 0`).
+    var repLevels: [UInt8] = []
     var bools: [Bool] = []
     var i32: [Int32] = []
     var i64: [Int64] = []
@@ -28,10 +32,11 @@ final class ChunkReader {
     private var levelBuffer: [UInt32] = []
     private let codecContext = CodecContext()
 
-    init(physical: PhysicalType, typeLength: Int, maxDef: Int, codec: Codec, expectedValues: Int) {
+    init(physical: PhysicalType, typeLength: Int, maxDef: Int, maxRep: Int = 0, codec: Codec, expectedValues: Int) {
         self.physical = physical
         self.typeLength = typeLength
         self.maxDef = maxDef
+        self.maxRep = maxRep
         self.codec = codec
         self.expectedValues = expectedValues
         let expectedValues = min(expectedValues, 1 << 22)
@@ -44,6 +49,7 @@ final class ChunkReader {
         case .byteArray, .fixedLenByteArray: bytes.offsets.reserveCapacity(expectedValues + 1)
         }
         if maxDef > 0 { levels.reserveCapacity(expectedValues) }
+        if maxRep > 0 { repLevels.reserveCapacity(expectedValues) }
     }
 
     /// Decodes every page in `chunk` (the column chunk's bytes).
@@ -82,13 +88,21 @@ final class ChunkReader {
                 let n = try checkedCount(d.numValues, pageBytes: raw.count)
                 var pos = 0
                 var present = n
-                if maxDef > 0 {
-                    guard d.defEncoding == Encoding.rle.rawValue else { throw LakeError.unsupported("definition level encoding \(d.defEncoding)") }
+                if maxRep > 0 {
+                    guard d.repEncoding == Encoding.rle.rawValue else { throw LakeError.unsupported("repetition level encoding \(d.repEncoding)") }
                     guard raw.count >= 4 else { throw corrupt("data page truncated") }
                     let len = Int(raw.loadUnaligned(as: UInt32.self).littleEndian)
-                    guard len <= raw.count - 4 else { throw corrupt("definition levels overrun the page") }
-                    present = try readLevels(UnsafeRawBufferPointer(rebasing: raw[4..<4 + len]), count: n)
+                    guard len <= raw.count - 4 else { throw corrupt("repetition levels overrun the page") }
+                    try readRepLevels(UnsafeRawBufferPointer(rebasing: raw[4..<4 + len]), count: n)
                     pos = 4 + len
+                }
+                if maxDef > 0 {
+                    guard d.defEncoding == Encoding.rle.rawValue else { throw LakeError.unsupported("definition level encoding \(d.defEncoding)") }
+                    guard raw.count >= pos + 4 else { throw corrupt("data page truncated") }
+                    let len = Int(UnsafeRawBufferPointer(rebasing: raw[pos...]).loadUnaligned(as: UInt32.self).littleEndian)
+                    guard len <= raw.count - pos - 4 else { throw corrupt("definition levels overrun the page") }
+                    present = try readLevels(UnsafeRawBufferPointer(rebasing: raw[pos + 4..<pos + 4 + len]), count: n)
+                    pos += 4 + len
                 }
                 try values(UnsafeRawBufferPointer(rebasing: raw[pos...]), encoding: d.encoding, count: present)
                 rowsRead += n
@@ -101,6 +115,9 @@ final class ChunkReader {
             let levelsEnd = Int(d.defLength) + Int(d.repLength)
             let n = try checkedCount(d.numValues, pageBytes: Int(header.uncompressedSize))
             var present = n
+            if maxRep > 0 {
+                try readRepLevels(UnsafeRawBufferPointer(rebasing: body[0..<Int(d.repLength)]), count: n)
+            }
             if maxDef > 0 {
                 present = try readLevels(UnsafeRawBufferPointer(rebasing: body[Int(d.repLength)..<levelsEnd]), count: n)
             }
@@ -125,6 +142,25 @@ final class ChunkReader {
         guard count <= expectedValues - rowsRead else { throw corrupt("pages hold more values than the column chunk") }
         guard count <= max(1 << 20, pageBytes * 8 * 64) else { throw corrupt("implausible value count \(count)") }
         return count
+    }
+
+    /// Decodes repetition levels and appends them to `repLevels`.
+    private func readRepLevels(_ raw: UnsafeRawBufferPointer, count: Int) throws {
+        if levelBuffer.count < count { levelBuffer = [UInt32](repeating: 0, count: count) }
+        let bw = RLE.bitWidth(UInt64(maxRep))
+        try levelBuffer.withUnsafeMutableBufferPointer { buf in
+            _ = try RLE.decode(raw, bitWidth: bw, count: count, into: buf.baseAddress!)
+        }
+        let mr = UInt32(maxRep)
+        var bad = false
+        levelBuffer.withUnsafeBufferPointer { src in
+            for i in 0..<count {
+                let l = src[i]
+                if l > mr { bad = true }
+                repLevels.append(UInt8(truncatingIfNeeded: l))
+            }
+        }
+        guard !bad else { throw corrupt("repetition level above the maximum \(maxRep)") }
     }
 
     /// Decodes definition levels; returns the number of present values.

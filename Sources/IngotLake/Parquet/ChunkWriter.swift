@@ -18,6 +18,8 @@ enum PhysicalValues {
         case .float32(let v): return .float(v)
         case .float64(let v): return .double(v)
         case .bytes(let v): return .bytes(v, fixed: false)
+        case .list, .struct, .map:
+            throw LakeError.invalidArgument("column \(layout.field.name): nested values reach a leaf writer")
         case .decimal(let v):
             switch layout.physical {
             case .int32: return .int32(v.map { Int32(truncatingIfNeeded: $0) })
@@ -167,6 +169,8 @@ final class ChunkWriter {
     /// copy (taken out and put back) so they pay no dynamic exclusivity checks.
     struct Pending {
         var levels: [UInt32] = []
+        /// Repetition levels (nested leaves with maxRep > 0).
+        var rep: [UInt32] = []
         var indices: [UInt32] = []
         var plain: [UInt8] = []
         var plainInts: [Int64] = []
@@ -177,6 +181,8 @@ final class ChunkWriter {
 
     private var pending = Pending()
     private var pendingRows = 0
+    /// Level entries in the pending page (equals pendingRows for flat columns).
+    private var pendingEntries = 0
 
     let codecContext: CodecContext
 
@@ -216,6 +222,7 @@ final class ChunkWriter {
             try appendSlice(values, validity: validity, rows: start..<start + n)
             start += n
             pendingRows += n
+            pendingEntries += n
             if useDictionary && dictionaryBytes > options.dictionaryPageLimit {
                 try flushPage()
                 fallBack()
@@ -281,6 +288,43 @@ final class ChunkWriter {
         numValues += Int64(rows.count)
         let count = present?.count ?? rows.count
         st.values += count
+        encodeValues(values, rows: rows, present: present, into: &st)
+    }
+
+    /// Appends the levels of `rows` records of a nested leaf and its present values
+    /// (`present` indexes `values`).
+    func appendNested(_ values: PhysicalValues, def: [UInt8], rep: [UInt8], present: [Int], rows: Int) throws {
+        var st = pending
+        pending = Pending()
+        let md = layout.maxDef
+        if md > 0 {
+            st.levels.reserveCapacity(st.levels.count + def.count)
+            for x in def {
+                st.levels.append(UInt32(x))
+                if Int(x) < md { st.stats.nulls += 1 }
+            }
+        }
+        if layout.maxRep > 0 {
+            st.rep.reserveCapacity(st.rep.count + rep.count)
+            for x in rep { st.rep.append(UInt32(x)) }
+        }
+        numValues += Int64(def.count)
+        st.values += present.count
+        encodeValues(values, rows: 0..<0, present: present, into: &st)
+        pending = st
+        pendingRows += rows
+        pendingEntries += def.count
+        if useDictionary && dictionaryBytes > options.dictionaryPageLimit {
+            try flushPage()
+            fallBack()
+        }
+        if pendingRows >= options.pageRowLimit || pendingEntries >= options.pageRowLimit * 4 || pending.plain.count >= options.pageByteLimit
+            || pending.plainInts.count * 8 >= options.pageByteLimit {
+            try flushPage()
+        }
+    }
+
+    private func encodeValues(_ values: PhysicalValues, rows: Range<Int>, present: [Int]?, into st: inout Pending) {
         switch values {
         case .bool(let v):
             @inline(__always) func add(_ b: Bool) {
@@ -365,27 +409,38 @@ final class ChunkWriter {
             encoding = .plain
         }
         var levelBytes: [UInt8] = []
-        if layout.maxDef > 0 { pending.levels.withUnsafeBufferPointer { RLE.encode($0, bitWidth: 1, into: &levelBytes) } }
-        let nulls = pending.levels.count - pending.levels.reduce(0) { $0 + Int($1) }
+        var repBytes: [UInt8] = []
+        let maxDef = layout.maxDef
+        if maxDef > 0 { pending.levels.withUnsafeBufferPointer { RLE.encode($0, bitWidth: RLE.bitWidth(UInt64(maxDef)), into: &levelBytes) } }
+        if layout.maxRep > 0 { pending.rep.withUnsafeBufferPointer { RLE.encode($0, bitWidth: RLE.bitWidth(UInt64(layout.maxRep)), into: &repBytes) } }
+        let nulls = maxDef <= 1 ? pending.levels.count - pending.levels.reduce(0) { $0 + Int($1) } : pending.levels.reduce(0) { $0 + ($1 < UInt32(maxDef) ? 1 : 0) }
         var header = PageHeader()
         var body: [UInt8]
         if options.dataPageVersion == 2 {
             let compressed = try Compression.compress(options.codec, valueBytes, level: options.compressionLevel, context: codecContext)
             header.type = PageType.dataPageV2.rawValue
-            header.uncompressedSize = Int32(levelBytes.count + valueBytes.count)
-            header.compressedSize = Int32(levelBytes.count + compressed.count)
+            header.uncompressedSize = Int32(repBytes.count + levelBytes.count + valueBytes.count)
+            header.compressedSize = Int32(repBytes.count + levelBytes.count + compressed.count)
             header.dataPageV2 = DataPageHeaderV2(
-                numValues: Int32(pendingRows), numNulls: Int32(layout.maxDef > 0 ? nulls : 0), numRows: Int32(pendingRows),
-                encoding: encoding.rawValue, defLength: Int32(levelBytes.count), repLength: 0,
+                numValues: Int32(pendingEntries), numNulls: Int32(layout.maxDef > 0 ? nulls : 0), numRows: Int32(pendingRows),
+                encoding: encoding.rawValue, defLength: Int32(levelBytes.count), repLength: Int32(repBytes.count),
                 isCompressed: options.codec != .uncompressed)
-            body = levelBytes
+            body = repBytes
+            body += levelBytes
             body += compressed
         } else {
             var raw: [UInt8] = []
+            if layout.maxRep > 0 {
+                raw.reserveCapacity(8 + repBytes.count + levelBytes.count + valueBytes.count)
+                withUnsafeBytes(of: UInt32(repBytes.count).littleEndian) { raw.append(contentsOf: $0) }
+                raw += repBytes
+            }
             if layout.maxDef > 0 {
-                raw.reserveCapacity(4 + levelBytes.count + valueBytes.count)
+                raw.reserveCapacity(raw.count + 4 + levelBytes.count + valueBytes.count)
                 withUnsafeBytes(of: UInt32(levelBytes.count).littleEndian) { raw.append(contentsOf: $0) }
                 raw += levelBytes
+                raw += valueBytes
+            } else if layout.maxRep > 0 {
                 raw += valueBytes
             } else {
                 raw = valueBytes
@@ -394,7 +449,7 @@ final class ChunkWriter {
             header.type = PageType.dataPage.rawValue
             header.uncompressedSize = Int32(raw.count)
             header.compressedSize = Int32(body.count)
-            header.dataPage = DataPageHeader(numValues: Int32(pendingRows), encoding: encoding.rawValue, defEncoding: 3, repEncoding: 3)
+            header.dataPage = DataPageHeader(numValues: Int32(pendingEntries), encoding: encoding.rawValue, defEncoding: 3, repEncoding: 3)
         }
         var w = ThriftWriter()
         w.write(header)
@@ -403,11 +458,13 @@ final class ChunkWriter {
         uncompressedBytes += Int64(w.out.count) + Int64(header.uncompressedSize)
         if !encodings.contains(encoding.rawValue) { encodings.append(encoding.rawValue) }
         pending.levels.removeAll(keepingCapacity: true)
+        pending.rep.removeAll(keepingCapacity: true)
         pending.indices.removeAll(keepingCapacity: true)
         pending.plain.removeAll(keepingCapacity: true)
         pending.plainInts.removeAll(keepingCapacity: true)
         pending.bools.removeAll(keepingCapacity: true)
         pendingRows = 0
+        pendingEntries = 0
         pending.values = 0
     }
 
@@ -418,7 +475,7 @@ final class ChunkWriter {
         try flushPage()
         var meta = ColumnMetaData()
         meta.type = layout.physical
-        meta.path = [layout.field.name]
+        meta.path = layout.path ?? [layout.field.name]
         meta.codec = options.codec.rawValue
         meta.numValues = numValues
         var out: [UInt8] = []

@@ -3,11 +3,18 @@ struct LeafLayout {
     var field: Field
     var physical: PhysicalType
     var typeLength: Int32?
-    var maxDef: Int { field.nullable ? 1 : 0 }
+    /// Levels of a leaf inside a nested column (nil for flat columns).
+    var nestedDef: Int?
+    var maxRep = 0
+    /// Path in the schema of a nested leaf.
+    var path: [String]?
+    var maxDef: Int { nestedDef ?? (field.nullable ? 1 : 0) }
 
     init(_ field: Field) {
         self.field = field
         switch field.type {
+        case .list, .struct, .map:
+            physical = .int32  // placeholder: nested fields are laid out by NestedLayout
         case .bool: physical = .boolean
         case .int8, .int16, .int32, .date: physical = .int32
         case .int64, .timestamp: physical = .int64

@@ -457,6 +457,8 @@ extension ThriftWriter {
         structBegin(id)
         switch l {
         case .string: emptyStruct(1)
+        case .map: emptyStruct(2)
+        case .list: emptyStruct(3)
         case .date: emptyStruct(6)
         case .json: emptyStruct(12)
         case .decimal(let scale, let precision):

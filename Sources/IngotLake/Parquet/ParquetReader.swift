@@ -13,6 +13,12 @@ public struct ParquetColumn: Sendable {
     let typeLength: Int
     let maxDef: Int
     let conversion: Conversion
+    /// Maximum repetition level (leaves inside lists and maps).
+    var maxRep = 0
+    /// How to rebuild a nested (list, struct, map) column from its leaves; nil for flat columns.
+    var nested: NestedReadPlan?
+    /// Whether this is a list, struct or map column.
+    public var isNested: Bool { nested != nil }
 
     enum Conversion: Sendable, Equatable {
         case none
@@ -28,9 +34,9 @@ public struct ParquetColumn: Sendable {
 public final class ParquetReader: Sendable {
     public let source: any RandomAccessSource
     let meta: FileMetaData
-    /// The readable (flat) columns, in file order.
+    /// The readable top-level columns (flat and nested), in file order.
     public let columns: [ParquetColumn]
-    /// Columns Ingot cannot read yet (nested), by dotted path.
+    /// Top-level columns Ingot cannot read (unsupported nested shapes), by name.
     public let skippedColumns: [String]
     public let schema: Schema
     public let fileMetadataLength: Int
@@ -48,13 +54,13 @@ public final class ParquetReader: Sendable {
         fileMetadataLength = footerLength
         var cols: [ParquetColumn] = []
         var skipped: [String] = []
-        try Self.flatten(meta.schema, into: &cols, skipped: &skipped)
+        let leafCount = try Self.flatten(meta.schema, into: &cols, skipped: &skipped)
         columns = cols
         skippedColumns = skipped
         schema = Schema(cols.map(\.field), metadata: Dictionary(meta.keyValues.map { ($0.key, $0.value ?? "") }, uniquingKeysWith: { $1 }))
         for (i, g) in meta.rowGroups.enumerated() {
-            guard g.columns.count == cols.count + skipped.count else {
-                throw corrupt("row group \(i) has \(g.columns.count) column chunks, the schema has \(cols.count + skipped.count) leaves")
+            guard g.columns.count == leafCount else {
+                throw corrupt("row group \(i) has \(g.columns.count) column chunks, the schema has \(leafCount) leaves")
             }
             guard g.numRows >= 0 else { throw corrupt("row group \(i) has a negative row count") }
         }
@@ -89,35 +95,26 @@ public final class ParquetReader: Sendable {
 
     // MARK: - Schema
 
-    private static func flatten(_ elements: [SchemaElement], into cols: inout [ParquetColumn], skipped: inout [String]) throws {
-        var index = 1
-        var leafIndex = 0
-        let rootChildren = Int(elements[0].numChildren ?? 0)
-        guard rootChildren >= 0, rootChildren < elements.count else { throw corrupt("bad root schema element") }
-        func walk(path: [String], maxDef: Int, nested: Bool, depth: Int) throws {
-            guard index < elements.count else { throw corrupt("schema ends early") }
-            guard depth < 64 else { throw corrupt("schema nested too deeply") }
-            let e = elements[index]
-            index += 1
-            let p = path + [e.name]
-            let def = maxDef + (e.repetition == .required || e.repetition == nil ? 0 : 1)
-            if let children = e.numChildren, e.type == nil || children > 0 {
-                guard children >= 0, children <= elements.count - index else { throw corrupt("bad num_children") }
-                for _ in 0..<children { try walk(path: p, maxDef: def, nested: true, depth: depth + 1) }
-                return
+    /// Builds the top-level columns; returns the number of leaves (column chunks per row group).
+    private static func flatten(_ elements: [SchemaElement], into cols: inout [ParquetColumn], skipped: inout [String]) throws -> Int {
+        let (roots, leafCount) = try SchemaNode.tree(elements)
+        for n in roots {
+            let e = n.element
+            if n.isLeaf && e.repetition != .repeated {
+                let def = e.repetition == .optional ? 1 : 0
+                cols.append(try column(e, path: [e.name], maxDef: def, chunkIndex: n.leafIndex))
+                continue
             }
-            guard e.type != nil else { throw corrupt("leaf \(e.name) has no type") }
-            if nested || e.repetition == .repeated {
-                skipped.append(p.joined(separator: "."))
-            } else {
-                cols.append(try column(e, path: p, maxDef: def, chunkIndex: leafIndex))
+            do {
+                cols.append(try NestedPlanner.column(n))
+            } catch LakeError.unsupported(_) {
+                skipped.append(e.name)
             }
-            leafIndex += 1
         }
-        for _ in 0..<rootChildren { try walk(path: [], maxDef: 0, nested: false, depth: 0) }
+        return leafCount
     }
 
-    private static func column(_ e: SchemaElement, path: [String], maxDef: Int, chunkIndex: Int) throws -> ParquetColumn {
+    static func column(_ e: SchemaElement, path: [String], maxDef: Int, chunkIndex: Int) throws -> ParquetColumn {
         let physical = e.type!
         var type: LakeType
         var conversion = ParquetColumn.Conversion.none
@@ -255,7 +252,11 @@ public final class ParquetReader: Sendable {
             let group = meta.rowGroups[index]
             var out: [Column] = []
             for c in cols {
-                out.append(try await readChunk(group, c))
+                if let plan = c.nested {
+                    out.append(try await readNested(group, c, plan))
+                } else {
+                    out.append(try await readChunk(group, c))
+                }
             }
             return try RecordBatch(schema: Schema(cols.map(\.field), metadata: [:]), columns: out)
         } catch let e as LakeError {
@@ -285,11 +286,40 @@ public final class ParquetReader: Sendable {
         return Self.assemble(reader, col)
     }
 
+    /// Decodes one leaf chunk of a nested column (levels and dense values).
+    func readLeafChunk(_ group: RowGroup, _ col: ParquetColumn) async throws -> ChunkReader {
+        let chunk = group.columns[col.chunkIndex]
+        guard let m = chunk.meta else { throw LakeError.unsupported("column chunk without inline metadata") }
+        guard chunk.filePath == nil else { throw LakeError.unsupported("column chunks in external files") }
+        guard let codec = Codec(rawValue: m.codec) else { throw corrupt("unknown codec \(m.codec)") }
+        guard m.type == col.physical else { throw corrupt("column chunk type does not match the schema") }
+        guard m.numValues >= group.numRows || col.maxRep == 0 && m.numValues == group.numRows else {
+            throw corrupt("column chunk \(col.path.joined(separator: ".")) holds \(m.numValues) values for \(group.numRows) rows")
+        }
+        var start = m.dataPageOffset
+        if let d = m.dictionaryPageOffset, d > 0, d < start { start = d }
+        let length = m.totalCompressed
+        let limit = source.size - 8 - Int64(fileMetadataLength)
+        guard start >= 4, length >= 0, start <= limit, length <= limit - start else {
+            throw corrupt("column chunk \(col.path.joined(separator: ".")) at \(start)+\(length) lies outside the data area")
+        }
+        let bytes = try await source.read(offset: start, length: Int(length))
+        let reader = ChunkReader(physical: col.physical, typeLength: col.typeLength, maxDef: col.maxDef, maxRep: col.maxRep, codec: codec,
+                                 expectedValues: Int(m.numValues))
+        try reader.decode(chunk: bytes)
+        try reader.finishCheck()
+        return reader
+    }
+
     static func assemble(_ r: ChunkReader, _ col: ParquetColumn) -> Column {
-        let validity = r.validity()
-        let present = UInt8(col.maxDef)
+        assemble(r, col, levels: r.levels, present: UInt8(col.maxDef), validity: r.validity())
+    }
+
+    /// Turns dense decoded values into a column with one slot per level entry in `levels`
+    /// (`present` marks a value); `validity` nil means every slot holds a value.
+    static func assemble(_ r: ChunkReader, _ col: ParquetColumn, levels: [UInt8], present: UInt8, validity: Bitmap?) -> Column {
         func fixed<T>(_ dense: [T], _ zero: T) -> [T] {
-            validity == nil ? dense : ChunkReader.spread(dense, levels: r.levels, present: present, zero: zero)
+            validity == nil ? dense : ChunkReader.spread(dense, levels: levels, present: present, zero: zero)
         }
         var values: ColumnValues
         switch col.physical {
@@ -314,7 +344,7 @@ public final class ParquetReader: Sendable {
             }
             if case .decimal = col.field.type { values = .decimal(v.map { Int128($0) }) } else { values = .int64(v) }
         case .byteArray, .fixedLenByteArray:
-            let b = validity == nil ? r.bytes : ChunkReader.spread(r.bytes, levels: r.levels, present: present)
+            let b = validity == nil ? r.bytes : ChunkReader.spread(r.bytes, levels: levels, present: present)
             if case .decimal = col.field.type {
                 var d = [Int128]()
                 d.reserveCapacity(b.count)

@@ -5,7 +5,10 @@ public final class ParquetWriter: @unchecked Sendable {
     public let schema: Schema
     public let options: ParquetWriteOptions
     private let sink: any ByteSink
+    /// Every leaf column, depth-first.
     private let layouts: [LeafLayout]
+    /// One per schema field.
+    private let fieldLayouts: [FieldLayout]
     private var chunks: [ChunkWriter]
     private var rowsInGroup = 0
     private var position: Int64 = 0
@@ -29,14 +32,19 @@ public final class ParquetWriter: @unchecked Sendable {
         self.options = options
         // Every column gets a field id (Iceberg needs them); missing ones continue after the largest.
         var nextId = (schema.fields.compactMap(\.id).max() ?? 0) + 1
-        layouts = schema.fields.map { f in
+        let top = schema.fields.map { f in
             var f = f
             if f.id == nil {
                 f.id = nextId
                 nextId += 1
             }
-            return LeafLayout(f)
+            return f
         }
+        var leaves: [LeafLayout] = []
+        var fls: [FieldLayout] = []
+        for f in top { fls.append(FieldLayout.make(f, firstLeaf: leaves.count, nextId: &nextId, into: &leaves)) }
+        layouts = leaves
+        fieldLayouts = fls
         let context = CodecContext()
         codecContext = context
         chunks = layouts.map { ChunkWriter(layout: $0, options: options, context: context) }
@@ -50,23 +58,45 @@ public final class ParquetWriter: @unchecked Sendable {
     /// Appends a batch (its schema's types must match the writer's).
     public func write(_ batch: RecordBatch) async throws {
         guard !closed else { throw LakeError.invalidArgument("writer is closed") }
-        guard batch.columns.count == layouts.count else {
-            throw LakeError.invalidArgument("batch has \(batch.columns.count) columns, the file has \(layouts.count)")
+        guard batch.columns.count == fieldLayouts.count else {
+            throw LakeError.invalidArgument("batch has \(batch.columns.count) columns, the file has \(fieldLayouts.count)")
         }
-        for (i, c) in batch.columns.enumerated() where c.type != layouts[i].field.type {
-            if case .decimal = c.type, case .decimal = layouts[i].field.type, c.type == layouts[i].field.type { continue }
-            throw LakeError.invalidArgument("column \(layouts[i].field.name) is \(c.type), the file expects \(layouts[i].field.type)")
+        for (i, c) in batch.columns.enumerated() where c.type != fieldLayouts[i].field.type {
+            if fieldLayouts[i].nested, NestedShredder.sameShape(c.type, fieldLayouts[i].field.type) { continue }
+            throw LakeError.invalidArgument("column \(fieldLayouts[i].field.name) is \(c.type), the file expects \(fieldLayouts[i].field.type)")
         }
         if position == 0 {
             try await sink.write(Array("PAR1".utf8))
             position = 4
         }
-        let physical = try zip(batch.columns, layouts).map { try PhysicalValues.from($0.0, layout: $0.1) }
+        var physical: [PhysicalValues] = []
+        physical.reserveCapacity(layouts.count)
+        for (c, fl) in zip(batch.columns, fieldLayouts) {
+            if fl.nested {
+                for (leaf, layout) in zip(NestedShredder.leafColumns(c), layouts[fl.leaves]) { physical.append(try PhysicalValues.from(leaf, layout: layout)) }
+            } else {
+                physical.append(try PhysicalValues.from(c, layout: layouts[fl.leaves.lowerBound]))
+            }
+        }
         var start = 0
         while start < batch.numRows {
             let n = min(batch.numRows - start, options.rowGroupRows - rowsInGroup, 16_384)
-            for (i, chunk) in chunks.enumerated() {
-                try chunk.append(physical[i], validity: batch.columns[i].validity, rows: start..<start + n)
+            for (f, fl) in fieldLayouts.enumerated() {
+                if !fl.nested {
+                    let i = fl.leaves.lowerBound
+                    try chunks[i].append(physical[i], validity: batch.columns[f].validity, rows: start..<start + n)
+                    continue
+                }
+                var s = start
+                while s < start + n {
+                    let m = min(start + n - s, 1024)
+                    let levels = try NestedShredder.shred(batch.columns[f], field: fl.field, rows: s..<s + m)
+                    for (k, l) in levels.enumerated() {
+                        let i = fl.leaves.lowerBound + k
+                        try chunks[i].appendNested(physical[i], def: l.def, rep: l.rep, present: l.present, rows: m)
+                    }
+                    s += m
+                }
             }
             rowsInGroup += n
             start += n
@@ -111,8 +141,8 @@ public final class ParquetWriter: @unchecked Sendable {
         meta.version = 2
         var root = SchemaElement()
         root.name = "schema"
-        root.numChildren = Int32(layouts.count)
-        meta.schema = [root] + layouts.map(\.schemaElement)
+        root.numChildren = Int32(fieldLayouts.count)
+        meta.schema = [root] + fieldLayouts.flatMap(\.elements)
         meta.numRows = totalRows
         meta.rowGroups = rowGroups
         var kv = schema.metadata.merging(options.metadata) { $1 }

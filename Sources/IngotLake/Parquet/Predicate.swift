@@ -53,7 +53,7 @@ extension ParquetReader {
     public func statistics(rowGroup i: Int) -> [ColumnChunkStats] {
         let group = meta.rowGroups[i]
         return columns.compactMap { c in
-            guard let m = group.columns[c.chunkIndex].meta else { return nil }
+            guard !c.isNested, let m = group.columns[c.chunkIndex].meta else { return nil }
             var s = ColumnChunkStats(
                 column: c.field.name, physicalType: c.physicalType, codec: Codec(rawValue: m.codec)?.name ?? "codec \(m.codec)",
                 encodings: m.encodings.map { Encoding(rawValue: $0)?.name ?? "\($0)" }, numValues: m.numValues,

@@ -259,7 +259,7 @@ public struct LakeTable: Sendable {
         switch version {
         case .latest: return try await log.snapshot()
         case .version(let v): return try await log.snapshot(version: v)
-        case .timestamp(let ms): return try await log.snapshot(version: try await log.version(atTimestamp: ms))
+        case .timestamp(let ms): return try await log.snapshot(version: try await self.version(atMillis: ms))
         }
     }
 
@@ -283,34 +283,39 @@ public struct LakeTable: Sendable {
         } else {
             wanted = schema.fields
         }
-        let outSchema = Schema(wanted)
         let partitionSet = Set(snap.metadata.partitionColumns)
         for add in snap.files {
             if let partitions, !partitions(add.partitionValues) { continue }
-            let reader = try await ParquetReader.open(try await ObjectSource(store: store, key: fileKey(add)))
-            let inFile = Set(reader.schema.fields.map(\.name))
-            let fromFile = wanted.filter { inFile.contains($0.name) && !partitionSet.contains($0.name) }.map(\.name)
-            var fileSchemaByName: [String: LakeType] = [:]
-            for f in reader.schema.fields { fileSchemaByName[f.name] = f.type }
-            func emit(_ batch: RecordBatch?, rows: Int) async throws {
-                var cols: [Column] = []
-                for f in wanted {
-                    if partitionSet.contains(f.name) {
-                        cols.append(try TableBatches.constant(try PartitionValues.value(add.partitionValues[f.name] ?? nil, f.type), f.type, rows: rows))
-                    } else if let batch, let c = batch.column(named: f.name) {
-                        cols.append(try TableBatches.cast(c, to: f.type, column: f.name))
-                    } else {
-                        cols.append(try TableBatches.constant(nil, f.type, rows: rows))
-                    }
+            try await readFile(add, fields: wanted, partitionColumns: partitionSet, body)
+        }
+    }
+
+    /// Streams one data file's rows in the given fields (one batch per row group); partition values
+    /// come from the log, columns missing from the file are null.
+    func readFile(_ add: DeltaAdd, fields wanted: [Field], partitionColumns partitionSet: Set<String>,
+                  _ body: (RecordBatch) async throws -> Void) async throws {
+        let outSchema = Schema(wanted)
+        let reader = try await ParquetReader.open(try await ObjectSource(store: store, key: fileKey(add)))
+        let inFile = Set(reader.schema.fields.map(\.name))
+        let fromFile = wanted.filter { inFile.contains($0.name) && !partitionSet.contains($0.name) }.map(\.name)
+        func emit(_ batch: RecordBatch?, rows: Int) async throws {
+            var cols: [Column] = []
+            for f in wanted {
+                if partitionSet.contains(f.name) {
+                    cols.append(try TableBatches.constant(try PartitionValues.value(add.partitionValues[f.name] ?? nil, f.type), f.type, rows: rows))
+                } else if let batch, let c = batch.column(named: f.name) {
+                    cols.append(try TableBatches.cast(c, to: f.type, column: f.name))
+                } else {
+                    cols.append(try TableBatches.constant(nil, f.type, rows: rows))
                 }
-                try await body(try RecordBatch(schema: outSchema, columns: cols))
             }
-            if fromFile.isEmpty {
-                // Only partition or missing columns: one batch per row group with the row count.
-                for g in 0..<reader.numRowGroups { try await emit(nil, rows: Int(reader.rowCount(ofRowGroup: g))) }
-            } else {
-                try await reader.forEachBatch(columns: fromFile) { b in try await emit(b, rows: b.numRows) }
-            }
+            try await body(try RecordBatch(schema: outSchema, columns: cols))
+        }
+        if fromFile.isEmpty {
+            // Only partition or missing columns: one batch per row group with the row count.
+            for g in 0..<reader.numRowGroups { try await emit(nil, rows: Int(reader.rowCount(ofRowGroup: g))) }
+        } else {
+            try await reader.forEachBatch(columns: fromFile) { b in try await emit(b, rows: b.numRows) }
         }
     }
 
@@ -568,6 +573,8 @@ public enum TableBatches {
             b.offsets.reserveCapacity(rows.count + 1)
             for r in rows { b.append(v.data[v.range(r)]) }
             values = .bytes(b)
+        case .list, .struct, .map:
+            return Column.build(c.type, rows.map { c.nestedValue(at: $0) })
         }
         var validity: Bitmap?
         if let src = c.validity {
@@ -578,10 +585,22 @@ public enum TableBatches {
         return Column(type: c.type, values: values, validity: validity)
     }
 
+    /// A column of `type` whose row `i` is row `sources[i].row` of column `sources[i].column` (any type,
+    /// nested included); the columns must already have `type`.
+    public static func pick(_ type: LakeType, _ sources: [(column: Column, row: Int)]) -> Column {
+        if type.isNested { return Column.build(type, sources.map { $0.column.nestedValue(at: $0.row) }) }
+        var b = ColumnBuilder(type: type)
+        b.reserve(sources.count)
+        for (c, r) in sources { b.append(c.value(at: r)) }
+        return b.finish()
+    }
+
     /// Converts a column to `type` (integer widening/narrowing with range checks, int→float, float width,
     /// timestamp zone relabel); identical types pass through.
     public static func cast(_ c: Column, to type: LakeType, column: String) throws -> Column {
         if c.type == type { return c }
+        // Nested columns read from a file carry the file's child names and ids; same shape is the same column.
+        if c.type.isNested, let relabeled = c.relabeled(to: type) { return relabeled }
         func fail() -> TableError { .invalidArgument("column \(column) is \(c.type), the table expects \(type)") }
         switch (c.type, type) {
         case (.timestamp, .timestamp):

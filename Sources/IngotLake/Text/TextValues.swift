@@ -268,6 +268,8 @@ func appendText(_ p: UnsafeRawBufferPointer, to b: inout ColumnBuilder) -> Bool 
     case .decimal(let precision, let scale):
         guard let v = TextValues.decimal(p, precision: precision, scale: scale) else { return false }
         b.appendDecimal(v)
+    case .list, .struct, .map:
+        return false
     }
     return true
 }

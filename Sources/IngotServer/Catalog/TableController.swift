@@ -17,6 +17,8 @@ struct TableController {
         group.get(":full_name/preview") { request, context in try await preview(request, try Self.name(context)) }
         group.post(":full_name/ingest") { request, context in try await ingest(request, context) }
         group.put(":full_name/ingest") { request, context in try await ingest(request, context) }
+        group.post(":full_name/optimize") { request, context in try await optimize(request, context) }
+        group.post(":full_name/vacuum") { request, context in try await vacuum(request, context) }
     }
 
     static func name(_ context: IngotRequestContext) throws -> TableName {
@@ -123,6 +125,48 @@ struct TableController {
             let bytes: Int64
         }
         return try JSONResponse.make(Answer(full_name: name.description, version: result.version, created: result.created, bytes: bytes))
+    }
+
+    func optimize(_ request: Request, _ context: IngotRequestContext) async throws -> Response {
+        struct Body: Decodable { let target_file_size: Int64? }
+        let body = try await Self.optionalBody(Body.self, request, context)
+        if let size = body?.target_file_size, size <= 0 { throw CatalogError.invalidParameter("target_file_size must be positive") }
+        let change = try await tables.optimize(try Self.name(context), targetFileSize: body?.target_file_size)
+        struct Answer: Encodable {
+            let version: Int64
+            let committed: Bool
+            let metrics: [String: Int64]
+        }
+        return try JSONResponse.make(Answer(version: change.version, committed: change.committed, metrics: change.metrics))
+    }
+
+    func vacuum(_ request: Request, _ context: IngotRequestContext) async throws -> Response {
+        struct Body: Decodable {
+            let retention_hours: Double?
+            let dry_run: Bool?
+            let force: Bool?
+        }
+        let body = try await Self.optionalBody(Body.self, request, context)
+        if let hours = body?.retention_hours, hours < 0 || !hours.isFinite { throw CatalogError.invalidParameter("retention_hours must be a non-negative number") }
+        let files = try await tables.vacuum(
+            try Self.name(context), retentionHours: body?.retention_hours, dryRun: body?.dry_run ?? false, force: body?.force ?? false)
+        struct Answer: Encodable {
+            let dry_run: Bool
+            let files: [String]
+            let count: Int
+        }
+        return try JSONResponse.make(Answer(dry_run: body?.dry_run ?? false, files: files, count: files.count))
+    }
+
+    /// A JSON body that may be empty.
+    static func optionalBody<T: Decodable>(_ type: T.Type, _ request: Request, _ context: IngotRequestContext) async throws -> T? {
+        let buffer = try await request.body.collect(upTo: context.maxBodyBytes)
+        guard buffer.readableBytes > 0 else { return nil }
+        do {
+            return try JSONDecoder().decode(T.self, from: buffer)
+        } catch {
+            throw CatalogError.invalidParameter("malformed JSON body: \(error)")
+        }
     }
 
     static func json(_ text: String) -> Response {
