@@ -35,58 +35,73 @@ static const unsigned char asset_10[] = {
 #embed "../../web/js/pages/catalog.js"
 };
 static const unsigned char asset_11[] = {
-#embed "../../web/js/pages/compare.js"
+#embed "../../web/js/pages/catalog/browse.js"
 };
 static const unsigned char asset_12[] = {
-#embed "../../web/js/pages/experiments.js"
+#embed "../../web/js/pages/catalog/common.js"
 };
 static const unsigned char asset_13[] = {
-#embed "../../web/js/pages/experiments/artifacts.js"
+#embed "../../web/js/pages/catalog/table.js"
 };
 static const unsigned char asset_14[] = {
-#embed "../../web/js/pages/experiments/common.js"
+#embed "../../web/js/pages/compare.js"
 };
 static const unsigned char asset_15[] = {
-#embed "../../web/js/pages/experiments/compare.js"
+#embed "../../web/js/pages/experiments.js"
 };
 static const unsigned char asset_16[] = {
-#embed "../../web/js/pages/experiments/detail.js"
+#embed "../../web/js/pages/experiments/artifacts.js"
 };
 static const unsigned char asset_17[] = {
-#embed "../../web/js/pages/experiments/list.js"
+#embed "../../web/js/pages/experiments/common.js"
 };
 static const unsigned char asset_18[] = {
-#embed "../../web/js/pages/experiments/run.js"
+#embed "../../web/js/pages/experiments/compare.js"
 };
 static const unsigned char asset_19[] = {
-#embed "../../web/js/pages/home.js"
+#embed "../../web/js/pages/experiments/detail.js"
 };
 static const unsigned char asset_20[] = {
-#embed "../../web/js/pages/models.js"
+#embed "../../web/js/pages/experiments/list.js"
 };
 static const unsigned char asset_21[] = {
-#embed "../../web/js/pages/models/common.js"
+#embed "../../web/js/pages/experiments/run.js"
 };
 static const unsigned char asset_22[] = {
-#embed "../../web/js/pages/models/list.js"
+#embed "../../web/js/pages/home.js"
 };
 static const unsigned char asset_23[] = {
-#embed "../../web/js/pages/models/model.js"
+#embed "../../web/js/pages/models.js"
 };
 static const unsigned char asset_24[] = {
-#embed "../../web/js/pages/models/version.js"
+#embed "../../web/js/pages/models/common.js"
 };
 static const unsigned char asset_25[] = {
-#embed "../../web/js/pages/pipelines.js"
+#embed "../../web/js/pages/models/list.js"
 };
 static const unsigned char asset_26[] = {
-#embed "../../web/js/pages/runs.js"
+#embed "../../web/js/pages/models/model.js"
 };
 static const unsigned char asset_27[] = {
-#embed "../../web/js/pages/serving.js"
+#embed "../../web/js/pages/models/version.js"
 };
 static const unsigned char asset_28[] = {
+#embed "../../web/js/pages/pipelines.js"
+};
+static const unsigned char asset_29[] = {
+#embed "../../web/js/pages/runs.js"
+};
+static const unsigned char asset_30[] = {
+#embed "../../web/js/pages/serving.js"
+};
+static const unsigned char asset_31[] = {
 #embed "../../web/js/pages/sql.js"
+};
+static const unsigned char asset_32[] = {
+#embed "../../web/js/pages/sql/editor.js"
+};
+static const unsigned char asset_33[] = {
+#embed "../../web/js/pages/sql/results.js"
 };
 
 static const ingot_web_asset ingot_web_assets[] = {
@@ -101,26 +116,31 @@ static const ingot_web_asset ingot_web_assets[] = {
     {"/js/lib/ui.js", asset_8, sizeof(asset_8)},
     {"/js/pages/admin.js", asset_9, sizeof(asset_9)},
     {"/js/pages/catalog.js", asset_10, sizeof(asset_10)},
-    {"/js/pages/compare.js", asset_11, sizeof(asset_11)},
-    {"/js/pages/experiments.js", asset_12, sizeof(asset_12)},
-    {"/js/pages/experiments/artifacts.js", asset_13, sizeof(asset_13)},
-    {"/js/pages/experiments/common.js", asset_14, sizeof(asset_14)},
-    {"/js/pages/experiments/compare.js", asset_15, sizeof(asset_15)},
-    {"/js/pages/experiments/detail.js", asset_16, sizeof(asset_16)},
-    {"/js/pages/experiments/list.js", asset_17, sizeof(asset_17)},
-    {"/js/pages/experiments/run.js", asset_18, sizeof(asset_18)},
-    {"/js/pages/home.js", asset_19, sizeof(asset_19)},
-    {"/js/pages/models.js", asset_20, sizeof(asset_20)},
-    {"/js/pages/models/common.js", asset_21, sizeof(asset_21)},
-    {"/js/pages/models/list.js", asset_22, sizeof(asset_22)},
-    {"/js/pages/models/model.js", asset_23, sizeof(asset_23)},
-    {"/js/pages/models/version.js", asset_24, sizeof(asset_24)},
-    {"/js/pages/pipelines.js", asset_25, sizeof(asset_25)},
-    {"/js/pages/runs.js", asset_26, sizeof(asset_26)},
-    {"/js/pages/serving.js", asset_27, sizeof(asset_27)},
-    {"/js/pages/sql.js", asset_28, sizeof(asset_28)},
+    {"/js/pages/catalog/browse.js", asset_11, sizeof(asset_11)},
+    {"/js/pages/catalog/common.js", asset_12, sizeof(asset_12)},
+    {"/js/pages/catalog/table.js", asset_13, sizeof(asset_13)},
+    {"/js/pages/compare.js", asset_14, sizeof(asset_14)},
+    {"/js/pages/experiments.js", asset_15, sizeof(asset_15)},
+    {"/js/pages/experiments/artifacts.js", asset_16, sizeof(asset_16)},
+    {"/js/pages/experiments/common.js", asset_17, sizeof(asset_17)},
+    {"/js/pages/experiments/compare.js", asset_18, sizeof(asset_18)},
+    {"/js/pages/experiments/detail.js", asset_19, sizeof(asset_19)},
+    {"/js/pages/experiments/list.js", asset_20, sizeof(asset_20)},
+    {"/js/pages/experiments/run.js", asset_21, sizeof(asset_21)},
+    {"/js/pages/home.js", asset_22, sizeof(asset_22)},
+    {"/js/pages/models.js", asset_23, sizeof(asset_23)},
+    {"/js/pages/models/common.js", asset_24, sizeof(asset_24)},
+    {"/js/pages/models/list.js", asset_25, sizeof(asset_25)},
+    {"/js/pages/models/model.js", asset_26, sizeof(asset_26)},
+    {"/js/pages/models/version.js", asset_27, sizeof(asset_27)},
+    {"/js/pages/pipelines.js", asset_28, sizeof(asset_28)},
+    {"/js/pages/runs.js", asset_29, sizeof(asset_29)},
+    {"/js/pages/serving.js", asset_30, sizeof(asset_30)},
+    {"/js/pages/sql.js", asset_31, sizeof(asset_31)},
+    {"/js/pages/sql/editor.js", asset_32, sizeof(asset_32)},
+    {"/js/pages/sql/results.js", asset_33, sizeof(asset_33)},
 };
-static const unsigned long asset_count = 29;
+static const unsigned long asset_count = 34;
 
 unsigned long ingot_web_asset_count(void) { return asset_count; }
 const ingot_web_asset *ingot_web_asset_at(unsigned long index) {

@@ -46,8 +46,14 @@ public struct IngestFile: Sendable {
         }
     }
 
-    /// Streams the file's batches; `progress` gets the bytes read so far.
+    /// Streams the file's batches; `progress` gets the bytes read so far. Parsing runs in a child
+    /// task ahead of the consumer (Parquet encoding), so the two use separate cores.
     public func batches(progress: (@Sendable (Int64) -> Void)? = nil) -> BatchSource {
+        let produce = producer(progress: progress)
+        return { emit in try await BatchPipeline.run(produce: produce, consume: emit) }
+    }
+
+    private func producer(progress: (@Sendable (Int64) -> Void)?) -> BatchSource {
         let path = self.path, format = self.format, schema = self.schema
         return { emit in
             switch format {

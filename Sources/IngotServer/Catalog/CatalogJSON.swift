@@ -79,6 +79,10 @@ enum CatalogJSON {
         let table_id: String
         let delta_version: Int64?
         let iceberg_metadata_location: String?
+        /// Current version's data files, bytes and rows (describe only).
+        var num_files: Int? = nil
+        var size_in_bytes: Int64? = nil
+        var num_rows: Int64? = nil
     }
 
     static func table(_ r: TableRecord, location: String, schema: Schema? = nil, partitionColumns: [String] = []) -> TableInfo {

@@ -99,7 +99,11 @@ struct UnityCatalogController {
         let location = try tables.lakeTable(detail.record).location
         var record = detail.record
         record.properties = detail.properties
-        return try JSONResponse.make(CatalogJSON.table(record, location: location, schema: detail.schema, partitionColumns: detail.partitionColumns))
+        var info = CatalogJSON.table(record, location: location, schema: detail.schema, partitionColumns: detail.partitionColumns)
+        info.num_files = detail.numFiles
+        info.size_in_bytes = detail.sizeInBytes
+        info.num_rows = detail.numRecords
+        return try JSONResponse.make(info)
     }
 
     struct CreateTableBody: Decodable {

@@ -1,16 +1,16 @@
-// Catalog — placeholder until the module's console ships.
+// /ui/catalog                              → catalogs
+// /ui/catalog/<catalog>                    → its schemas
+// /ui/catalog/<catalog>/<schema>           → its tables
+// /ui/catalog/<catalog>/<schema>/<table>   → one table (columns, sample data, history, details)
 
-import { renderPlaceholder } from '../lib/placeholder.js';
-
-export async function render(root) {
-  renderPlaceholder(root, {
-    name: 'Catalog',
-    summary: 'Catalogs, schemas, tables, volumes and their lineage.',
-    planned: [
-      'Browse catalogs, schemas, tables and volumes',
-      'Table schema, history and sample data',
-      'Grants and lineage graph',
-    ],
-    api: '/api/2.1/unity-catalog/* · /iceberg/v1/*',
-  });
+export async function render(root, params) {
+  const [catalog, schema, table] = params.parts;
+  if (table !== undefined) {
+    const { renderTable } = await import('./catalog/table.js');
+    return renderTable(root, params, catalog, schema, table);
+  }
+  const browse = await import('./catalog/browse.js');
+  if (schema !== undefined) return browse.renderSchema(root, params, catalog, schema);
+  if (catalog !== undefined) return browse.renderCatalog(root, params, catalog);
+  return browse.renderCatalogs(root, params);
 }

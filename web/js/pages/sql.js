@@ -1,16 +1,6 @@
-// SQL — placeholder until the module's console ships.
+// /ui/sql[?q=<statement>] → SQL editor (statement-execution API), results grid and query history.
 
-import { renderPlaceholder } from '../lib/placeholder.js';
-
-export async function render(root) {
-  renderPlaceholder(root, {
-    name: 'SQL',
-    summary: 'Run SQL against the tables in the catalog.',
-    planned: [
-      'Query editor with results grid and export',
-      'Query history',
-      'Schema browser beside the editor',
-    ],
-    api: '/api/2.0/sql/statements/*',
-  });
+export async function render(root, params) {
+  const { renderEditor } = await import('./sql/editor.js');
+  return renderEditor(root, params);
 }
