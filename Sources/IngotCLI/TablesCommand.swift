@@ -5,7 +5,7 @@ import Foundation
 struct TablesCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tables", abstract: "List, inspect and load lakehouse tables.",
-        subcommands: [List.self, Describe.self, History.self, Preview.self, Ingest.self, Optimize.self, Vacuum.self, Drop.self])
+        subcommands: [List.self, Describe.self, History.self, Preview.self, Ingest.self, Register.self, Optimize.self, Vacuum.self, Drop.self])
 
     static func path(_ fullName: String) -> String {
         fullName.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(CharacterSet(charactersIn: "/"))) ?? fullName
@@ -144,6 +144,31 @@ extension TablesCommand {
             case .table:
                 let created = answer["created"] as? Bool ?? false
                 print("\(created ? "created" : "wrote") \(answer["full_name"] as? String ?? table) version \((answer["version"] as? NSNumber)?.stringValue ?? "?")")
+            }
+        }
+    }
+
+    struct Register: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Adopt a Delta table already under the data directory (written by delta-rs, Spark, …) as an external table.")
+        @OptionGroup var client: ClientOptions
+        @OptionGroup var output: OutputOptions
+        @Argument(help: "Table as catalog.schema.table.") var table: String
+        @Argument(help: "The table's location: a path inside the server's data directory (or a file:// URI).") var location: String
+        @Option(help: "Comment.") var comment: String?
+
+        func run() async throws {
+            let parts = table.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+            guard parts.count == 3 else { throw CLIError("'\(table)' is not catalog.schema.table") }
+            var body: [String: Any] = [
+                "catalog_name": parts[0], "schema_name": parts[1], "name": parts[2], "table_type": "EXTERNAL", "data_source_format": "DELTA",
+                "storage_location": location,
+            ]
+            if let comment { body["comment"] = comment }
+            let answer = try await client.client().call(.POST, "/api/2.1/unity-catalog/tables", body: body) as? [String: Any] ?? [:]
+            switch output.output {
+            case .json: try printJSON(answer)
+            case .table: print("registered \(answer["full_name"] as? String ?? table) at version \((answer["delta_version"] as? NSNumber)?.stringValue ?? "?")")
             }
         }
     }

@@ -185,3 +185,21 @@ def test_optimize_and_vacuum(ingot_server, tmp_path):
     out = json.loads(cli(ingot_server, "tables", "vacuum", "main.default.small_files", "--retention-hours", "0", "--force", "--output", "json").stdout)
     assert out["count"] == 4
     assert deltalake.DeltaTable(location).to_pyarrow_table().num_rows == 200
+
+
+def test_register_foreign_delta_table(ingot_server, tmp_path):
+    """A table written by delta-rs inside the data directory is adopted, read through SQL, and gets Iceberg metadata."""
+    location = os.path.join(ingot_server.data_dir, "volumes", "landing", "raw", "events")
+    data = pa.table({"id": pa.array(range(30), pa.int64()), "kind": pa.array(["a", "b", "c"] * 10)})
+    deltalake.write_deltalake(location, data, partition_by=["kind"])
+    deltalake.write_deltalake(location, data.slice(0, 5), mode="append", partition_by=["kind"])
+    out = json.loads(cli(ingot_server, "tables", "register", "main.default.events", location, "--output", "json").stdout)
+    assert out["table_type"] == "EXTERNAL" and out["delta_version"] == 1
+    rows = json.loads(cli(ingot_server, "sql", "SELECT kind, COUNT(*) AS n FROM main.default.events GROUP BY kind ORDER BY kind", "--output", "json").stdout)
+    assert rows == [{"kind": "a", "n": 12}, {"kind": "b", "n": 12}, {"kind": "c", "n": 11}]
+    assert StaticTable.from_metadata(os.path.join(location, "metadata", "v2.metadata.json")).scan().to_arrow().num_rows == 35
+    # Dropping an external table forgets it but keeps the files.
+    assert requests.delete(ingot_server.url + UC + "/tables/main.default.events").status_code == 200
+    assert deltalake.DeltaTable(location).to_pyarrow_table().num_rows == 35
+    p = cli(ingot_server, "tables", "register", "main.default.bad", "/etc", check=False)
+    assert p.returncode != 0 and "outside the data directory" in p.stderr
