@@ -58,6 +58,10 @@ public struct ConfigLoader: Sendable {
             config.objectBackend = try choice(value, "storage.objects.backend", planned: ["s3"])
         },
         Key(path: "auth.mode") { config, value in config.authMode = try choice(value, "auth.mode") },
+        Key(path: "audit.retention_days") { config, value in
+            guard let days = Int(value), days >= 1 else { throw ConfigError("audit.retention_days: expected a whole number of days >= 1, got '\(value)'") }
+            config.auditRetentionDays = days
+        },
         Key(path: "auth.allow_unauthenticated_remote") { config, value in
             guard let flag = Bool(value.lowercased()) else {
                 throw ConfigError("auth.allow_unauthenticated_remote: expected true or false, got '\(value)'")

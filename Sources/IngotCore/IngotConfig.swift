@@ -28,6 +28,8 @@ public struct IngotConfig: Sendable, Equatable {
     public var authMode = AuthMode.none
     /// Allow `auth.mode: none` on a non-loopback address (everyone on the network is admin).
     public var allowUnauthenticatedRemote = false
+    /// Days audit events are kept.
+    public var auditRetentionDays = 365
     /// Where admin pages are read from while developing; nil serves the copy embedded in the binary.
     public var webRoot: String?
 

@@ -40,6 +40,25 @@ public enum IdentityModule {
                     );
                     CREATE INDEX identity_tokens_principal ON identity_tokens (principal_id);
                     """)
-        }
+        },
+        Migration("identity.v2") { db in
+            // The audit log: append-only (retention deletes by time), newest-first reads by id.
+            try db.execute(
+                sql: """
+                    CREATE TABLE identity_audit (
+                        id INTEGER PRIMARY KEY,
+                        time INTEGER NOT NULL,
+                        principal TEXT NOT NULL,
+                        source TEXT NOT NULL,
+                        action TEXT NOT NULL,
+                        object TEXT NOT NULL,
+                        outcome TEXT NOT NULL,
+                        status INTEGER NOT NULL,
+                        request_id TEXT NOT NULL
+                    );
+                    CREATE INDEX identity_audit_time ON identity_audit (time);
+                    CREATE INDEX identity_audit_principal ON identity_audit (principal, time);
+                    """)
+        },
     ]
 }

@@ -15,10 +15,12 @@ public func buildRouter(services: IngotServices) -> Router<IngotRequestContext> 
     router.add(middleware: MetricsMiddleware())
     router.add(middleware: ErrorMiddleware())
     router.add(middleware: BodyLimitMiddleware(maxBodyBytes: services.config.maxBodyBytes))
-    router.add(middleware: AuthenticationMiddleware(authenticator: authenticator))
+    router.add(middleware: AuthenticationMiddleware(authenticator: authenticator, recorder: services.auditRecorder))
+    router.add(middleware: AuditMiddleware(recorder: services.auditRecorder))
 
     HealthController(services: services).addRoutes(to: router)
     IdentityController(identity: services.identity).addRoutes(to: router)
+    AuditController(audit: services.audit, recorder: services.auditRecorder).addRoutes(to: router)
     TrackingRoutes.add(to: router, services: services)
     RegistryRoutes.add(to: router, services: services)
     UnityCatalogController(tables: services.tables).addRoutes(to: router)
@@ -37,6 +39,6 @@ public func buildApplication(services: IngotServices, logger: Logger) -> some Ap
     return Application(
         router: router,
         configuration: .init(address: .hostname(services.config.host, port: services.config.port), serverName: "ingot"),
-        services: [WebhookDeliveryService(dispatcher: services.webhooks), services.statementRunner],
+        services: [WebhookDeliveryService(dispatcher: services.webhooks), services.statementRunner, services.auditRecorder],
         logger: logger)
 }

@@ -48,6 +48,9 @@ public struct IngotServices: Sendable {
     public let webhooks: WebhookDispatcher
     /// Named tables: the namespace joined to their Delta/Iceberg storage.
     public let tables: TableService
+    /// The audit log and the recorder that buffers events into it.
+    public let audit: AuditLog
+    let auditRecorder: AuditRecorder
     /// SQL statements submitted over REST and the runner that executes them.
     let statements: StatementStore
     let statementRunner: StatementRunner
@@ -79,6 +82,8 @@ public struct IngotServices: Sendable {
         let registryStore = SQLiteRegistryStore(metadata: metadata)
         self.webhooks = WebhookDispatcher(store: registryStore, registry: registryStore, transport: HTTPWebhookTransport())
         self.tables = TableService(namespace: NamespaceStore(metadata: metadata), objects: objects)
+        self.audit = AuditLog(metadata: metadata)
+        self.auditRecorder = AuditRecorder(log: audit, retentionDays: config.auditRetentionDays)
         self.statements = StatementStore()
         self.statementRunner = StatementRunner(store: statements, tables: tables)
     }

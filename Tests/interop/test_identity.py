@@ -128,3 +128,39 @@ def test_unauthenticated_network_listener_is_refused(tmp_path):
     result = cli("serve", "--host", "0.0.0.0", "--port", "0", "--data-dir", str(tmp_path / "d"))
     assert result.returncode != 0
     assert "auth.mode" in result.stderr
+
+
+def test_audit_log_records_changes_refusals_and_failed_sign_ins(secured):
+    server, token = secured
+    auth = {"Authorization": f"Bearer {token}"}
+    url = server.url
+    assert requests.post(f"{url}/api/2.0/mlflow/experiments/create", json={"name": "audited"}, headers=auth, timeout=5).status_code == 200
+    assert requests.post(f"{url}/api/2.0/mlflow/experiments/search", json={}, headers=auth, timeout=5).status_code == 200
+    assert requests.post(f"{url}/api/2.1/unity-catalog/schemas", json={"name": "aud", "catalog_name": "main"}, headers=auth, timeout=5).status_code == 200
+    assert requests.delete(f"{url}/api/2.1/unity-catalog/tables/main.aud.missing", headers=auth, timeout=5).status_code == 404
+    bad = "ingot_" + "x" * 40
+    assert requests.post(f"{url}/api/2.0/mlflow/runs/create", json={}, headers={"Authorization": f"Bearer {bad}"}, timeout=5).status_code == 401
+    assert requests.get(f"{url}/api/2.1/unity-catalog/catalogs", timeout=5).status_code == 401
+    # Only admins read it; anonymous callers are refused (and that is audited too).
+    assert requests.get(f"{url}/api/2.0/ingot/audit", timeout=5).status_code == 401
+
+    p = subprocess.run([ingot_binary(), "audit", "list", "--server", url, "--token", token, "--limit", "50", "--output", "json"],
+                       capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, p.stderr
+    events = json.loads(p.stdout)
+    actions = [(e["principal"], e["action"], e["outcome"], e["status"]) for e in events]
+    assert ("root", "POST /api/2.0/mlflow/experiments/create", "success", 200) in actions
+    assert ("root", "POST /api/2.1/unity-catalog/schemas", "success", 200) in actions
+    assert ("root", "DELETE /api/2.1/unity-catalog/tables/main.aud.missing", "failure", 404) in actions
+    assert ("anonymous", "POST /api/2.0/mlflow/runs/create", "unauthenticated", 401) in actions
+    assert ("anonymous", "GET /api/2.1/unity-catalog/catalogs", "unauthenticated", 401) in actions
+    # Reads are not audited; searches sent as POST are reads.
+    assert not any(a[1].endswith("/experiments/search") for a in actions)
+    assert all(e["source"] == "127.0.0.1" for e in events)
+    assert any(e["object"] == "table:main.aud.missing" for e in events)
+    # Credentials never reach the audit log.
+    assert token not in p.stdout and bad not in p.stdout
+    filtered = json.loads(subprocess.run(
+        [ingot_binary(), "audit", "list", "--server", url, "--token", token, "--outcome", "unauthenticated", "--output", "json"],
+        capture_output=True, text=True, timeout=60).stdout)
+    assert filtered and all(e["outcome"] == "unauthenticated" for e in filtered)

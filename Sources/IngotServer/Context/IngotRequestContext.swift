@@ -10,8 +10,12 @@ public struct IngotRequestContext: RequestContext {
     /// Largest body `collectBody`/decoding accepts; artifact routes stream instead.
     public var maxBodyBytes: Int = 64 * 1024 * 1024
 
+    /// The client's IP address (audit log), when the transport knows it.
+    public var remoteAddress: String?
+
     public init(source: Source) {
         self.coreContext = .init(source: source)
+        self.remoteAddress = source.channel.remoteAddress?.ipAddress
     }
 
     public var maxUploadSize: Int { maxBodyBytes }

@@ -22,6 +22,8 @@ public struct LocalAdminAuthenticator: Authenticator {
 struct AuthenticationMiddleware: RouterMiddleware {
     typealias Context = IngotRequestContext
     let authenticator: any Authenticator
+    /// Failed sign-ins go to the audit log.
+    var recorder: AuditRecorder?
 
     /// Paths anyone may fetch: liveness, metrics scraping, MLflow's version probe, and the pages
     /// themselves (they call the APIs, which do require credentials).
@@ -31,10 +33,18 @@ struct AuthenticationMiddleware: RouterMiddleware {
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var context = context
-        if let principal = try await authenticator.authenticate(authorization: request.headers[.authorization]) {
+        let principal: Principal?
+        do {
+            principal = try await authenticator.authenticate(authorization: request.headers[.authorization])
+        } catch {
+            await recorder?.record(request, context, status: Int(AuditMiddleware.status(of: error).code))
+            throw error
+        }
+        if let principal {
             context.principal = principal
         } else if authenticator.requiresCredentials {
             guard Self.isPublic(request.uri.path) else {
+                await recorder?.record(request, context, status: 401)
                 throw APIErrorResponse(.unauthenticated, "authentication required: send a Bearer token or HTTP Basic credentials")
             }
             context.principal = .anonymous
