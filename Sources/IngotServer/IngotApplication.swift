@@ -24,6 +24,7 @@ public func buildRouter(services: IngotServices) -> Router<IngotRequestContext> 
     TrackingRoutes.add(to: router, services: services)
     RegistryRoutes.add(to: router, services: services)
     UnityCatalogController(tables: services.tables).addRoutes(to: router)
+    IcebergRESTController(tables: services.tables).addRoutes(to: router)
     StatementController(store: services.statements, runner: services.statementRunner).addRoutes(to: router)
     TableController(tables: services.tables, stagingDirectory: services.config.dataDirectoryURL.appendingPathComponent("tmp")).addRoutes(to: router)
     MetricsController(registry: IngotMetrics.registry).addRoutes(to: router)

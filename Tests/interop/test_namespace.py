@@ -203,3 +203,30 @@ def test_register_foreign_delta_table(ingot_server, tmp_path):
     assert deltalake.DeltaTable(location).to_pyarrow_table().num_rows == 35
     p = cli(ingot_server, "tables", "register", "main.default.bad", "/etc", check=False)
     assert p.returncode != 0 and "outside the data directory" in p.stderr
+
+
+def test_pyiceberg_rest_catalog_loads_tables(ingot_server, tmp_path):
+    from pyiceberg.catalog import load_catalog
+    from pyiceberg.exceptions import NoSuchNamespaceError, NoSuchTableError
+
+    assert requests.post(ingot_server.url + UC + "/schemas", json={"name": "ice", "catalog_name": "main"}).status_code == 200
+    write_orders_csv(tmp_path / "ice.csv", 0, 120)
+    cli(ingot_server, "tables", "ingest", tmp_path / "ice.csv", "main.ice.orders")
+    write_orders_csv(tmp_path / "ice2.csv", 120, 30)
+    cli(ingot_server, "tables", "ingest", tmp_path / "ice2.csv", "main.ice.orders")
+
+    catalog = load_catalog("ingot", type="rest", uri=ingot_server.url + "/iceberg", warehouse="main")
+    assert ("ice",) in catalog.list_namespaces()
+    assert ("ice", "orders") in catalog.list_tables("ice")
+    table = catalog.load_table("ice.orders")
+    assert table.scan().to_arrow().num_rows == 150
+    assert len(table.snapshots()) == 2
+    first = table.snapshots()[0].snapshot_id
+    assert table.scan(snapshot_id=first).to_arrow().num_rows == 120
+    assert table.scan(row_filter="order_id < 10").to_arrow().num_rows == 10
+    with pytest.raises(NoSuchTableError):
+        catalog.load_table("ice.missing")
+    with pytest.raises(NoSuchNamespaceError):
+        catalog.list_tables("nope")
+    r = requests.get(ingot_server.url + "/iceberg/v1/main/namespaces/nope/tables/x")
+    assert r.status_code == 404 and r.json()["error"]["type"] == "NoSuchNamespaceException"
