@@ -60,7 +60,7 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
-        .target(name: "IngotPipelines", dependencies: ["IngotLake"]),
+        .target(name: "IngotPipelines", dependencies: ["IngotCore", "IngotStorage", "IngotLake", "IngotCatalog", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Yams", package: "Yams")]),
         .target(name: "IngotCatalog", dependencies: ["IngotLake", .product(name: "GRDB", package: "GRDB.swift")]),
         .target(name: "IngotServing", dependencies: ["IngotStorage"]),
         .target(
@@ -107,6 +107,7 @@ let package = Package(
             dependencies: ["IngotRegistry", "IngotStorage", "IngotCore", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "IngotIdentityTests", dependencies: ["IngotIdentity"]),
         .testTarget(name: "IngotCatalogTests", dependencies: ["IngotCatalog", "IngotStorage"]),
+        .testTarget(name: "IngotPipelinesTests", dependencies: ["IngotPipelines", "IngotCatalog", "IngotStorage", "IngotLake"]),
         .testTarget(
             name: "IngotServerTests",
             dependencies: [

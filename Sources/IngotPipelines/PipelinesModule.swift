@@ -3,5 +3,7 @@ import IngotStorage
 /// The pipelines module's schema migrations, registered in order by the composition root.
 /// Append new migrations; never edit one that has shipped.
 public enum PipelinesModule {
-    public static let migrations: [Migration] = []
+    public static let migrations: [Migration] = [
+        Migration("pipelines.v1") { db in try PipelineSchema.createV1(db) }
+    ]
 }

@@ -27,6 +27,7 @@ public func buildRouter(services: IngotServices) -> Router<IngotRequestContext> 
     IcebergRESTController(tables: services.tables).addRoutes(to: router)
     StatementController(store: services.statements, runner: services.statementRunner).addRoutes(to: router)
     TableController(tables: services.tables, stagingDirectory: services.config.dataDirectoryURL.appendingPathComponent("tmp")).addRoutes(to: router)
+    PipelinesController(pipelines: services.pipelines).addRoutes(to: router)
     MetricsController(registry: IngotMetrics.registry).addRoutes(to: router)
     let assets: any WebAssetSource = services.config.webRoot.map { DirectoryWebAssets(root: $0) } ?? EmbeddedWebAssets()
     WebController(assets: assets).addRoutes(to: router)

@@ -54,6 +54,8 @@ public struct IngotServices: Sendable {
     /// SQL statements submitted over REST and the runner that executes them.
     let statements: StatementStore
     let statementRunner: StatementRunner
+    /// Declarative pipelines: definitions, updates, metrics and event log.
+    public let pipelines: PipelineService
 
     /// Opens the data directory (creating it), the metadata store and the object store.
     /// - Parameter migrate: apply pending migrations (serve does; read-only commands don't).
@@ -86,6 +88,7 @@ public struct IngotServices: Sendable {
         self.auditRecorder = AuditRecorder(log: audit, retentionDays: config.auditRetentionDays)
         self.statements = StatementStore()
         self.statementRunner = StatementRunner(store: statements, tables: tables)
+        self.pipelines = PipelineService(metadata: metadata, tables: tables)
     }
 
     /// Flushes and closes the stores on graceful shutdown.

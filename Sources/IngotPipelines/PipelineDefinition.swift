@@ -1,0 +1,161 @@
+import Foundation
+import IngotCore
+import Yams
+
+/// `pipeline.yaml`: Databricks' setting names (`name`, `catalog`, `schema`, `configuration`) plus
+/// Ingot's `schedule`, `engine`, `notifications` (accepted and kept; not acted on yet).
+public struct PipelineSettings: Sendable, Equatable, Codable {
+    public var name: String
+    public var catalog: String
+    public var schema: String
+    public var configuration: [String: String]
+    public var schedule: String?
+    public var engine: String?
+    public var notifications: [String]
+
+    public init(name: String, catalog: String = "main", schema: String = "default", configuration: [String: String] = [:]) {
+        self.name = name
+        self.catalog = catalog
+        self.schema = schema
+        self.configuration = configuration
+        notifications = []
+    }
+
+    public static func parse(yaml text: String, file: String = "pipeline.yaml") throws -> PipelineSettings {
+        let loaded: Any?
+        do { loaded = try Yams.load(yaml: text) } catch { throw PipelineError("\(file): invalid YAML: \(error)") }
+        guard let map = loaded as? [String: Any] else { throw PipelineError("\(file): expected a mapping of settings") }
+        let known: Set<String> = ["name", "catalog", "schema", "target", "configuration", "schedule", "engine", "notifications", "libraries", "development", "continuous", "channel", "edition"]
+        for key in map.keys where !known.contains(key) { throw PipelineError("\(file): unknown setting '\(key)'") }
+        func string(_ key: String) throws -> String? {
+            guard let v = map[key] else { return nil }
+            if let s = v as? String { return s }
+            if let n = v as? Int { return String(n) }
+            throw PipelineError("\(file): '\(key)' must be a string")
+        }
+        guard let name = try string("name"), !name.isEmpty else { throw PipelineError("\(file): 'name' is required") }
+        var s = PipelineSettings(name: name, catalog: try string("catalog") ?? "main", schema: try string("schema") ?? string("target") ?? "default")
+        if let conf = map["configuration"] {
+            guard let dict = conf as? [String: Any] else { throw PipelineError("\(file): 'configuration' must be a mapping") }
+            for (k, v) in dict { s.configuration[k] = "\(v)" }
+        }
+        s.schedule = try string("schedule")
+        s.engine = try string("engine")
+        if let n = map["notifications"] {
+            if let list = n as? [Any] { s.notifications = list.map { "\($0)" } } else { s.notifications = ["\(n)"] }
+        }
+        for (label, value) in [("name", s.name), ("catalog", s.catalog), ("schema", s.schema)] {
+            guard !value.isEmpty, value.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" }) else {
+                throw PipelineError("\(file): '\(label)' must be letters, digits, _ or -: '\(value)'")
+            }
+        }
+        return s
+    }
+}
+
+/// A loaded pipeline: settings, datasets in run order, and the dependency edges.
+public struct PipelineDefinition: Sendable {
+    public var directory: URL
+    public var settings: PipelineSettings
+    /// Datasets in topological order (dependencies first; otherwise file order).
+    public var datasets: [PipelineDataset]
+    /// Dataset name (lower-case) → names of the pipeline datasets it reads.
+    public var dependencies: [String: [String]]
+    /// Fully qualified names of tables outside the pipeline that it reads.
+    public var externalTables: [[String]]
+
+    public func dataset(_ name: String) -> PipelineDataset? { datasets.first { $0.name.lowercased() == name.lowercased() } }
+
+    /// Loads `pipeline.yaml` (or `pipeline.yml`) and every `*.sql` file of a folder (sorted by
+    /// relative path, recursively) and checks names, references and cycles.
+    public static func load(directory: URL) throws -> PipelineDefinition {
+        let dir = directory.standardizedFileURL
+        let fm = FileManager.default
+        var isDir: ObjCBool = false
+        guard fm.fileExists(atPath: dir.path, isDirectory: &isDir), isDir.boolValue else { throw PipelineError(.resourceDoesNotExist, "\(dir.path) is not a directory") }
+        let yamlURL = ["pipeline.yaml", "pipeline.yml"].map { dir.appendingPathComponent($0) }.first { fm.fileExists(atPath: $0.path) }
+        guard let yamlURL else { throw PipelineError("\(dir.path): no pipeline.yaml") }
+        let settings = try PipelineSettings.parse(yaml: try String(contentsOf: yamlURL, encoding: .utf8), file: yamlURL.lastPathComponent)
+        var files: [String] = []
+        if let e = fm.enumerator(atPath: dir.path) {
+            while let rel = e.nextObject() as? String {
+                let last = (rel as NSString).lastPathComponent
+                if last.hasPrefix(".") || last.hasPrefix("_") { if e.level > 0 { e.skipDescendants() }; continue }
+                if rel.lowercased().hasSuffix(".sql") { files.append(rel) }
+            }
+        }
+        files.sort()
+        var sources: [(String, String)] = []
+        for f in files { sources.append((f, try String(contentsOf: dir.appendingPathComponent(f), encoding: .utf8))) }
+        return try build(directory: dir, settings: settings, sources: sources)
+    }
+
+    /// `${key}` → the configuration value (DLT's parameter substitution).
+    static func substitute(_ text: String, _ configuration: [String: String]) -> String {
+        guard text.contains("${") else { return text }
+        var out = text
+        for (k, v) in configuration { out = out.replacingOccurrences(of: "${\(k)}", with: v) }
+        return out
+    }
+
+    /// Parses the given SQL sources and builds the DAG.
+    public static func build(directory: URL, settings: PipelineSettings, sources: [(file: String, text: String)]) throws -> PipelineDefinition {
+        var all: [PipelineDataset] = []
+        for (file, text) in sources {
+            all += try PipelineSQLParser.parse(substitute(text, settings.configuration), file: file)
+        }
+        guard !all.isEmpty else { throw PipelineError("\(directory.path): no datasets (no CREATE … statements in *.sql files)") }
+        var byName: [String: PipelineDataset] = [:]
+        for d in all {
+            if let other = byName[d.name.lowercased()] { throw PipelineError("\(d.location): dataset \(d.name) is already defined at \(other.location)") }
+            byName[d.name.lowercased()] = d
+        }
+        let cat = settings.catalog.lowercased(), sch = settings.schema.lowercased()
+        var deps: [String: [String]] = [:]
+        var external: [[String]] = []
+        for d in all {
+            var mine: [String] = []
+            for r in d.references {
+                let parts: [String]
+                switch r.source {
+                case .files: continue
+                case .stream(let p), .table(let p): parts = p
+                }
+                guard parts.count <= 3 else { throw PipelineError("\(d.file):\(r.line): invalid table name \(parts.joined(separator: "."))") }
+                let full = parts.count == 3 ? parts : parts.count == 2 ? [settings.catalog] + parts : [settings.catalog, settings.schema] + parts
+                let inPipeline = full[0].lowercased() == cat && full[1].lowercased() == sch
+                if inPipeline {
+                    let n = full[2].lowercased()
+                    guard byName[n] != nil else {
+                        throw PipelineError("\(d.file):\(r.line): unknown reference \(parts.joined(separator: ".")) in dataset \(d.name) (no dataset of that name in the pipeline)")
+                    }
+                    if n == d.name.lowercased() { throw PipelineError("\(d.file):\(r.line): dataset \(d.name) reads itself") }
+                    if !mine.contains(n) { mine.append(n) }
+                } else if !external.contains(where: { $0.map { $0.lowercased() } == full.map { $0.lowercased() } }) {
+                    external.append(full)
+                }
+            }
+            deps[d.name.lowercased()] = mine
+        }
+        // Depth-first topological order in file order; a back edge is a cycle.
+        var state: [String: Int] = [:]  // 1 visiting, 2 done
+        var order: [PipelineDataset] = []
+        var stack: [String] = []
+        func visit(_ n: String) throws {
+            if state[n] == 2 { return }
+            if state[n] == 1 {
+                let cycle = stack[(stack.firstIndex(of: n) ?? 0)...] + [n]
+                let text = cycle.map { name in "\(byName[name]!.name) (\(byName[name]!.location))" }.joined(separator: " -> ")
+                throw PipelineError("cycle between datasets: \(text)")
+            }
+            state[n] = 1
+            stack.append(n)
+            for m in deps[n] ?? [] { try visit(m) }
+            stack.removeLast()
+            state[n] = 2
+            order.append(byName[n]!)
+        }
+        for d in all { try visit(d.name.lowercased()) }
+        return PipelineDefinition(directory: directory, settings: settings, datasets: order, dependencies: deps, externalTables: external)
+    }
+}
