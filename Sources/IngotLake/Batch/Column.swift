@@ -182,6 +182,9 @@ public enum Value: Sendable, Hashable {
 /// Builds a column value by value (text readers, tests).
 public struct ColumnBuilder: Sendable {
     public let type: LakeType
+    /// The storage `type` uses (a trivial enum, so hot appends switch without copying `type`).
+    @usableFromInline enum Slot: UInt8, Sendable { case bool, i32, i64, f32, f64, bytes, dec, nested }
+    @usableFromInline let slot: Slot
     private var bools: [Bool] = []
     private var i32: [Int32] = []
     private var i64: [Int64] = []
@@ -194,105 +197,95 @@ public struct ColumnBuilder: Sendable {
 
     public init(type: LakeType) {
         self.type = type
+        switch type {
+        case .bool: slot = .bool
+        case .int8, .int16, .int32, .date: slot = .i32
+        case .int64, .timestamp: slot = .i64
+        case .float32: slot = .f32
+        case .float64: slot = .f64
+        case .string, .binary: slot = .bytes
+        case .decimal: slot = .dec
+        case .list, .struct, .map: slot = .nested
+        }
         validity = Bitmap(count: 0, allSet: false)
     }
 
     public var count: Int { validity.count }
 
     public mutating func reserve(_ n: Int) {
-        switch ColumnValues.empty(for: type) {
+        switch slot {
         case .bool: bools.reserveCapacity(n)
-        case .int32: i32.reserveCapacity(n)
-        case .int64: i64.reserveCapacity(n)
-        case .float32: f32.reserveCapacity(n)
-        case .float64: f64.reserveCapacity(n)
+        case .i32: i32.reserveCapacity(n)
+        case .i64: i64.reserveCapacity(n)
+        case .f32: f32.reserveCapacity(n)
+        case .f64: f64.reserveCapacity(n)
         case .bytes: bytes.offsets.reserveCapacity(n + 1)
-        case .decimal: dec.reserveCapacity(n)
-        case .list, .struct, .map: break
+        case .dec: dec.reserveCapacity(n)
+        case .nested: break
         }
     }
 
     public mutating func appendNull() {
         validity.append(false)
         hasNull = true
-        switch type {
-        case .bool: bools.append(false)
-        case .int8, .int16, .int32, .date: i32.append(0)
-        case .int64, .timestamp: i64.append(0)
-        case .float32: f32.append(0)
-        case .float64: f64.append(0)
-        case .string, .binary: bytes.offsets.append(Int32(truncatingIfNeeded: bytes.data.count))
-        case .decimal: dec.append(0)
-        case .list, .struct, .map: break
-        }
+        appendPlaceholder()
     }
 
     /// Appends an integer to an int/date/timestamp/decimal(unscaled) column.
     public mutating func appendInt(_ x: Int64) {
         validity.append(true)
-        switch type {
-        case .int8, .int16, .int32, .date: i32.append(Int32(truncatingIfNeeded: x))
-        case .int64, .timestamp: i64.append(x)
-        case .float32: f32.append(Float(x))
-        case .float64: f64.append(Double(x))
-        case .decimal: dec.append(Int128(x))
-        default:
-            validity.set(validity.count - 1, false)
-            hasNull = true
-            appendPlaceholder()
+        switch slot {
+        case .i32: i32.append(Int32(truncatingIfNeeded: x))
+        case .i64: i64.append(x)
+        case .f32: f32.append(Float(x))
+        case .f64: f64.append(Double(x))
+        case .dec: dec.append(Int128(x))
+        default: placeholderNull()
         }
     }
 
     public mutating func appendDouble(_ x: Double) {
         validity.append(true)
-        switch type {
-        case .float32: f32.append(Float(x))
-        case .float64: f64.append(x)
-        default:
-            validity.set(validity.count - 1, false)
-            hasNull = true
-            appendPlaceholder()
+        switch slot {
+        case .f32: f32.append(Float(x))
+        case .f64: f64.append(x)
+        default: placeholderNull()
         }
     }
 
     public mutating func appendBool(_ x: Bool) {
         validity.append(true)
-        if type == .bool { bools.append(x) } else {
-            validity.set(validity.count - 1, false)
-            hasNull = true
-            appendPlaceholder()
-        }
+        if slot == .bool { bools.append(x) } else { placeholderNull() }
     }
 
     public mutating func appendDecimal(_ x: Int128) {
         validity.append(true)
-        if case .decimal = type { dec.append(x) } else {
-            validity.set(validity.count - 1, false)
-            hasNull = true
-            appendPlaceholder()
-        }
+        if slot == .dec { dec.append(x) } else { placeholderNull() }
     }
 
     /// Appends bytes to a string/binary column.
     public mutating func appendBytes(_ p: UnsafeRawBufferPointer) {
         validity.append(true)
-        if type == .string || type == .binary { bytes.append(p) } else {
-            validity.set(validity.count - 1, false)
-            hasNull = true
-            appendPlaceholder()
-        }
+        if slot == .bytes { bytes.append(p) } else { placeholderNull() }
+    }
+
+    /// Turns the value just marked valid into a null placeholder (wrong kind of value).
+    private mutating func placeholderNull() {
+        validity.set(validity.count - 1, false)
+        hasNull = true
+        appendPlaceholder()
     }
 
     private mutating func appendPlaceholder() {
-        switch type {
+        switch slot {
         case .bool: bools.append(false)
-        case .int8, .int16, .int32, .date: i32.append(0)
-        case .int64, .timestamp: i64.append(0)
-        case .float32: f32.append(0)
-        case .float64: f64.append(0)
-        case .string, .binary: bytes.offsets.append(Int32(truncatingIfNeeded: bytes.data.count))
-        case .decimal: dec.append(0)
-        case .list, .struct, .map: break
+        case .i32: i32.append(0)
+        case .i64: i64.append(0)
+        case .f32: f32.append(0)
+        case .f64: f64.append(0)
+        case .bytes: bytes.offsets.append(Int32(truncatingIfNeeded: bytes.data.count))
+        case .dec: dec.append(0)
+        case .nested: break
         }
     }
 
@@ -316,15 +309,15 @@ public struct ColumnBuilder: Sendable {
     public func finish() -> Column {
         if type.isNested { return Column.nulls(type, count: validity.count) }
         let values: ColumnValues
-        switch ColumnValues.empty(for: type) {
+        switch slot {
         case .bool: values = .bool(bools)
-        case .int32: values = .int32(i32)
-        case .int64: values = .int64(i64)
-        case .float32: values = .float32(f32)
-        case .float64: values = .float64(f64)
+        case .i32: values = .int32(i32)
+        case .i64: values = .int64(i64)
+        case .f32: values = .float32(f32)
+        case .f64: values = .float64(f64)
         case .bytes: values = .bytes(bytes)
-        case .decimal: values = .decimal(dec)
-        case .list, .struct, .map: values = .empty(for: type)
+        case .dec: values = .decimal(dec)
+        case .nested: values = .empty(for: type)
         }
         return Column(type: type, values: values, validity: hasNull ? validity : nil)
     }

@@ -46,6 +46,23 @@ public final class FileSource: RandomAccessSource, @unchecked Sendable {
 
     public func read(offset: Int64, length: Int) async throws -> [UInt8] { try readSync(offset: offset, length: length) }
 
+    /// Synchronous ranged read into `buffer` (at least `length` bytes).
+    public func readSync(offset: Int64, length: Int, into buffer: UnsafeMutableRawPointer) throws {
+        guard offset >= 0, length >= 0, offset + Int64(length) <= size else {
+            throw LakeError.corrupt(file: name, detail: "range \(offset)+\(length) is outside the file (\(size) bytes)")
+        }
+        var done = 0
+        while done < length {
+            let n = pread(fd, buffer + done, length - done, off_t(offset) + off_t(done))
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw LakeError.io("\(name): read failed: \(String(cString: strerror(errno)))")
+            }
+            if n == 0 { throw LakeError.corrupt(file: name, detail: "file shrank while reading") }
+            done += n
+        }
+    }
+
     /// Synchronous ranged read.
     public func readSync(offset: Int64, length: Int) throws -> [UInt8] {
         guard offset >= 0, length >= 0, offset + Int64(length) <= size else {

@@ -385,82 +385,117 @@ final class ChunkWriter {
         }
     }
 
+    // Reusable page buffers (kept between pages so flushing allocates nothing per page).
+    private var valueScratch: [UInt8] = []
+    private var levelScratch: [UInt8] = []
+    private var repScratch: [UInt8] = []
+    private var rawScratch: [UInt8] = []
+
     /// Compresses and stores the pending page.
     func flushPage() throws {
         guard pendingRows > 0 else { return }
-        var valueBytes: [UInt8]
+        var valueBytes = valueScratch
+        valueScratch = []
+        valueBytes.removeAll(keepingCapacity: true)
         let encoding: Encoding
+        var usePlain = false
         if useDictionary {
             let bw = RLE.bitWidth(UInt64(max(dictionaryCount, 1) - 1))
-            valueBytes = [UInt8(bw)]
+            valueBytes.append(UInt8(bw))
             valueBytes.reserveCapacity(pending.indices.count * bw / 8 + 16)
             pending.indices.withUnsafeBufferPointer { RLE.encode($0, bitWidth: bw, into: &valueBytes) }
             encoding = .rleDictionary
         } else if layout.physical == .boolean {
-            valueBytes = []
             pending.bools.withUnsafeBufferPointer { Plain.encodeBool($0, into: &valueBytes) }
             encoding = .plain
         } else if !pending.plainInts.isEmpty || (options.deltaIntegers && (layout.physical == .int32 || layout.physical == .int64)) {
-            valueBytes = []
             pending.plainInts.withUnsafeBufferPointer { Delta.encode($0, into: &valueBytes) }
             encoding = .deltaBinaryPacked
         } else {
-            valueBytes = pending.plain
+            usePlain = true
             encoding = .plain
         }
-        var levelBytes: [UInt8] = []
-        var repBytes: [UInt8] = []
+        var levelBytes = levelScratch
+        var repBytes = repScratch
+        var raw = rawScratch
+        levelScratch = []
+        repScratch = []
+        rawScratch = []
+        levelBytes.removeAll(keepingCapacity: true)
+        repBytes.removeAll(keepingCapacity: true)
+        raw.removeAll(keepingCapacity: true)
+        defer {
+            valueScratch = valueBytes
+            levelScratch = levelBytes
+            repScratch = repBytes
+            rawScratch = raw
+        }
         let maxDef = layout.maxDef
         if maxDef > 0 { pending.levels.withUnsafeBufferPointer { RLE.encode($0, bitWidth: RLE.bitWidth(UInt64(maxDef)), into: &levelBytes) } }
         if layout.maxRep > 0 { pending.rep.withUnsafeBufferPointer { RLE.encode($0, bitWidth: RLE.bitWidth(UInt64(layout.maxRep)), into: &repBytes) } }
         let nulls = maxDef <= 1 ? pending.levels.count - pending.levels.reduce(0) { $0 + Int($1) } : pending.levels.reduce(0) { $0 + ($1 < UInt32(maxDef) ? 1 : 0) }
+        var plain = pending.plain
+        pending.plain = []
+        defer {
+            plain.removeAll(keepingCapacity: true)
+            pending.plain = plain
+        }
         var header = PageHeader()
-        var body: [UInt8]
+        var body: [UInt8] = []
+        let valueCount = usePlain ? plain.count : valueBytes.count
         if options.dataPageVersion == 2 {
-            let compressed = try Compression.compress(options.codec, valueBytes, level: options.compressionLevel, context: codecContext)
+            let compressedSize = try (usePlain ? plain : valueBytes).withUnsafeBytes {
+                try codecContext.compress(options.codec, $0, level: options.compressionLevel, appendingTo: &body)
+            }
             header.type = PageType.dataPageV2.rawValue
-            header.uncompressedSize = Int32(repBytes.count + levelBytes.count + valueBytes.count)
-            header.compressedSize = Int32(repBytes.count + levelBytes.count + compressed.count)
+            header.uncompressedSize = Int32(repBytes.count + levelBytes.count + valueCount)
+            header.compressedSize = Int32(repBytes.count + levelBytes.count + compressedSize)
             header.dataPageV2 = DataPageHeaderV2(
                 numValues: Int32(pendingEntries), numNulls: Int32(layout.maxDef > 0 ? nulls : 0), numRows: Int32(pendingRows),
                 encoding: encoding.rawValue, defLength: Int32(levelBytes.count), repLength: Int32(repBytes.count),
                 isCompressed: options.codec != .uncompressed)
-            body = repBytes
-            body += levelBytes
-            body += compressed
+            var w = ThriftWriter()
+            w.write(header)
+            pages += w.out
+            pages += repBytes
+            pages += levelBytes
+            pages += body
+            uncompressedBytes += Int64(w.out.count) + Int64(header.uncompressedSize)
         } else {
-            var raw: [UInt8] = []
-            if layout.maxRep > 0 {
-                raw.reserveCapacity(8 + repBytes.count + levelBytes.count + valueBytes.count)
-                withUnsafeBytes(of: UInt32(repBytes.count).littleEndian) { raw.append(contentsOf: $0) }
-                raw += repBytes
-            }
-            if layout.maxDef > 0 {
-                raw.reserveCapacity(raw.count + 4 + levelBytes.count + valueBytes.count)
-                withUnsafeBytes(of: UInt32(levelBytes.count).littleEndian) { raw.append(contentsOf: $0) }
-                raw += levelBytes
-                raw += valueBytes
-            } else if layout.maxRep > 0 {
-                raw += valueBytes
+            let rawCount: Int
+            if layout.maxRep > 0 || layout.maxDef > 0 {
+                raw.reserveCapacity(8 + repBytes.count + levelBytes.count + valueCount)
+                if layout.maxRep > 0 {
+                    withUnsafeBytes(of: UInt32(repBytes.count).littleEndian) { raw.append(contentsOf: $0) }
+                    raw += repBytes
+                }
+                if layout.maxDef > 0 {
+                    withUnsafeBytes(of: UInt32(levelBytes.count).littleEndian) { raw.append(contentsOf: $0) }
+                    raw += levelBytes
+                }
+                if usePlain { raw += plain } else { raw += valueBytes }
+                rawCount = raw.count
+                _ = try raw.withUnsafeBytes { try codecContext.compress(options.codec, $0, level: options.compressionLevel, appendingTo: &body) }
             } else {
-                raw = valueBytes
+                rawCount = valueCount
+                _ = try (usePlain ? plain : valueBytes).withUnsafeBytes {
+                    try codecContext.compress(options.codec, $0, level: options.compressionLevel, appendingTo: &body)
+                }
             }
-            body = try Compression.compress(options.codec, raw, level: options.compressionLevel, context: codecContext)
             header.type = PageType.dataPage.rawValue
-            header.uncompressedSize = Int32(raw.count)
+            header.uncompressedSize = Int32(rawCount)
             header.compressedSize = Int32(body.count)
             header.dataPage = DataPageHeader(numValues: Int32(pendingEntries), encoding: encoding.rawValue, defEncoding: 3, repEncoding: 3)
+            var w = ThriftWriter()
+            w.write(header)
+            pages += w.out
+            pages += body
+            uncompressedBytes += Int64(w.out.count) + Int64(header.uncompressedSize)
         }
-        var w = ThriftWriter()
-        w.write(header)
-        pages += w.out
-        pages += body
-        uncompressedBytes += Int64(w.out.count) + Int64(header.uncompressedSize)
         if !encodings.contains(encoding.rawValue) { encodings.append(encoding.rawValue) }
         pending.levels.removeAll(keepingCapacity: true)
         pending.rep.removeAll(keepingCapacity: true)
         pending.indices.removeAll(keepingCapacity: true)
-        pending.plain.removeAll(keepingCapacity: true)
         pending.plainInts.removeAll(keepingCapacity: true)
         pending.bools.removeAll(keepingCapacity: true)
         pendingRows = 0
@@ -472,6 +507,13 @@ final class ChunkWriter {
     /// - Returns: the chunk bytes, its metadata (offsets relative to the chunk start) and the
     ///   uncompressed size.
     func finish() throws -> (bytes: [UInt8], meta: ColumnMetaData) {
+        let (dict, data, meta) = try finishParts()
+        return (dict + data, meta)
+    }
+
+    /// ``finish()`` without joining the dictionary page and the data pages (written one after
+    /// the other, so the data pages are not copied).
+    func finishParts() throws -> (dictionary: [UInt8], pages: [UInt8], meta: ColumnMetaData) {
         try flushPage()
         var meta = ColumnMetaData()
         meta.type = layout.physical
@@ -512,7 +554,6 @@ final class ChunkWriter {
             if useDictionary { collectDictionaryStats() }
             meta.dictionaryPageOffset = 0
         }
-        out += pages
         meta.dataPageOffset = Int64(dictLength)
         var encs: [Int32] = []
         if dictLength > 0 { encs.append(Encoding.plain.rawValue) }
@@ -520,8 +561,8 @@ final class ChunkWriter {
         if !encs.contains(Encoding.rle.rawValue) { encs.append(Encoding.rle.rawValue) }
         meta.encodings = encs
         meta.totalUncompressed = uncompressedBytes
-        meta.totalCompressed = Int64(out.count)
+        meta.totalCompressed = Int64(out.count + pages.count)
         if options.statistics { meta.statistics = pending.stats.statistics(layout.physical) }
-        return (out, meta)
+        return (out, pages, meta)
     }
 }

@@ -18,6 +18,34 @@ final class CodecContext {
         return cctx
     }
 
+    /// Reusable output buffer for page compression (grown, never shrunk).
+    private var scratch: [UInt8] = []
+
+    /// Compresses `input` and appends the result to `out` (zstd and uncompressed without
+    /// per-page allocations); returns the compressed size.
+    @discardableResult
+    func compress(_ codec: Codec, _ input: UnsafeRawBufferPointer, level: Int32?, appendingTo out: inout [UInt8]) throws -> Int {
+        switch codec {
+        case .uncompressed:
+            out.append(contentsOf: input)
+            return input.count
+        case .zstd:
+            let bound = ZSTD_compressBound(input.count)
+            if scratch.count < bound { scratch = [UInt8](repeating: 0, count: max(bound, scratch.count * 2)) }
+            let c = compression
+            let n = scratch.withUnsafeMutableBytes { dst in
+                ZSTD_compressCCtx(c, dst.baseAddress, bound, input.baseAddress, input.count, level ?? 1)
+            }
+            guard ZSTD_isError(n) == 0 else { throw LakeError.io("zstd compression failed") }
+            scratch.withUnsafeBytes { out.append(contentsOf: UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
+            return n
+        default:
+            let c = try Compression.compress(codec, Array(input), level: level, context: self)
+            out += c
+            return c.count
+        }
+    }
+
     var decompression: OpaquePointer? {
         if dctx == nil { dctx = ZSTD_createDCtx() }
         return dctx

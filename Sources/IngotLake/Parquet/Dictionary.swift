@@ -139,6 +139,16 @@ final class BytesDictionary {
         return mix64(h ^ tail)
     }
 
+    /// Byte equality of two n-byte strings (n > 0); 8...16 bytes compare as two words.
+    @inline(__always)
+    static func equal(_ a: UnsafeRawPointer, _ b: UnsafeRawPointer, _ n: Int) -> Bool {
+        if n >= 8 && n <= 16 {
+            return a.loadUnaligned(as: UInt64.self) == b.loadUnaligned(as: UInt64.self)
+                && a.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self) == b.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self)
+        }
+        return memcmp(a, b, n) == 0
+    }
+
     /// Indices of `rows` (or only `present` rows) of a byte column, appended to `out`.
     func insert(data: UnsafeRawBufferPointer, offsets: UnsafeBufferPointer<Int32>, rows: Range<Int>, present: [Int]?, into out: inout [UInt32]) {
         var vals = values
@@ -163,7 +173,7 @@ final class BytesDictionary {
                                 if x < 0 { break }
                                 if hp[Int(x)] == h {
                                     let a = Int(vo[Int(x)]), b = Int(vo[Int(x) + 1])
-                                    if b - a == n && (n == 0 || memcmp(d.baseAddress! + a, p!, n) == 0) {
+                                    if b - a == n && (n == 0 || Self.equal(d.baseAddress! + a, p!, n)) {
                                         found = x
                                         break
                                     }

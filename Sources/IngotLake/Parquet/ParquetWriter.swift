@@ -112,13 +112,15 @@ public final class ParquetWriter: @unchecked Sendable {
         var group = RowGroup()
         group.numRows = Int64(rowsInGroup)
         for chunk in chunks {
-            var (bytes, meta) = try chunk.finish()
+            var (dictionary, bytes, meta) = try chunk.finishParts()
             if let d = meta.dictionaryPageOffset { meta.dictionaryPageOffset = d + position }
             meta.dataPageOffset += position
             group.totalByteSize += meta.totalUncompressed
             group.columns.append(ColumnChunk(filePath: nil, fileOffset: meta.dictionaryPageOffset ?? meta.dataPageOffset, meta: meta))
+            if !dictionary.isEmpty { try await sink.write(dictionary) }
             try await sink.write(bytes)
-            position += Int64(bytes.count)
+            position += Int64(dictionary.count + bytes.count)
+            dictionary = []
             bytes = []
         }
         rowGroups.append(group)

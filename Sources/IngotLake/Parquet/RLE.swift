@@ -159,19 +159,28 @@ enum RLE {
 
     /// Bit-packs values[from..<to] LSB-first, padding with zeros to `paddedTo` values.
     static func pack(_ values: UnsafeBufferPointer<UInt32>, from: Int, to: Int, paddedTo: Int, bitWidth: Int, into out: inout [UInt8]) {
-        var acc: UInt64 = 0
-        var bits = 0
-        for k in 0..<paddedTo {
-            let v = from + k < to ? UInt64(values[from + k]) : 0
-            acc |= v << UInt64(bits)
-            bits += bitWidth
-            while bits >= 8 {
-                out.append(UInt8(truncatingIfNeeded: acc))
-                acc >>= 8
-                bits -= 8
+        // Grow once, then store bytes through a pointer (no per-byte append checks).
+        let total = (paddedTo * bitWidth + 7) / 8
+        let base = out.count
+        out.append(contentsOf: repeatElement(0, count: total))
+        out.withUnsafeMutableBufferPointer { o in
+            let dst = o.baseAddress! + base
+            var p = 0
+            var acc: UInt64 = 0
+            var bits = 0
+            for k in 0..<paddedTo {
+                let v = from + k < to ? UInt64(values[from + k]) : 0
+                acc |= v << UInt64(bits)
+                bits += bitWidth
+                while bits >= 8 {
+                    dst[p] = UInt8(truncatingIfNeeded: acc)
+                    p += 1
+                    acc >>= 8
+                    bits -= 8
+                }
             }
+            if bits > 0 { dst[p] = UInt8(truncatingIfNeeded: acc) }
         }
-        if bits > 0 { out.append(UInt8(truncatingIfNeeded: acc)) }
     }
 
     /// Bit-packs 64-bit values (width 0...64) LSB-first.

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Options for ``CSVReader``.
 public struct CSVOptions: Sendable {
     public var delimiter: UInt8 = UInt8(ascii: ",")
@@ -28,7 +30,11 @@ public final class CSVReader: @unchecked Sendable {
     private let options: CSVOptions
     private let file: FileSource
     private var fileOffset: Int64 = 0
-    private var buf: [UInt8] = []
+    /// Unparsed input: bytes `0..<bufCount` of a manually managed buffer (raw so the parser and
+    /// the per-record conversion pay no retain/release or exclusivity checks).
+    private var bufPtr: UnsafeMutablePointer<UInt8>
+    private var bufCount = 0
+    private var bufCap = 0
     private var pos = 0
     private var eof = false
     private var line = 1
@@ -39,21 +45,35 @@ public final class CSVReader: @unchecked Sendable {
     private var sampleLines: [Int] = []
     private var rescue: Bool { options.malformed == .rescue }
 
-    // Current record's fields: (in scratch, start, end, quoted)
-    private var fStart: [Int] = []
-    private var fEnd: [Int] = []
-    private var fScratch: [Bool] = []
-    private var fQuoted: [Bool] = []
-    private var scratch: [UInt8] = []
+    /// One field of the current record: bytes `start..<end` of the input buffer or (unquoted
+    /// copies of quoted fields) of the scratch buffer.
+    struct FieldRef {
+        var start: Int
+        var end: Int
+        var inScratch: Bool
+        var quoted: Bool
+    }
+
+    // Current record's fields and the scratch bytes of its quoted fields (raw, reused buffers).
+    private var fields: UnsafeMutablePointer<FieldRef>
+    private var fieldCount = 0
+    private var fieldCap = 64
+    private var scratchPtr: UnsafeMutablePointer<UInt8>
+    private var scratchCount = 0
+    private var scratchCap = 4096
 
     /// Bytes consumed so far (for progress).
-    public var bytesRead: Int64 { fileOffset - Int64(buf.count - pos) }
+    public var bytesRead: Int64 { fileOffset - Int64(bufCount - pos) }
     public var fileSize: Int64 { file.size }
 
     /// Opens a CSV file and infers (or applies) its schema.
     public init(path: String, options: CSVOptions = CSVOptions()) throws {
         self.path = path
         self.options = options
+        fields = .allocate(capacity: 64)
+        scratchPtr = .allocate(capacity: 4096)
+        bufPtr = .allocate(capacity: 1)
+        bufCap = 1
         file = try FileSource(path: path)
         nullTokens = options.nullTokens.map { Array($0.utf8) }
         schema = Schema([])
@@ -61,7 +81,7 @@ public final class CSVReader: @unchecked Sendable {
         var names: [String] = []
         if options.header {
             if try nextRecord() {
-                names = (0..<fStart.count).map { k in
+                names = (0..<fieldCount).map { k in
                     let n = String(decoding: field(k), as: UTF8.self)
                     return n.isEmpty ? "_c\(k)" : n
                 }
@@ -71,7 +91,7 @@ public final class CSVReader: @unchecked Sendable {
         if options.schema == nil || !options.header {
             while sample.count < max(options.inferenceRows, 1), try nextRecord() {
                 var rec: [(bytes: [UInt8], quoted: Bool)] = []
-                for k in 0..<fStart.count { rec.append((Array(field(k)), fQuoted[k])) }
+                for k in 0..<fieldCount { rec.append((Array(field(k)), fields[k].quoted)) }
                 sample.append(rec)
                 sampleLines.append(recordLine)
             }
@@ -99,14 +119,28 @@ public final class CSVReader: @unchecked Sendable {
         return b.isEmpty || nullTokens.contains(b)
     }
 
-    private func field(_ k: Int) -> ArraySlice<UInt8> {
-        fScratch[k] ? scratch[fStart[k]..<fEnd[k]] : buf[fStart[k]..<fEnd[k]]
+    deinit {
+        fields.deallocate()
+        scratchPtr.deallocate()
+        bufPtr.deallocate()
     }
+
+    /// The bytes of field k of the current record (valid until the next parse or fill).
+    @inline(__always)
+    private func fieldBytes(_ k: Int) -> UnsafeRawBufferPointer {
+        let f = fields[k]
+        let base = f.inScratch ? scratchPtr : bufPtr
+        return UnsafeRawBufferPointer(start: base + f.start, count: f.end - f.start)
+    }
+
+    private func field(_ k: Int) -> [UInt8] { Array(fieldBytes(k)) }
 
     private func fill() throws -> Bool {
         guard !eof else { return false }
         if pos > 0 {
-            buf.removeFirst(pos)
+            let rest = bufCount - pos
+            if rest > 0 { memmove(bufPtr, bufPtr + pos, rest) }
+            bufCount = rest
             pos = 0
         }
         let want = Int(min(Int64(4 << 20), file.size - fileOffset))
@@ -114,7 +148,16 @@ public final class CSVReader: @unchecked Sendable {
             eof = true
             return true
         }
-        buf += try file.readSync(offset: fileOffset, length: want)
+        if bufCount + want > bufCap {
+            let cap = max(bufCap * 2, bufCount + want)
+            let nb = UnsafeMutablePointer<UInt8>.allocate(capacity: cap)
+            if bufCount > 0 { nb.update(from: bufPtr, count: bufCount) }
+            bufPtr.deallocate()
+            bufPtr = nb
+            bufCap = cap
+        }
+        try file.readSync(offset: fileOffset, length: want, into: bufPtr + bufCount)
+        bufCount += want
         fileOffset += Int64(want)
         if fileOffset >= file.size { eof = true }
         return true
@@ -123,12 +166,12 @@ public final class CSVReader: @unchecked Sendable {
     /// Parses the next non-empty record into the field arrays; false at end of input.
     private func nextRecord() throws -> Bool {
         while true {
-            switch try parse() {
-            case .record(let next):
+            switch parse() {
+            case .record(let next, let newlines):
                 recordLine = line
-                for k in pos..<next where buf[k] == 10 { line += 1 }
+                line += newlines
                 pos = next
-                if fStart.count == 1 && !fQuoted[0] && fEnd[0] == fStart[0] { continue }  // empty line
+                if fieldCount == 1 && !fields[0].quoted && fields[0].end == fields[0].start { continue }  // empty line
                 return true
             case .needMore:
                 if !(try fill()) { return false }
@@ -138,96 +181,138 @@ public final class CSVReader: @unchecked Sendable {
         }
     }
 
-    private enum ParseResult { case record(Int), needMore, end }
+    private static let ones: UInt64 = 0x0101_0101_0101_0101
+    private static let lfs: UInt64 = 0x0A0A_0A0A_0A0A_0A0A
+    private static let crs: UInt64 = 0x0D0D_0D0D_0D0D_0D0D
 
-    private func parse() throws -> ParseResult {
-        let n = buf.count
+    /// High bit set in each zero byte of `x` (exact for the lowest zero byte, which is all the
+    /// scan uses; bytes above it may be flagged spuriously).
+    @inline(__always) private static func zeroBytes(_ x: UInt64) -> UInt64 {
+        (x &- ones) & ~x & 0x8080_8080_8080_8080
+    }
+
+    /// `.record(next record start, line feeds consumed)`.
+    private enum ParseResult { case record(Int, Int), needMore, end }
+
+    private func parse() -> ParseResult {
+        let n = bufCount
         if pos >= n { return eof ? .end : .needMore }
-        // Work on local arrays (moved out and back) so the loop pays no exclusivity checks.
-        var fStart = self.fStart, fEnd = self.fEnd, fScratch = self.fScratch, fQuoted = self.fQuoted, scratch = self.scratch
-        self.fStart = []
-        self.fEnd = []
-        self.fScratch = []
-        self.fQuoted = []
-        self.scratch = []
+        // Work on locals (written back once) so the loop pays no exclusivity checks.
+        var fields = self.fields, fcap = self.fieldCap, fc = 0
+        var scratch = self.scratchPtr, scap = self.scratchCap, sc = 0
         defer {
-            self.fStart = fStart
-            self.fEnd = fEnd
-            self.fScratch = fScratch
-            self.fQuoted = fQuoted
-            self.scratch = scratch
+            self.fields = fields
+            self.fieldCap = fcap
+            self.fieldCount = fc
+            self.scratchPtr = scratch
+            self.scratchCap = scap
+            self.scratchCount = sc
         }
-        fStart.removeAll(keepingCapacity: true)
-        fEnd.removeAll(keepingCapacity: true)
-        fScratch.removeAll(keepingCapacity: true)
-        fQuoted.removeAll(keepingCapacity: true)
-        scratch.removeAll(keepingCapacity: true)
+        @inline(__always) func addField(_ s: Int, _ e: Int, _ inScratch: Bool, _ quoted: Bool) {
+            if fc == fcap {
+                let nf = UnsafeMutablePointer<FieldRef>.allocate(capacity: fcap * 2)
+                nf.moveInitialize(from: fields, count: fc)
+                fields.deallocate()
+                fields = nf
+                fcap *= 2
+            }
+            (fields + fc).initialize(to: FieldRef(start: s, end: e, inScratch: inScratch, quoted: quoted))
+            fc += 1
+        }
+        @inline(__always) func addScratch(_ src: UnsafePointer<UInt8>, _ count: Int) {
+            if sc + count > scap {
+                let cap = max(scap * 2, sc + count)
+                let ns = UnsafeMutablePointer<UInt8>.allocate(capacity: cap)
+                ns.update(from: scratch, count: sc)
+                scratch.deallocate()
+                scratch = ns
+                scap = cap
+            }
+            (scratch + sc).update(from: src, count: count)
+            sc += count
+        }
         let d = options.delimiter, q = options.quote
+        let pd = UInt64(d) &* Self.ones
         let eof = self.eof
+        let b = UnsafePointer(bufPtr)
         var i = pos
-        return buf.withUnsafeBufferPointer { b -> ParseResult in
-            while true {
-                if i < n && b[i] == q {
-                    i += 1
-                    let s0 = scratch.count
-                    while true {
-                        var j = i
-                        while j < n && b[j] != q { j += 1 }
-                        if j >= n {
-                            if !eof { return .needMore }
-                            // Unterminated quote at end of file: take the rest.
-                            scratch.append(contentsOf: b[i..<n])
-                            i = n
-                            break
-                        }
-                        scratch.append(contentsOf: b[i..<j])
-                        if j + 1 < n && b[j + 1] == q {
-                            scratch.append(q)
-                            i = j + 2
-                            continue
-                        }
-                        if j + 1 >= n && !eof { return .needMore }
-                        i = j + 1
+        var newlines = 0
+        while true {
+            if i < n && b[i] == q {
+                i += 1
+                let s0 = sc
+                while true {
+                    var j = i
+                    while j < n && b[j] != q {
+                        if b[j] == 10 { newlines += 1 }
+                        j += 1
+                    }
+                    if j >= n {
+                        if !eof { return .needMore }
+                        // Unterminated quote at end of file: take the rest.
+                        addScratch(b + i, n - i)
+                        i = n
                         break
                     }
-                    // Text after the closing quote (lenient): keep it.
-                    while i < n && b[i] != d && b[i] != 10 && b[i] != 13 {
-                        scratch.append(b[i])
-                        i += 1
+                    addScratch(b + i, j - i)
+                    if j + 1 < n && b[j + 1] == q {
+                        var qq = q
+                        addScratch(&qq, 1)
+                        i = j + 2
+                        continue
                     }
-                    if i >= n && !eof { return .needMore }
-                    fStart.append(s0)
-                    fEnd.append(scratch.count)
-                    fScratch.append(true)
-                    fQuoted.append(true)
-                } else {
-                    var j = i
+                    if j + 1 >= n && !eof { return .needMore }
+                    i = j + 1
+                    break
+                }
+                // Text after the closing quote (lenient): keep it.
+                while i < n && b[i] != d && b[i] != 10 && b[i] != 13 {
+                    addScratch(b + i, 1)
+                    i += 1
+                }
+                if i >= n && !eof { return .needMore }
+                addField(s0, sc, true, true)
+            } else {
+                var j = i
+                // Eight bytes at a time: the lowest flagged byte is the first delimiter, LF or CR.
+                var hit = false
+                while j + 8 <= n {
+                    let x = UInt64(littleEndian: UnsafeRawPointer(b + j).loadUnaligned(as: UInt64.self))
+                    let mk = Self.zeroBytes(x ^ pd) | Self.zeroBytes(x ^ Self.lfs) | Self.zeroBytes(x ^ Self.crs)
+                    if mk != 0 {
+                        j += mk.trailingZeroBitCount >> 3
+                        hit = true
+                        break
+                    }
+                    j += 8
+                }
+                if !hit {
                     while j < n {
                         let c = b[j]
                         if c == d || c == 10 || c == 13 { break }
                         j += 1
                     }
-                    if j >= n && !eof { return .needMore }
-                    fStart.append(i)
-                    fEnd.append(j)
-                    fScratch.append(false)
-                    fQuoted.append(false)
-                    i = j
                 }
-                if i >= n { return .record(n) }
-                let c = b[i]
-                if c == d {
-                    i += 1
-                    continue
-                }
-                if c == 13 {
-                    if i + 1 >= n && !eof { return .needMore }
-                    i += 1
-                    if i < n && b[i] == 10 { i += 1 }
-                    return .record(i)
-                }
-                return .record(i + 1)
+                if j >= n && !eof { return .needMore }
+                addField(i, j, false, false)
+                i = j
             }
+            if i >= n { return .record(n, newlines) }
+            let c = b[i]
+            if c == d {
+                i += 1
+                continue
+            }
+            if c == 13 {
+                if i + 1 >= n && !eof { return .needMore }
+                i += 1
+                if i < n && b[i] == 10 {
+                    i += 1
+                    newlines += 1
+                }
+                return .record(i, newlines)
+            }
+            return .record(i + 1, newlines + 1)
         }
     }
 
@@ -246,6 +331,7 @@ public final class CSVReader: @unchecked Sendable {
         let columnCount = self.columnCount
         let fields = schema.fields
         let path = self.path
+        let kinds = fields.prefix(columnCount).map { TextKind($0.type) }
         /// Appends field k; returns false when it does not parse.
         func handle(_ k: Int, _ p: UnsafeRawBufferPointer, _ quoted: Bool, _ line: Int, _ bad: inout [(String, String)]) throws {
             if !quoted && (p.isEmpty || (!nulls.isEmpty && nulls.contains(where: { $0.elementsEqual(p) }))) {
@@ -304,18 +390,41 @@ public final class CSVReader: @unchecked Sendable {
             } else {
                 guard try nextRecord() else { break }
                 let lineNo = recordLine
-                let count = fStart.count
-                if count != columnCount && !rescue { try finishRow(count, lineNo, &bad, extra: { _ in "" }) }
-                let fs = fStart, fe = fEnd, fsc = fScratch, fq = fQuoted
-                try buf.withUnsafeBytes { b in
-                    try scratch.withUnsafeBytes { sc in
-                        for k in 0..<min(columnCount, count) {
-                            let src = fsc[k] ? sc : b
-                            try handle(k, UnsafeRawBufferPointer(rebasing: src[fs[k]..<fe[k]]), fq[k], lineNo, &bad)
+                let count = fieldCount
+                if !rescue && count == columnCount {
+                    // Fast path: a well-formed record, converted straight from the input bytes.
+                    let fp = self.fields, bp = self.bufPtr, sp = self.scratchPtr
+                    let hasNullTokens = !nulls.isEmpty
+                    try kinds.withUnsafeBufferPointer { kp in
+                        try builders.withUnsafeMutableBufferPointer { bs in
+                            for k in 0..<columnCount {
+                                let f = fp[k]
+                                let p = UnsafeRawBufferPointer(start: (f.inScratch ? sp : bp) + f.start, count: f.end - f.start)
+                                let kind = kp[k]
+                                if !f.quoted {
+                                    if p.isEmpty || (hasNullTokens && nulls.contains(where: { $0.elementsEqual(p) })) {
+                                        bs[k].appendNull()
+                                        continue
+                                    }
+                                } else if p.isEmpty && !kind.isBytes {
+                                    bs[k].appendNull()
+                                    continue
+                                }
+                                if !appendText(p, kind: kind, to: &bs[k]) {
+                                    throw LakeError.malformedRow(file: path, line: lineNo, column: fields[k].name,
+                                        detail: "cannot parse '\(String(decoding: p.prefix(100), as: UTF8.self))' as \(fields[k].type)")
+                                }
+                            }
                         }
                     }
+                    rows += 1
+                    continue
                 }
-                try finishRow(count, lineNo, &bad, extra: { k in String(decoding: fsc[k] ? self.scratch[fs[k]..<fe[k]] : self.buf[fs[k]..<fe[k]], as: UTF8.self) })
+                if count != columnCount && !rescue { try finishRow(count, lineNo, &bad, extra: { _ in "" }) }
+                for k in 0..<min(columnCount, count) {
+                    try handle(k, fieldBytes(k), self.fields[k].quoted, lineNo, &bad)
+                }
+                try finishRow(count, lineNo, &bad, extra: { k in String(decoding: self.fieldBytes(k), as: UTF8.self) })
             }
             rows += 1
         }

@@ -25,8 +25,16 @@ enum TextValues {
 
     private static func slowInt(_ p: UnsafeRawBufferPointer) -> Int64? { Int64(String(decoding: p, as: UTF8.self)) }
 
+    /// Exact powers of ten (10^0 ... 10^22 are exactly representable as doubles).
+    private static let exactPowers: [Double] = (0...22).map { e in
+        var v = 1.0
+        for _ in 0..<e { v *= 10 }
+        return v
+    }
+
     static func double(_ p: UnsafeRawBufferPointer) -> Double? {
         guard p.count > 0, p.count < 64 else { return nil }
+        if let v = fastDouble(p) { return v }
         // Only plain decimal/scientific notation and the usual spellings of the special values.
         var ok = true
         for b in p {
@@ -35,8 +43,8 @@ enum TextValues {
             default: ok = false
             }
         }
-        let s = String(decoding: p, as: UTF8.self)
         if !ok {
+            let s = String(decoding: p, as: UTF8.self)
             switch s.lowercased() {
             case "nan": return .nan
             case "inf", "infinity", "+inf", "+infinity": return .infinity
@@ -44,8 +52,111 @@ enum TextValues {
             default: return nil
             }
         }
-        return Double(s)
+        // Correctly rounded conversion by the C library without building a String. Only
+        // [0-9.+-eE] reach here, so a full parse means the same value as in the C locale (a
+        // locale with another decimal point stops at '.'); anything else takes Swift's parser.
+        let v = withUnsafeTemporaryAllocation(of: CChar.self, capacity: 64) { tmp -> Double? in
+            let n = p.count
+            for k in 0..<n { tmp[k] = CChar(bitPattern: p[k]) }
+            tmp[n] = 0
+            var end: UnsafeMutablePointer<CChar>?
+            let v = strtod(tmp.baseAddress!, &end)
+            guard let end, end == tmp.baseAddress! + n else { return nil }
+            return v
+        }
+        return v ?? Double(String(decoding: p, as: UTF8.self))
     }
+
+    /// Clinger's exact fast path: `[+-]digits[.digits][(e|E)[+-]digits]` with at most 19
+    /// significant digits, a mantissa below 2^53 and a power of ten in ±22 (one correctly rounded
+    /// multiplication or division). nil means "use the slow path", not "invalid".
+    @inline(__always)
+    private static func fastDouble(_ p: UnsafeRawBufferPointer) -> Double? {
+        let n = p.count
+        var i = 0
+        var neg = false
+        let c0 = p[0]
+        if c0 == UInt8(ascii: "-") || c0 == UInt8(ascii: "+") {
+            neg = c0 == UInt8(ascii: "-")
+            i = 1
+        }
+        var m: UInt64 = 0
+        var sig = 0
+        var anyDigit = false
+        var scale = 0
+        while i < n {
+            let d = p[i] &- 48
+            guard d < 10 else { break }
+            anyDigit = true
+            if m != 0 || d != 0 { sig += 1 }
+            m = m &* 10 &+ UInt64(d)
+            i += 1
+        }
+        if i < n && p[i] == UInt8(ascii: ".") {
+            i += 1
+            while i < n {
+                let d = p[i] &- 48
+                guard d < 10 else { break }
+                anyDigit = true
+                if m != 0 || d != 0 { sig += 1 }
+                m = m &* 10 &+ UInt64(d)
+                scale -= 1
+                i += 1
+            }
+        }
+        guard anyDigit, sig <= 19 else { return nil }
+        if i < n {
+            guard p[i] | 0x20 == UInt8(ascii: "e") else { return nil }
+            i += 1
+            var eneg = false
+            if i < n && (p[i] == UInt8(ascii: "-") || p[i] == UInt8(ascii: "+")) {
+                eneg = p[i] == UInt8(ascii: "-")
+                i += 1
+            }
+            var e = 0
+            var ed = 0
+            while i < n {
+                let d = p[i] &- 48
+                guard d < 10 else { return nil }
+                e = e * 10 + Int(d)
+                ed += 1
+                guard ed <= 5 else { return nil }
+                i += 1
+            }
+            guard ed > 0 else { return nil }
+            scale += eneg ? -e : e
+        }
+        guard i == n else { return nil }
+        if m == 0 { return neg ? -0.0 : 0.0 }
+        if m <= 1 << 53, scale >= -22, scale <= 22 {
+            var v = Double(m)
+            v = scale < 0 ? v / exactPowers[-scale] : v * exactPowers[scale]
+            return neg ? -v : v
+        }
+        #if arch(x86_64) || arch(i386)
+        // m < 2^64 and 10^|scale| (|scale| <= 27) are exact in Float80, so one extended
+        // operation is within half an extended ulp of the true value. Rounding that to Double is
+        // correct unless it sits exactly on a midpoint between two doubles (low 11 of its 64
+        // significand bits 100_0000_0000): then the C library decides.
+        guard scale >= -27, scale <= 27 else { return nil }
+        var x = Float80(m)
+        x = scale < 0 ? x / exactPowers80[-scale] : x * exactPowers80[scale]
+        guard x.significandBitPattern & 0x7FF != 0x400 else { return nil }
+        let v = Double(x)
+        return neg ? -v : v
+        #else
+        return nil
+        #endif
+    }
+
+    #if arch(x86_64) || arch(i386)
+    /// 10^0 ... 10^27, exact in Float80 (5^27 < 2^64).
+    private static let exactPowers80: [Float80] = (0...27).map { e in
+        var v: Float80 = 1
+        for _ in 0..<e { v *= 10 }
+        return v
+    }
+    #endif
 
     static func bool(_ p: UnsafeRawBufferPointer) -> Bool? {
         switch p.count {
@@ -233,22 +344,54 @@ struct InferredType {
     }
 }
 
+/// How text fields of a column type parse (a trivial enum, computed once per column).
+enum TextKind {
+    case bytes, int8, int16, int32, int64, double, bool, date, timestamp, decimal(precision: Int, scale: Int), nested
+
+    init(_ type: LakeType) {
+        switch type {
+        case .string, .binary: self = .bytes
+        case .int8: self = .int8
+        case .int16: self = .int16
+        case .int32: self = .int32
+        case .int64: self = .int64
+        case .float32, .float64: self = .double
+        case .bool: self = .bool
+        case .date: self = .date
+        case .timestamp: self = .timestamp
+        case .decimal(let p, let s): self = .decimal(precision: p, scale: s)
+        case .list, .struct, .map: self = .nested
+        }
+    }
+
+    var isBytes: Bool {
+        if case .bytes = self { return true }
+        return false
+    }
+}
+
 /// Appends one text field to a column builder; returns false when it does not parse.
 @inline(__always)
 func appendText(_ p: UnsafeRawBufferPointer, to b: inout ColumnBuilder) -> Bool {
-    switch b.type {
-    case .string, .binary:
+    appendText(p, kind: TextKind(b.type), to: &b)
+}
+
+/// Appends one text field parsed as `kind` (the builder's type); false when it does not parse.
+@inline(__always)
+func appendText(_ p: UnsafeRawBufferPointer, kind: TextKind, to b: inout ColumnBuilder) -> Bool {
+    switch kind {
+    case .bytes:
         b.appendBytes(p)
     case .int8, .int16, .int32, .int64:
         guard let v = TextValues.int(p) else { return false }
-        switch b.type {
+        switch kind {
         case .int8: guard Int8(exactly: v) != nil else { return false }
         case .int16: guard Int16(exactly: v) != nil else { return false }
         case .int32: guard Int32(exactly: v) != nil else { return false }
         default: break
         }
         b.appendInt(v)
-    case .float32, .float64:
+    case .double:
         guard let v = TextValues.double(p) else { return false }
         b.appendDouble(v)
     case .bool:
@@ -268,7 +411,7 @@ func appendText(_ p: UnsafeRawBufferPointer, to b: inout ColumnBuilder) -> Bool 
     case .decimal(let precision, let scale):
         guard let v = TextValues.decimal(p, precision: precision, scale: scale) else { return false }
         b.appendDecimal(v)
-    case .list, .struct, .map:
+    case .nested:
         return false
     }
     return true
