@@ -32,14 +32,9 @@ public struct IngestFile: Sendable {
         self.format = format
         switch format {
         case .csv:
-            var options = CSVOptions()
-            options.schema = schema
-            if (path as NSString).pathExtension.lowercased() == "tsv" { options.delimiter = 9 }
-            self.schema = try CSVReader(path: path, options: options).schema
+            self.schema = try CSVReader(path: path, options: Self.csvOptions(path, schema)).schema
         case .jsonl:
-            var options = JSONLinesOptions()
-            options.schema = schema
-            self.schema = try JSONLinesReader(path: path, options: options).schema
+            self.schema = try JSONLinesReader(path: path, options: Self.jsonOptions(schema)).schema
         case .parquet:
             let reader = try await ParquetReader.open(path: path)
             self.schema = Schema(reader.schema.fields)
@@ -58,18 +53,13 @@ public struct IngestFile: Sendable {
         return { emit in
             switch format {
             case .csv:
-                var options = CSVOptions()
-                options.schema = schema
-                if (path as NSString).pathExtension.lowercased() == "tsv" { options.delimiter = 9 }
-                let reader = try CSVReader(path: path, options: options)
+                let reader = try CSVReader(path: path, options: Self.csvOptions(path, schema))
                 while let batch = try reader.next() {
                     try await emit(batch)
                     progress?(reader.bytesRead)
                 }
             case .jsonl:
-                var options = JSONLinesOptions()
-                options.schema = schema
-                let reader = try JSONLinesReader(path: path, options: options)
+                let reader = try JSONLinesReader(path: path, options: Self.jsonOptions(schema))
                 while let batch = try reader.next() {
                     try await emit(batch)
                     progress?(reader.bytesRead)
@@ -82,5 +72,18 @@ public struct IngestFile: Sendable {
                 }
             }
         }
+    }
+
+    static func csvOptions(_ path: String, _ schema: Schema?) -> CSVOptions {
+        var options = CSVOptions()
+        options.schema = schema
+        if (path as NSString).pathExtension.lowercased() == "tsv" { options.delimiter = 9 }
+        return options
+    }
+
+    static func jsonOptions(_ schema: Schema?) -> JSONLinesOptions {
+        var options = JSONLinesOptions()
+        options.schema = schema
+        return options
     }
 }

@@ -135,6 +135,9 @@ public final class SQLEngine: SQLEngineProtocol, @unchecked Sendable {
     /// Spark SQL's name of a lake type (result metadata).
     public static func sparkTypeName(_ t: LakeType) -> String { SQLTypes.sparkName(t) }
 
+    /// The lake type of a Spark type name (`bigint`, `long`, `decimal(10,2)`, `timestamp_ntz`), or nil.
+    public static func sparkType(named name: String) -> LakeType? { SQLTypes.parseSparkType(name) }
+
     public var currentCatalog: String { lock.withLock { catalog } }
     public var currentSchema: String { lock.withLock { schema } }
 

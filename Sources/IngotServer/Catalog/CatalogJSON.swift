@@ -119,26 +119,10 @@ enum CatalogJSON {
     }
 }
 
-/// Spark SQL's names for lake types: `type_text` (`bigint`), UC `type_name` (`LONG`) and the Delta
-/// schema name (`long`), and the reverse for column definitions.
+/// Unity Catalog's names for lake types: `type_text` (Spark's name, from the SQL engine), `type_name`
+/// (`LONG`) and the Delta schema name (`long`), and the reverse for column definitions.
 enum SparkTypes {
-    static func text(_ t: LakeType) -> String {
-        switch t {
-        case .bool: "boolean"
-        case .int8: "tinyint"
-        case .int16: "smallint"
-        case .int32: "int"
-        case .int64: "bigint"
-        case .float32: "float"
-        case .float64: "double"
-        case .string: "string"
-        case .binary: "binary"
-        case .date: "date"
-        case .timestamp(let utc): utc ? "timestamp" : "timestamp_ntz"
-        case .decimal(let p, let s): "decimal(\(p),\(s))"
-        @unknown default: t.description
-        }
-    }
+    static func text(_ t: LakeType) -> String { SQLEngine.sparkTypeName(t) }
 
     static func typeName(_ t: LakeType) -> String {
         switch t {
@@ -169,32 +153,5 @@ enum SparkTypes {
     }
 
     /// Parses a column type as written in SQL or UC (`bigint`, `LONG`, `decimal(10,2)`, `timestamp_ntz`).
-    static func parse(_ raw: String) -> LakeType? {
-        let s = raw.lowercased().replacingOccurrences(of: " ", with: "")
-        switch s {
-        case "boolean", "bool": return .bool
-        case "tinyint", "byte": return .int8
-        case "smallint", "short": return .int16
-        case "int", "integer": return .int32
-        case "bigint", "long": return .int64
-        case "float", "real": return .float32
-        case "double": return .float64
-        case "string", "varchar", "text": return .string
-        case "binary": return .binary
-        case "date": return .date
-        case "timestamp": return .timestamp(utc: true)
-        case "timestamp_ntz": return .timestamp(utc: false)
-        case "decimal": return .decimal(precision: 10, scale: 0)
-        default:
-            if s.hasPrefix("decimal("), s.hasSuffix(")") {
-                let inner = s.dropFirst(8).dropLast().split(separator: ",")
-                guard let p = Int(inner.first ?? ""), (1...38).contains(p) else { return nil }
-                let scale = inner.count > 1 ? Int(inner[1]) : 0
-                guard let scale, (0...p).contains(scale) else { return nil }
-                return .decimal(precision: p, scale: scale)
-            }
-            if s.hasPrefix("varchar(") || s.hasPrefix("char(") { return .string }
-            return nil
-        }
-    }
+    static func parse(_ raw: String) -> LakeType? { SQLEngine.sparkType(named: raw) }
 }

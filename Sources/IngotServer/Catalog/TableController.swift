@@ -34,13 +34,10 @@ struct TableController {
         }
         if let text = query.get("timestamp") {
             if let ms = Int64(text) { return .timestamp(ms) }
-            let formatter = ISO8601DateFormatter()
-            formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-            let plain = ISO8601DateFormatter()
-            guard let date = formatter.date(from: text) ?? plain.date(from: text) else {
+            guard let micros = PartitionValues.parseTimestamp(text) else {
                 throw CatalogError.invalidParameter("timestamp must be ISO-8601 or epoch milliseconds, got '\(text)'")
             }
-            return .timestamp(Int64(date.timeIntervalSince1970 * 1000))
+            return .timestamp(micros / 1000)
         }
         return .latest
     }

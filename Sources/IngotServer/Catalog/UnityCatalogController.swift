@@ -91,7 +91,7 @@ struct UnityCatalogController {
             throw CatalogError.invalidParameter("catalog_name and schema_name are required")
         }
         let records = try await namespace.tables(catalog: catalog, schema: schema)
-        return try JSONResponse.make(["tables": records.map { CatalogJSON.table($0, location: try! tables.lakeTable($0).location) }])
+        return try JSONResponse.make(["tables": try records.map { CatalogJSON.table($0, location: try tables.lakeTable($0).location) }])
     }
 
     func describe(_ name: TableName) async throws -> Response {

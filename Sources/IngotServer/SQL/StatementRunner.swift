@@ -49,9 +49,8 @@ struct StatementRunner: Service {
     func execute(_ job: Job) async {
         let engine: SQLEngine
         do {
-            var options = SQLEngineOptions(catalog: job.catalog, schema: job.schema)
-            options.batchSize = 4096
-            engine = try SQLEngine(resolver: NamespaceTableResolver(tables: tables, owner: job.principal), options: options)
+            engine = try SQLEngine(
+                resolver: NamespaceTableResolver(tables: tables, owner: job.principal), options: SQLEngineOptions(catalog: job.catalog, schema: job.schema))
         } catch {
             await store.fail(job.id, code: "INTERNAL_ERROR", message: "\(error)")
             return
