@@ -62,7 +62,13 @@ let package = Package(
             ]),
         .target(name: "IngotPipelines", dependencies: ["IngotCore", "IngotStorage", "IngotLake", "IngotCatalog", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Yams", package: "Yams")]),
         .target(name: "IngotCatalog", dependencies: ["IngotLake", .product(name: "GRDB", package: "GRDB.swift")]),
-        .target(name: "IngotServing", dependencies: ["IngotStorage"]),
+        .target(
+            name: "IngotServing",
+            dependencies: [
+                "IngotCore", "IngotStorage",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
         .target(
             name: "IngotIdentity",
             dependencies: [
@@ -108,6 +114,7 @@ let package = Package(
         .testTarget(name: "IngotIdentityTests", dependencies: ["IngotIdentity"]),
         .testTarget(name: "IngotCatalogTests", dependencies: ["IngotCatalog", "IngotStorage"]),
         .testTarget(name: "IngotPipelinesTests", dependencies: ["IngotPipelines", "IngotCatalog", "IngotStorage", "IngotLake"]),
+        .testTarget(name: "IngotServingTests", dependencies: ["IngotServing"], exclude: ["Fixtures"]),
         .testTarget(
             name: "IngotServerTests",
             dependencies: [
