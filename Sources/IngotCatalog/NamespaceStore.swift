@@ -162,6 +162,20 @@ public struct NamespaceStore: Sendable {
         }
     }
 
+    /// A registered table whose storage location is `key`, lies inside it or contains it: two names
+    /// must never share files (a vacuum through one would delete the other's data).
+    public func tableOverlapping(location key: String) async throws -> TableRecord? {
+        try await db.read { db in
+            try Row.fetchOne(db, sql: """
+                SELECT * FROM catalog_tables
+                WHERE storage_location = :key
+                   OR substr(storage_location, 1, length(:key) + 1) = :key || '/'
+                   OR substr(:key, 1, length(storage_location) + 1) = storage_location || '/'
+                LIMIT 1
+                """, arguments: ["key": key]).map(Self.table)
+        }
+    }
+
     public func tables(catalog rawCatalog: String, schema rawSchema: String) async throws -> [TableRecord] {
         let catalog = try NameRules.identifier(rawCatalog, what: "catalog")
         let schema = try NameRules.identifier(rawSchema, what: "schema")

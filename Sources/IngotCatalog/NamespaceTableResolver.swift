@@ -32,6 +32,19 @@ public struct NamespaceTableResolver: TableResolver {
         try await tables.namespace.tables(catalog: catalog, schema: schema).map(\.name.table)
     }
 
+    public func table(_ name: SQLTableName, location: String) async throws -> LakeTable {
+        let resolved = try TableName(catalog: name.catalog, schema: name.schema, table: name.table)
+        _ = try await tables.namespace.schema(catalog: resolved.catalog, name: resolved.schema)
+        let key = try tables.objectKey(location: location)
+        try await tables.checkLocationFree(key)
+        return try LakeTable(store: tables.objects, key: key)
+    }
+
+    public func tableRegistered(_ name: SQLTableName, _ table: LakeTable) async throws {
+        let resolved = try TableName(catalog: name.catalog, schema: name.schema, table: name.table)
+        try await tables.register(resolved, key: table.key, owner: owner)
+    }
+
     public func tableCreated(_ name: SQLTableName, _ table: LakeTable) async throws {
         let resolved = try TableName(catalog: name.catalog, schema: name.schema, table: name.table)
         try await tables.adopt(resolved, table: table, owner: owner)

@@ -70,6 +70,7 @@ public struct TableService: Sendable {
     @discardableResult
     public func register(_ name: TableName, key: String, comment: String? = nil, owner: String) async throws -> TableRecord {
         _ = try await namespace.schema(catalog: name.catalog, name: name.schema)
+        try await checkLocationFree(key)
         let table = try LakeTable(store: objects, key: key)
         guard try await table.exists() else { throw CatalogError.notFound("No Delta table at '\(key)' (no _delta_log commits)") }
         let snapshot = try await table.snapshot()
@@ -84,13 +85,44 @@ public struct TableService: Sendable {
         return record
     }
 
-    /// Records a managed table that a caller (the SQL engine's CREATE TABLE) has just created at its
-    /// managed location.
+    /// Refuses a location that a registered table already uses (or that nests inside one, or holds one).
+    public func checkLocationFree(_ key: String) async throws {
+        if let other = try await namespace.tableOverlapping(location: key) {
+            throw CatalogError.alreadyExists("Location '\(key)' overlaps the location of table \(other.name) ('\(other.storageLocation)')")
+        }
+    }
+
+    /// Turns a location (a `file://` URI or path inside the data directory, or an object key) into
+    /// an object key; anything outside the data directory is refused.
+    public func objectKey(location: String) throws -> String {
+        var path = location
+        if path.hasPrefix("file://") { path = String(path.dropFirst(7)) }
+        if path.hasPrefix("/") {
+            guard let local = objects as? LocalObjectStore else { throw CatalogError.invalidParameter("storage_location must be an object key") }
+            let root = local.root.standardizedFileURL.path
+            let standardized = URL(fileURLWithPath: path).standardizedFileURL.path
+            guard standardized.hasPrefix(root.hasSuffix("/") ? root : root + "/") else {
+                throw CatalogError.invalidParameter("storage_location \(location) is outside the data directory")
+            }
+            path = String(standardized.dropFirst(root.count)).trimmingCharacters(in: CharacterSet(charactersIn: "/"))
+        }
+        while path.hasSuffix("/") { path.removeLast() }
+        do {
+            _ = try ObjectKey.validate(path)
+        } catch {
+            throw CatalogError.invalidParameter("storage_location \(location) is not a valid location: \(error)")
+        }
+        return path
+    }
+
+    /// Records a table that a caller (the SQL engine's CREATE TABLE) has just created, at its managed
+    /// location or at an explicit LOCATION (then it is external).
     public func adopt(_ name: TableName, table: LakeTable, owner: String) async throws {
         let snapshot = try await table.snapshot()
         let stamp = Int64(Date().timeIntervalSince1970 * 1000)
         let record = TableRecord(
-            name: name, tableID: snapshot.metadata.id, tableType: .managed, dataSourceFormat: "DELTA", storageLocation: table.key,
+            name: name, tableID: snapshot.metadata.id, tableType: table.key == Self.managedKey(name) ? .managed : .external,
+            dataSourceFormat: "DELTA", storageLocation: table.key,
             deltaVersion: snapshot.version, icebergMetadataLocation: table.iceberg.metadataLocation(deltaVersion: snapshot.version), comment: nil,
             owner: owner, properties: snapshot.metadata.configuration, createdAt: stamp, updatedAt: stamp)
         try await namespace.createTable(record)

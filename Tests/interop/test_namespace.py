@@ -205,6 +205,35 @@ def test_register_foreign_delta_table(ingot_server, tmp_path):
     assert p.returncode != 0 and "outside the data directory" in p.stderr
 
 
+def test_sql_create_table_location(ingot_server):
+    """`CREATE TABLE … LOCATION` adopts a delta-rs table as it is, or creates a new external table there."""
+    def sql(text, check=True):
+        return cli(ingot_server, "sql", text, "--output", "json", check=check)
+
+    foreign = os.path.join(ingot_server.data_dir, "volumes", "landing", "raw", "clicks")
+    data = pa.table({"id": pa.array(range(12), pa.int64()), "page": pa.array(["home", "cart", "buy"] * 4)})
+    deltalake.write_deltalake(foreign, data)
+    p = sql(f"CREATE TABLE main.default.clicks (id INT, page STRING) LOCATION '{foreign}'", check=False)
+    assert p.returncode != 0 and "do not match" in p.stderr
+    sql(f"CREATE TABLE main.default.clicks (id BIGINT, page STRING) USING DELTA LOCATION '{foreign}'")
+    assert json.loads(sql("SELECT COUNT(*) AS n FROM main.default.clicks").stdout) == [{"n": 12}]
+    info = requests.get(ingot_server.url + UC + "/tables/main.default.clicks").json()
+    assert info["table_type"] == "EXTERNAL"
+    # A second name for the same files, a folder inside them, or a path outside the data dir: refused.
+    for bad in (foreign, os.path.join(foreign, "sub"), "/etc/ingot"):
+        p = sql(f"CREATE TABLE main.default.again LOCATION '{bad}'", check=False)
+        assert p.returncode != 0, bad
+    # CTAS at a new location writes an external table there that delta-rs reads; dropping keeps files.
+    target = os.path.join(ingot_server.data_dir, "volumes", "landing", "curated", "pages")
+    sql(f"CREATE EXTERNAL TABLE main.default.pages LOCATION '{target}' AS SELECT page, COUNT(*) AS n FROM main.default.clicks GROUP BY page")
+    got = deltalake.DeltaTable(target).to_pyarrow_table().sort_by("page").to_pylist()
+    assert got == [{"page": "buy", "n": 4}, {"page": "cart", "n": 4}, {"page": "home", "n": 4}]
+    assert requests.delete(ingot_server.url + UC + "/tables/main.default.pages").status_code == 200
+    assert deltalake.DeltaTable(target).version() == 0
+    p = sql("CREATE EXTERNAL TABLE main.default.nowhere (a INT)", check=False)
+    assert p.returncode != 0 and "LOCATION" in p.stderr
+
+
 def test_pyiceberg_rest_catalog_loads_tables(ingot_server, tmp_path):
     from pyiceberg.catalog import load_catalog
     from pyiceberg.exceptions import NoSuchNamespaceError, NoSuchTableError

@@ -645,12 +645,15 @@ public final class SQLEngine: SQLEngineProtocol, @unchecked Sendable {
 
     // MARK: - CREATE TABLE / INSERT
 
-    /// `CREATE TABLE [IF NOT EXISTS] name [(col type [NOT NULL], …)] [USING fmt] [PARTITIONED BY (cols)]
-    /// [TBLPROPERTIES ('k'='v', …)] [COMMENT '…'] [AS] query`.
+    /// `CREATE [EXTERNAL] TABLE [IF NOT EXISTS] name [(col type [NOT NULL], …)] [USING fmt] [PARTITIONED BY (cols)]
+    /// [LOCATION 'path'] [TBLPROPERTIES ('k'='v', …)] [COMMENT '…'] [AS] query`. With LOCATION naming an
+    /// existing Delta table, the table is registered as it is (given columns must match its schema).
     private func createTable(_ t: [SQLToken], _ body: @escaping @Sendable (RecordBatch) async throws -> Void) async throws -> SQLExecution {
         var i = 1
         if i + 1 < t.count, t[i].isWord("OR"), t[i + 1].isWord("REPLACE") { throw SQLError.unsupported("CREATE OR REPLACE TABLE") }
-        if i < t.count, t[i].isWord("EXTERNAL") || t[i].isWord("TEMPORARY") || t[i].isWord("TEMP") { throw SQLError.unsupported("CREATE \(t[i].upper)") }
+        if i < t.count, t[i].isWord("TEMPORARY") || t[i].isWord("TEMP") { throw SQLError.unsupported("CREATE \(t[i].upper)") }
+        var external = false
+        if i < t.count, t[i].isWord("EXTERNAL") { external = true; i += 1 }
         guard i < t.count, t[i].isWord("TABLE") else { throw SQLError.unsupported("CREATE \(i < t.count ? t[i].text : "")") }
         i += 1
         var ifNotExists = false
@@ -661,6 +664,7 @@ public final class SQLEngine: SQLEngineProtocol, @unchecked Sendable {
         var partitionBy: [String] = []
         var properties: [String: String] = [:]
         var query: [SQLToken]?
+        var location: String?
         if i < t.count, t[i].isSymbol("(") {
             guard let close = SQLRewriter.matchParen(t, i) else { throw SQLError.invalid("unbalanced parentheses in CREATE TABLE") }
             var fields: [Field] = []
@@ -699,6 +703,10 @@ public final class SQLEngine: SQLEngineProtocol, @unchecked Sendable {
                 i = close + 1
             } else if t[i].isWord("COMMENT"), i + 1 < t.count {
                 i += 2
+            } else if t[i].isWord("LOCATION") {
+                guard i + 1 < t.count, t[i + 1].kind == .string else { throw SQLError.invalid("LOCATION needs a quoted path") }
+                location = t[i + 1].text
+                i += 2
             } else if t[i].isWord("AS") {
                 query = Array(t[(i + 1)...])
                 break
@@ -709,14 +717,33 @@ public final class SQLEngine: SQLEngineProtocol, @unchecked Sendable {
                 throw SQLError.invalid("unexpected \(t[i].text) in CREATE TABLE")
             }
         }
+        if external, location == nil { throw SQLError.invalid("CREATE EXTERNAL TABLE needs LOCATION 'path'") }
         let name = try qualify(parts)
-        let table = try await resolver.table(name)
+        var table = try await resolver.table(name)
         if try await table.exists() {
             if ifNotExists {
                 return SQLExecution(kind: .ddl, schema: Schema([]), rowCount: 0, affectedRows: 0, tableVersion: nil, scanStats: SQLScanStats(),
                                     message: "table \(name) already exists")
             }
             throw SQLError.invalid("table \(name) already exists")
+        }
+        if let location {
+            table = try await resolver.table(name, location: location)
+            if try await table.exists() {
+                // An existing Delta table (written by Ingot, delta-rs or Spark): adopt it as it is.
+                guard query == nil else { throw SQLError.invalid("LOCATION '\(location)' already holds a Delta table: CREATE TABLE … AS SELECT needs an empty location") }
+                let existing = try await table.snapshot().schema
+                if let columns {
+                    let want = columns.map { "\($0.name.lowercased()) \(SQLTypes.sparkName($0.type))" }
+                    let have = existing.fields.map { "\($0.name.lowercased()) \(SQLTypes.sparkName($0.type))" }
+                    guard want == have else {
+                        throw SQLError.invalid("the columns given do not match the table at '\(location)': it has (\(have.joined(separator: ", ")))")
+                    }
+                }
+                try await resolver.tableRegistered(name, table)
+                return SQLExecution(kind: .ddl, schema: Schema([]), rowCount: 0, affectedRows: 0, tableVersion: try await table.snapshot().version,
+                                    scanStats: SQLScanStats(), message: "registered \(name) at \(location)")
+            }
         }
         guard let query else {
             guard let columns else { throw SQLError.invalid("CREATE TABLE needs columns or AS SELECT") }

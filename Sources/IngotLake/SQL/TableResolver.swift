@@ -29,10 +29,21 @@ public protocol TableResolver: Sendable {
     func tables(catalog: String, schema: String) async throws -> [String]
     /// Called after CREATE TABLE committed version 0 (register the table in a catalog, grant, …).
     func tableCreated(_ name: SQLTableName, _ table: LakeTable) async throws
+    /// The table at an explicit location (`CREATE TABLE … LOCATION 'path'`) for a name that does not
+    /// exist yet. The location may already hold a Delta table (it is then registered, not written).
+    func table(_ name: SQLTableName, location: String) async throws -> LakeTable
+    /// Called when `CREATE TABLE … LOCATION` named an existing Delta table: record it, write nothing.
+    func tableRegistered(_ name: SQLTableName, _ table: LakeTable) async throws
 }
 
 extension TableResolver {
     public func tableCreated(_ name: SQLTableName, _ table: LakeTable) async throws {}
+
+    public func table(_ name: SQLTableName, location: String) async throws -> LakeTable {
+        throw SQLError.unsupported("CREATE TABLE … LOCATION without a catalog (run it through `ingot serve`)")
+    }
+
+    public func tableRegistered(_ name: SQLTableName, _ table: LakeTable) async throws {}
 }
 
 /// Tables in a directory tree: `<warehouse>/<catalog>/<schema>/<table>/` (the layout of the data

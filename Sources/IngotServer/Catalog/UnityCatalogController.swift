@@ -135,7 +135,7 @@ struct UnityCatalogController {
         }
         if (body.table_type ?? "MANAGED").uppercased() == "EXTERNAL" {
             guard let location = body.storage_location else { throw CatalogError.invalidParameter("an EXTERNAL table needs storage_location") }
-            try await tables.register(name, key: try Self.objectKey(location, store: tables.objects), comment: body.comment, owner: context.principal.name)
+            try await tables.register(name, key: try tables.objectKey(location: location), comment: body.comment, owner: context.principal.name)
             return try await describe(name)
         }
         guard let columns = body.columns, !columns.isEmpty else { throw CatalogError.invalidParameter("a MANAGED table needs columns") }
@@ -158,28 +158,5 @@ struct UnityCatalogController {
             name, schema: Schema(fields), partitionColumns: partitions.sorted { $0.0 < $1.0 }.map(\.1), properties: body.properties ?? [:],
             comment: body.comment, owner: context.principal.name)
         return try await describe(name)
-    }
-
-    /// Turns a location (a `file://` URI or path inside the data directory, or an object key) into
-    /// an object key; anything outside the data directory is refused.
-    static func objectKey(_ location: String, store: any ObjectStore) throws -> String {
-        var path = location
-        if path.hasPrefix("file://") { path = String(path.dropFirst(7)) }
-        if path.hasPrefix("/") {
-            guard let local = store as? LocalObjectStore else { throw CatalogError.invalidParameter("storage_location must be an object key") }
-            let root = local.root.standardizedFileURL.path
-            let standardized = URL(fileURLWithPath: path).standardizedFileURL.path
-            guard standardized.hasPrefix(root.hasSuffix("/") ? root : root + "/") else {
-                throw CatalogError.invalidParameter("storage_location \(location) is outside the data directory")
-            }
-            path = String(standardized.dropFirst(root.count)).trimmingCharacters(in: CharacterSet(charactersIn: "/"))
-        }
-        while path.hasSuffix("/") { path.removeLast() }
-        do {
-            _ = try ObjectKey.validate(path)
-        } catch {
-            throw CatalogError.invalidParameter("storage_location \(location) is not a valid location: \(error)")
-        }
-        return path
     }
 }
