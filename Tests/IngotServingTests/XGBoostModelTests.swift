@@ -44,6 +44,14 @@ import Testing
         #expect(b == binary.expected.map { .int($0[0] > 0.5 ? 1 : 0) })
     }
 
+    @Test func dartAppliesTreeWeights() throws {
+        let cases = try NativeFixtures.cases("xgb_dart")
+        let model = try XGBoostModel(data: NativeFixtures.bytes("xgb_dart.ubj"))
+        #expect(model.treeWeights != nil)
+        let error = NativeFixtures.maxRelativeError(try model.predictSync(cases.frame), cases.expected)
+        #expect(error <= 1e-6, "dart: max relative error \(error)")
+    }
+
     @Test func sigmoidAndSoftmaxFollowXGBoost() {
         #expect(XGBoostModel.sigmoid(0) == 0.5)
         #expect(XGBoostModel.sigmoid(-100) > 0)  // exp is clamped at 88.7

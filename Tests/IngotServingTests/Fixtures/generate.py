@@ -102,7 +102,7 @@ def lightgbm_fixtures():
     y = (target(X, rng) > 0.4).astype(int)
     b = lgb.train({**base, "objective": "binary"}, lgb.Dataset(X, y), 15)
     b.save_model(os.path.join(HERE, "lgb_binary.txt"))
-    T = frame(2, 200, with_color=True)
+    T = frame(2, 180, with_color=True)
     rows = test_rows(T, 3, lgb_thresholds(b))
     b2 = lgb.Booster(model_file=os.path.join(HERE, "lgb_binary.txt"))
     dump("lgb_binary", "lgb_binary.txt", list(T.columns), rows, b2.predict(to_frame(list(T.columns), rows)))
@@ -112,7 +112,7 @@ def lightgbm_fixtures():
     y = np.digitize(target(X, rng), [-0.5, 0.8])
     b = lgb.train({**base, "objective": "multiclass", "num_class": 3}, lgb.Dataset(X, y), 5)
     b.save_model(os.path.join(HERE, "lgb_multiclass.txt"))
-    T = frame(5, 180)
+    T = frame(5, 150)
     rows = test_rows(T, 6, lgb_thresholds(b))
     b2 = lgb.Booster(model_file=os.path.join(HERE, "lgb_multiclass.txt"))
     dump("lgb_multiclass", "lgb_multiclass.txt", list(T.columns), rows, b2.predict(to_frame(list(T.columns), rows)))
@@ -132,7 +132,7 @@ def lightgbm_fixtures():
     y = np.exp(target(X, rng) / 3).round()
     b = lgb.train({**base, "objective": "poisson", "zero_as_missing": True}, lgb.Dataset(X, y), 12)
     b.save_model(os.path.join(HERE, "lgb_zero_poisson.txt"))
-    T = frame(12, 200, zeros=True)
+    T = frame(12, 180, zeros=True)
     rows = test_rows(T, 13, lgb_thresholds(b))
     b2 = lgb.Booster(model_file=os.path.join(HERE, "lgb_zero_poisson.txt"))
     dump("lgb_zero_poisson", "lgb_zero_poisson.txt", list(T.columns), rows,
@@ -143,7 +143,7 @@ def lightgbm_fixtures():
     y = np.digitize(target(X, rng), [-0.5, 0.8])
     b = lgb.train({**base, "objective": "multiclassova", "num_class": 3, "linear_tree": True}, lgb.Dataset(X, y), 3)
     b.save_model(os.path.join(HERE, "lgb_linear_ova.txt"))
-    T = frame(15, 120)
+    T = frame(15, 100)
     rows = test_rows(T, 16)
     b2 = lgb.Booster(model_file=os.path.join(HERE, "lgb_linear_ova.txt"))
     dump("lgb_linear_ova", "lgb_linear_ova.txt", list(T.columns), rows, b2.predict(to_frame(list(T.columns), rows)))
@@ -189,7 +189,7 @@ def xgboost_fixtures():
     y = np.digitize(target(X, rng), [-0.5, 0.8])
     b = xgb.train({**base, "objective": "multi:softprob", "num_class": 3}, xgb.DMatrix(X, y), 4)
     save(b, "xgb_multi")
-    T = frame(25, 180)
+    T = frame(25, 150)
     cases("xgb_multi", b, T, test_rows(T, 26, xgb_thresholds(b)))
 
     X = frame(27, 600)
@@ -205,8 +205,19 @@ def xgboost_fixtures():
     b = xgb.train({**base, "objective": "reg:squarederror", "max_cat_to_onehot": 1},
                   xgb.DMatrix(X, y, enable_categorical=True), 10)
     save(b, "xgb_cat")
-    T = frame(31, 200, with_color=True)
+    T = frame(31, 180, with_color=True)
     cases("xgb_cat", b, T, test_rows(T, 32, xgb_thresholds(b), color_extra=False), categorical=True)
+
+    # DART: tree weights from weight_drop (UBJSON only, to keep the fixtures small).
+    X = frame(33, 400)
+    y = (target(X, rng) > 0.4).astype(int)
+    b = xgb.train({**base, "max_depth": 2, "booster": "dart", "rate_drop": 0.3, "objective": "binary:logistic"},
+                  xgb.DMatrix(X, y), 6)
+    b.save_model(os.path.join(HERE, "xgb_dart.ubj"))
+    T = frame(34, 40)
+    rows = test_rows(T, 35)
+    b2 = xgb.Booster(model_file=os.path.join(HERE, "xgb_dart.ubj"))
+    dump("xgb_dart", "xgb_dart.ubj", list(T.columns), rows, b2.predict(xgb.DMatrix(to_frame(list(T.columns), rows))))
 
 
 if __name__ == "__main__":
