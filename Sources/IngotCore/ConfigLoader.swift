@@ -62,6 +62,26 @@ public struct ConfigLoader: Sendable {
             guard let days = Int(value), days >= 1 else { throw ConfigError("audit.retention_days: expected a whole number of days >= 1, got '\(value)'") }
             config.auditRetentionDays = days
         },
+        Key(path: "serving.python") { config, value in
+            guard !value.isEmpty else { throw ConfigError("serving.python: must not be empty") }
+            config.servingPython = value
+        },
+        Key(path: "serving.request_timeout_seconds") { config, value in
+            config.servingRequestTimeoutSeconds = try positive(value, "serving.request_timeout_seconds")
+        },
+        Key(path: "serving.max_queue") { config, value in
+            guard let n = Int(value), n >= 0 else { throw ConfigError("serving.max_queue: expected a whole number >= 0, got '\(value)'") }
+            config.servingMaxQueue = n
+        },
+        Key(path: "serving.scale_to_zero_idle_seconds") { config, value in
+            config.servingScaleToZeroIdleSeconds = try positive(value, "serving.scale_to_zero_idle_seconds")
+        },
+        Key(path: "serving.worker_start_timeout_seconds") { config, value in
+            config.servingWorkerStartTimeoutSeconds = try positive(value, "serving.worker_start_timeout_seconds")
+        },
+        Key(path: "serving.alias_poll_seconds") { config, value in
+            config.servingAliasPollSeconds = try positive(value, "serving.alias_poll_seconds")
+        },
         Key(path: "auth.allow_unauthenticated_remote") { config, value in
             guard let flag = Bool(value.lowercased()) else {
                 throw ConfigError("auth.allow_unauthenticated_remote: expected true or false, got '\(value)'")
@@ -148,6 +168,11 @@ public struct ConfigLoader: Sendable {
             throw ConfigError("\(source): '\(prefix)' uses a YAML alias, which is not supported")
         }
     }
+}
+
+private func positive(_ value: String, _ path: String) throws -> Double {
+    guard let v = Double(value), v > 0, v.isFinite else { throw ConfigError("\(path): expected a number of seconds > 0, got '\(value)'") }
+    return v
 }
 
 private func choice<T: RawRepresentable & CaseIterable>(

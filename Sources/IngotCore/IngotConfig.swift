@@ -32,6 +32,18 @@ public struct IngotConfig: Sendable, Equatable {
     public var auditRetentionDays = 365
     /// Where admin pages are read from while developing; nil serves the copy embedded in the binary.
     public var webRoot: String?
+    /// Python interpreter for model-serving pyfunc workers (`serving.python`).
+    public var servingPython = "python3"
+    /// Longest a model-serving request may wait for and run on a worker, in seconds.
+    public var servingRequestTimeoutSeconds = 30.0
+    /// Requests that may queue per served entity before it answers 429.
+    public var servingMaxQueue = 64
+    /// Idle seconds after which a scale-to-zero served entity unloads.
+    public var servingScaleToZeroIdleSeconds = 300.0
+    /// Seconds a Python worker may take to load its model.
+    public var servingWorkerStartTimeoutSeconds = 120.0
+    /// How often served aliases are re-resolved, in seconds.
+    public var servingAliasPollSeconds = 5.0
 
     public init() {}
 

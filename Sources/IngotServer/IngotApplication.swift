@@ -28,6 +28,8 @@ public func buildRouter(services: IngotServices) -> Router<IngotRequestContext> 
     StatementController(store: services.statements, runner: services.statementRunner).addRoutes(to: router)
     TableController(tables: services.tables, stagingDirectory: services.config.dataDirectoryURL.appendingPathComponent("tmp")).addRoutes(to: router)
     PipelinesController(pipelines: services.pipelines).addRoutes(to: router)
+    ServingEndpointsController(endpoints: services.endpoints).addRoutes(to: router)
+    InvocationsController(endpoints: services.endpoints).addRoutes(to: router)
     MetricsController(registry: IngotMetrics.registry).addRoutes(to: router)
     let assets: any WebAssetSource = services.config.webRoot.map { DirectoryWebAssets(root: $0) } ?? EmbeddedWebAssets()
     WebController(assets: assets).addRoutes(to: router)
@@ -41,6 +43,7 @@ public func buildApplication(services: IngotServices, logger: Logger) -> some Ap
     return Application(
         router: router,
         configuration: .init(address: .hostname(services.config.host, port: services.config.port), serverName: "ingot"),
-        services: [WebhookDeliveryService(dispatcher: services.webhooks), services.statementRunner, services.auditRecorder],
+        services: [WebhookDeliveryService(dispatcher: services.webhooks), services.statementRunner, services.auditRecorder,
+            ServingRuntimeService(endpoints: services.endpoints)],
         logger: logger)
 }

@@ -56,6 +56,8 @@ public struct IngotServices: Sendable {
     let statementRunner: StatementRunner
     /// Declarative pipelines: definitions, updates, metrics and event log.
     public let pipelines: PipelineService
+    /// Model serving endpoints and their runtime (run by the app as a service).
+    public let endpoints: EndpointService
 
     /// Opens the data directory (creating it), the metadata store and the object store.
     /// - Parameter migrate: apply pending migrations (serve does; read-only commands don't).
@@ -89,6 +91,10 @@ public struct IngotServices: Sendable {
         self.statements = StatementStore()
         self.statementRunner = StatementRunner(store: statements, tables: tables)
         self.pipelines = PipelineService(metadata: metadata, tables: tables)
+        let sources = TrackingModelSources(store: SQLiteTrackingStore(metadata: metadata))
+        self.endpoints = Self.makeEndpoints(
+            config: config, metadata: metadata,
+            registry: RegistryService(store: registryStore, sources: sources, lineage: sources, events: webhooks))
     }
 
     /// Flushes and closes the stores on graceful shutdown.

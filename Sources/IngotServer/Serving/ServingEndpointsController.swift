@@ -1,0 +1,107 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import IngotCore
+import IngotServing
+
+/// Databricks' serving-endpoints API (`/api/2.0/serving-endpoints`): create, list, get, delete and
+/// update config, answering the `ServingEndpointDetailed` shape.
+struct ServingEndpointsController {
+    let endpoints: EndpointService
+
+    func addRoutes(to router: Router<IngotRequestContext>) {
+        let group = router.group("/api/2.0/serving-endpoints")
+        group.post("") { request, context in try await create(request, context) }
+        group.get("") { _, _ in
+            let views = try await endpoints.list()
+            return try Self.json(["endpoints": views.map { Self.endpointJSON($0, detailed: false) }])
+        }
+        group.get(":name") { _, context in
+            try Self.json(Self.endpointJSON(try await endpoints.get(try context.parameters.require("name")), detailed: true))
+        }
+        group.delete(":name") { _, context in
+            try await endpoints.delete(try context.parameters.require("name"))
+            return try Self.json([String: Any]())
+        }
+        group.put(":name/config") { request, context in
+            let input = try await request.decode(as: EndpointConfigInput.self, context: context)
+            let view = try await endpoints.updateConfig(try context.parameters.require("name"), input)
+            return try Self.json(Self.endpointJSON(view, detailed: true))
+        }
+    }
+
+    struct CreateBody: Decodable {
+        let name: String?
+        let config: EndpointConfigInput?
+        let description: String?
+        let tags: [EndpointTag]?
+    }
+
+    func create(_ request: Request, _ context: IngotRequestContext) async throws -> Response {
+        let body = try await request.decode(as: CreateBody.self, context: context)
+        let view = try await endpoints.create(
+            name: body.name, config: body.config, description: body.description, tags: body.tags ?? [], creator: context.principal.name)
+        return try Self.json(Self.endpointJSON(view, detailed: true))
+    }
+
+    static func json(_ value: Any, status: HTTPResponse.Status = .ok) throws -> Response {
+        let data = try JSONSerialization.data(withJSONObject: value, options: [.sortedKeys, .withoutEscapingSlashes])
+        return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    static func entityJSON(_ e: ServedEntity, status: EntityStatus?, created: Int64, creator: String?) -> [String: Any] {
+        var o: [String: Any] = [
+            "name": e.name, "entity_name": e.modelName, "workload_size": e.workloadSize, "scale_to_zero_enabled": e.scaleToZero,
+            "min_provisioned_concurrency": e.minConcurrency, "max_provisioned_concurrency": e.maxConcurrency, "creation_timestamp": created,
+        ]
+        if let v = e.version { o["entity_version"] = String(v) }
+        if let a = e.alias {
+            o["entity_version"] = "@" + a
+            o["alias"] = a
+        }
+        if let r = e.resolvedVersion { o["resolved_version"] = String(r) }
+        if !e.environment.isEmpty { o["environment_vars"] = e.environment }
+        if e.shadow { o["shadow"] = true }
+        if let creator { o["creator"] = creator }
+        if let status { o["state"] = ["deployment": status.state.rawValue, "deployment_state_message": status.message] }
+        return o
+    }
+
+    static func configJSON(_ c: EndpointConfig, version: Int, status: [String: EntityStatus], created: Int64, creator: String?) -> [String: Any] {
+        let entities = c.entities.map { entityJSON($0, status: status[$0.name], created: created, creator: creator) }
+        var legacy = entities
+        for k in legacy.indices {
+            legacy[k]["model_name"] = legacy[k]["entity_name"]
+            legacy[k]["model_version"] = legacy[k]["entity_version"]
+        }
+        return [
+            "config_version": version, "served_entities": entities, "served_models": legacy,
+            "traffic_config": ["routes": c.routes.map { ["served_model_name": $0.entityName, "served_entity_name": $0.entityName, "traffic_percentage": $0.percentage] }],
+        ]
+    }
+
+    static func endpointJSON(_ v: EndpointView, detailed: Bool) -> [String: Any] {
+        let r = v.record
+        var o: [String: Any] = [
+            "name": r.name, "id": r.id, "creation_timestamp": r.creationTimestamp, "last_updated_timestamp": r.lastUpdatedTimestamp,
+            "state": ["ready": v.ready ? "READY" : "NOT_READY", "config_update": r.configUpdate.rawValue],
+            "tags": r.tags.map { t -> [String: Any] in t.value.map { ["key": t.key, "value": $0] } ?? ["key": t.key] },
+        ]
+        if let c = r.creator { o["creator"] = c }
+        if let d = r.description { o["description"] = d }
+        if let m = r.updateMessage {
+            o["state"] = ["ready": v.ready ? "READY" : "NOT_READY", "config_update": r.configUpdate.rawValue, "config_update_message": m]
+        }
+        if let c = r.config {
+            var cfg = configJSON(c, version: r.configVersion, status: v.entityStatus, created: r.creationTimestamp, creator: r.creator)
+            if !detailed { cfg["served_entities"] = (cfg["served_entities"] as? [[String: Any]])?.map { $0.filter { ["name", "entity_name", "entity_version", "alias", "resolved_version", "state"].contains($0.key) } } }
+            o["config"] = cfg
+        }
+        if detailed, let p = r.pendingConfig {
+            var pending = configJSON(p, version: r.pendingVersion ?? r.configVersion + 1, status: v.pendingStatus, created: r.lastUpdatedTimestamp, creator: r.creator)
+            pending["start_time"] = r.lastUpdatedTimestamp
+            o["pending_config"] = pending
+        }
+        return o
+    }
+}
