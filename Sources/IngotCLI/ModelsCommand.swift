@@ -6,7 +6,7 @@ import Foundation
 struct ModelsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "models", abstract: "Registered models: list, inspect, version, alias, and approve requests.",
-        subcommands: [List.self, Get.self, Create.self, Delete.self, Versions.self, Alias.self, Requests.self])
+        subcommands: [List.self, Get.self, Create.self, Delete.self, Versions.self, Alias.self, Requests.self, Serve.self])
 
     static let api = "/api/2.0/mlflow"
 

@@ -110,6 +110,23 @@ public struct ServedEntity: Codable, Sendable, Equatable {
     public var environment: [String: String]
     public var shadow: Bool
 
+    public init(
+        name: String, modelName: String, version: Int?, alias: String?, resolvedVersion: Int?, workloadSize: String = "Small",
+        scaleToZero: Bool = false, minConcurrency: Int = 1, maxConcurrency: Int = 2, environment: [String: String] = [:], shadow: Bool = false
+    ) {
+        self.name = name
+        self.modelName = modelName
+        self.version = version
+        self.alias = alias
+        self.resolvedVersion = resolvedVersion
+        self.workloadSize = workloadSize
+        self.scaleToZero = scaleToZero
+        self.minConcurrency = minConcurrency
+        self.maxConcurrency = maxConcurrency
+        self.environment = environment
+        self.shadow = shadow
+    }
+
     /// What must match for a running entity to be reused by a new config without reloading.
     public var loadKey: String {
         "\(modelName)|\(resolvedVersion ?? -1)|\(scaleToZero)|\(minConcurrency)|\(maxConcurrency)|"
@@ -120,12 +137,22 @@ public struct ServedEntity: Codable, Sendable, Equatable {
 public struct TrafficRoute: Codable, Sendable, Equatable {
     public var entityName: String
     public var percentage: Int
+
+    public init(entityName: String, percentage: Int) {
+        self.entityName = entityName
+        self.percentage = percentage
+    }
 }
 
 /// A validated endpoint configuration.
 public struct EndpointConfig: Codable, Sendable, Equatable {
     public var entities: [ServedEntity]
     public var routes: [TrafficRoute]
+
+    public init(entities: [ServedEntity], routes: [TrafficRoute]) {
+        self.entities = entities
+        self.routes = routes
+    }
 
     public var servedEntities: [ServedEntity] { entities.filter { !$0.shadow } }
     public var shadowEntities: [ServedEntity] { entities.filter(\.shadow) }

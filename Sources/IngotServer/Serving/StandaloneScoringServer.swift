@@ -1,0 +1,106 @@
+import Foundation
+import IngotStorage
+import IngotTracking
+import Hummingbird
+import IngotCore
+import IngotServing
+import Logging
+import ServiceLifecycle
+
+/// `ingot models serve`: one registered model as a stand-alone scoring server with MLflow's routes
+/// (`/ping`, `/health`, `/version`, `POST /invocations`), a drop-in for `mlflow models serve`.
+/// The model is resolved in the local data directory's registry (`models:/name/3`, `models:/name@alias`).
+public enum StandaloneScoringServer {
+    /// Parses `models:/name/3` or `models:/name@alias`.
+    public static func parse(modelURI: String) throws -> (name: String, version: Int?, alias: String?) {
+        guard modelURI.hasPrefix("models:/") else {
+            throw ServingError.invalid("model URI '\(modelURI)' must be models:/<name>/<version> or models:/<name>@<alias>")
+        }
+        let rest = String(modelURI.dropFirst("models:/".count))
+        if let at = rest.lastIndex(of: "@"), !rest[..<at].contains("/") {
+            let name = String(rest[..<at])
+            let alias = String(rest[rest.index(after: at)...])
+            guard !name.isEmpty, !alias.isEmpty else { throw ServingError.invalid("model URI '\(modelURI)' names no model or alias") }
+            return (name, nil, alias)
+        }
+        guard let slash = rest.lastIndex(of: "/"), let v = Int(rest[rest.index(after: slash)...]), v > 0, slash > rest.startIndex else {
+            throw ServingError.invalid("model URI '\(modelURI)' must be models:/<name>/<version> or models:/<name>@<alias>")
+        }
+        return (String(rest[..<slash]), v, nil)
+    }
+
+    /// Resolves and loads the model, then serves until SIGTERM/SIGINT.
+    public static func run(services: IngotServices, modelURI: String, host: String, port: Int, workers: Int, logger: Logger) async throws {
+        _ = IngotMetrics.registry
+        let (name, version, alias) = try parse(modelURI: modelURI)
+        let config = services.config
+        let resolver = RegistryModelResolver(
+            registry: services.registryService, runs: TrackingModelSourcesFactory.make(services.metadata), dataDirectory: config.dataDirectoryURL)
+        let resolved = try await resolver.resolve(model: name, version: version, alias: alias)
+        guard let source = resolved.artifactDirectory else {
+            throw ServingError(.modelLoad, "the artifacts of \(name) version \(resolved.version) (\(resolved.artifactURI)) are not stored in this data directory")
+        }
+        let settings = IngotServices.servingSettings(config)
+        let entityName = "standalone-\(ProcessInfo.processInfo.processIdentifier)"
+        let dir = try ModelCache(root: settings.root).prepare(endpoint: "local", entity: entityName, version: resolved.version, source: source)
+        let mlmodel = try (try? String(contentsOf: dir.appendingPathComponent("MLmodel"), encoding: .utf8)).map { try MLmodelFile(text: $0) }
+        let queue = ServingTaskQueue()
+        let loader = DefaultModelLoader(native: ServingNativeModels.loader, settings: settings, runner: queue, observer: ServingMetrics(), logger: logger)
+        let entity = ServedEntity(
+            name: entityName, modelName: name, version: resolved.version, alias: alias, resolvedVersion: resolved.version, workloadSize: "Small",
+            scaleToZero: false, minConcurrency: 1, maxConcurrency: max(1, workers), environment: [:], shadow: false)
+        let model = ModelHolder()
+        let router = Router(context: IngotRequestContext.self)
+        router.add(middleware: ErrorMiddleware())
+        router.add(middleware: BodyLimitMiddleware(maxBodyBytes: config.maxBodyBytes))
+        router.get("/ping") { _, _ in Response(status: .ok) }
+        router.get("/health") { _, _ in Response(status: .ok) }
+        router.get("/version") { _, _ in Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: IngotVersion.current))) }
+        router.post("/invocations") { request, context in
+            let body = try await request.body.collect(upTo: context.maxBodyBytes)
+            let scoring = try ScoringRequest.parse(body: Array(body.readableBytesView), contentType: request.headers[.contentType])
+            let frame = try mlmodel?.signature?.conform(scoring.frame) ?? scoring.frame
+            guard let m = await model.model else { throw ServingError(.notReady, "the model is still loading") }
+            let out = try await m.predict(frame, params: scoring.params)
+            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: out)))
+        }
+        let loaderService = LoadModelService(queue: queue, holder: model, logger: logger) {
+            try await loader.load(ModelLoadRequest(endpoint: "standalone", entity: entity, directory: dir, mlmodel: mlmodel))
+        }
+        let app = Application(
+            router: router, configuration: .init(address: .hostname(host, port: port), serverName: "ingot"), services: [loaderService], logger: logger)
+        logger.info("serving model", metadata: ["model": "\(name)", "version": "\(resolved.version)", "address": "http://\(host):\(port)"])
+        try await app.runService()
+        try? FileManager.default.removeItem(at: dir)
+    }
+}
+
+enum TrackingModelSourcesFactory {
+    static func make(_ metadata: MetadataStore) -> TrackingModelSources {
+        TrackingModelSources(store: SQLiteTrackingStore(metadata: metadata))
+    }
+}
+
+actor ModelHolder {
+    var model: (any LoadedModel)?
+    func set(_ m: (any LoadedModel)?) { model = m }
+}
+
+/// Loads the model before traffic and runs the serving work queue; stops the workers on shutdown.
+struct LoadModelService: Service {
+    let queue: ServingTaskQueue
+    let holder: ModelHolder
+    let logger: Logger
+    let load: @Sendable () async throws -> any LoadedModel
+
+    func run() async throws {
+        try await withThrowingDiscardingTaskGroup { group in
+            group.addTask { await cancelWhenGracefulShutdown { await queue.run() } }
+            let m = try await load()
+            await holder.set(m)
+            logger.info("model loaded", metadata: ["kind": "\(m.kind)"])
+            try? await gracefulShutdown()
+            await m.shutdown()
+        }
+    }
+}
