@@ -90,7 +90,7 @@ struct FeatureLayout: Sendable {
                     } else if case .string(let s) = cell, let v = Double(s.trimmingSpaces) {
                         x = v
                     } else {
-                        throw NativeModelError.nonNumericValue(column: names[j], row: r, value: cell.quoted)
+                        throw NativeModelError.nonNumericValue(column: names[j], row: r, value: cell.errorText)
                     }
                     if zeroBelow > 0 && x.magnitude <= zeroBelow { x = 0 }
                     buffer[base + j] = x
@@ -103,7 +103,7 @@ struct FeatureLayout: Sendable {
 
 extension ScoringValue {
     /// The cell as a user would recognise it in an error message.
-    var quoted: String {
+    var errorText: String {
         switch self {
         case .null: return "null"
         case .bool(let b): return String(b)

@@ -103,6 +103,17 @@ public struct LightGBMModel: ModelPredictor {
         self.linearLeaves = linearLeaves
     }
 
+    /// The same model reading its features under other names (a signature's names for a model trained
+    /// without any).
+    func withInputNames(_ names: [String]) -> LightGBMModel {
+        guard names.count == featureNames.count else { return self }
+        return LightGBMModel(
+            featureNames: names, numClass: numClass, treesPerIteration: treesPerIteration, objective: objective,
+            objectiveText: objectiveText, averageOutput: averageOutput,
+            layout: FeatureLayout(names: names, generatedNames: false, categories: layout.categories), nodes: nodes,
+            leafValues: leafValues, catWords: catWords, roots: roots, linearLeaves: linearLeaves)
+    }
+
     public func predict(_ frame: ScoringFrame) async throws -> Predictions {
         try predictSync(frame)
     }

@@ -30,6 +30,8 @@ public struct XGBoostModel: ModelPredictor {
         case booster
         /// `XGBClassifier.predict`: class labels (argmax of the probabilities, or p > 0.5 when binary).
         case classLabels
+        /// `XGBRegressor.predict` (and the other scikit-learn wrappers): the booster's values.
+        case sklearnValues
     }
 
     struct Node: Sendable {
@@ -109,6 +111,17 @@ public struct XGBoostModel: ModelPredictor {
             treeGroups: treeGroups, treeWeights: treeWeights, sklearnTreeLimit: sklearnTreeLimit)
     }
 
+    /// The same model reading its features under other names (a signature's names for a model trained
+    /// without any).
+    func withInputNames(_ names: [String]) -> XGBoostModel {
+        guard names.count == featureNames.count else { return self }
+        return XGBoostModel(
+            featureNames: names, objectiveName: objectiveName, transform: transform, groups: groups, output: output,
+            baseMargin: baseMargin, layout: FeatureLayout(names: names, generatedNames: false, categories: layout.categories),
+            nodes: nodes, leafValues: leafValues, catWords: catWords, roots: roots, treeGroups: treeGroups,
+            treeWeights: treeWeights, sklearnTreeLimit: sklearnTreeLimit)
+    }
+
     public func predict(_ frame: ScoringFrame) async throws -> Predictions {
         try predictSync(frame)
     }
@@ -117,11 +130,12 @@ public struct XGBoostModel: ModelPredictor {
     public func predictSync(_ frame: ScoringFrame) throws -> Predictions {
         let rows = frame.rowCount
         let x = try layout.matrix(from: frame).map { Float($0) }
-        let limit = output == .classLabels ? (sklearnTreeLimit ?? roots.count) : roots.count
+        // The scikit-learn wrappers predict with the trees up to `best_iteration` after early stopping.
+        let limit = output == .booster ? roots.count : (sklearnTreeLimit ?? roots.count)
         let margins = scores(matrix: x, rows: rows, treeLimit: limit)
         let k = groups
         switch output {
-        case .booster:
+        case .booster, .sklearnValues:
             switch transform {
             case .softprob:
                 var p = margins
