@@ -49,6 +49,7 @@ struct FeatureLayout: Sendable {
     /// The frame column feeding each feature, or nil when the frame is matched by position.
     func sourceColumns(for frame: ScoringFrame) throws -> [Int]? {
         if frame.columns.isEmpty { return nil }
+        if frame.columns == names { return Array(0..<names.count) }
         var position: [String: Int] = [:]
         for (i, name) in frame.columns.enumerated() where position[name] == nil { position[name] = i }
         var sources: [Int] = []

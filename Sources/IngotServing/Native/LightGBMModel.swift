@@ -31,19 +31,28 @@ public struct LightGBMModel: ModelPredictor {
     /// One internal node. Children ≥ 0 are node indices into ``nodes``; negative children are
     /// `~leaf` with leaf indices into ``leafValues`` (both global over all trees).
     struct Node: Sendable {
+        /// Numeric nodes: the split value. Categorical nodes: the index of the node's range in ``catRanges``.
         var threshold: Double
         var feature: Int32
         var left: Int32
         var right: Int32
-        /// For categorical nodes: the first bitset word in ``catWords`` and the word count.
-        var catStart: Int32
-        var catCount: Int32
+        /// Where a NaN input goes, decided when loading: missing type NaN → the default side; none → as 0
+        /// would; zero → the default side; categorical → right.
+        var nanChild: Int32
         var kind: Kind
-        var defaultLeft: Bool
 
         enum Kind: UInt8, Sendable {
-            case numeric, numericMissingZero, numericMissingNaN, categorical
+            /// Missing type none or NaN: NaN takes ``nanChild``, other values compare.
+            case numeric
+            /// Missing type zero: NaN and (near) zero take ``nanChild`` (the default side).
+            case numericMissingZero
+            case categorical
         }
+    }
+
+    struct CatRange: Sendable {
+        var start: Int32
+        var count: Int32
     }
 
     /// A linear-tree leaf: `constant + Σ coefficients[i] · x[features[i]]`, or the plain leaf value when
@@ -67,6 +76,8 @@ public struct LightGBMModel: ModelPredictor {
     let nodes: [Node]
     let leafValues: [Double]
     let catWords: [UInt32]
+    /// Per categorical node: its bitset words in ``catWords`` (start, count); the words' set bits go left.
+    let catRanges: [CatRange]
     /// Per tree: the root reference (node index, or ~leaf for a single-leaf tree).
     let roots: [Int32]
     /// Per global leaf, for linear trees (nil when no tree is linear).
@@ -87,7 +98,7 @@ public struct LightGBMModel: ModelPredictor {
     init(
         featureNames: [String], numClass: Int, treesPerIteration: Int, objective: Objective, objectiveText: String,
         averageOutput: Bool, layout: FeatureLayout, nodes: [Node], leafValues: [Double], catWords: [UInt32],
-        roots: [Int32], linearLeaves: [LinearLeaf?]?
+        catRanges: [CatRange], roots: [Int32], linearLeaves: [LinearLeaf?]?
     ) {
         self.featureNames = featureNames
         self.numClass = numClass
@@ -99,6 +110,7 @@ public struct LightGBMModel: ModelPredictor {
         self.nodes = nodes
         self.leafValues = leafValues
         self.catWords = catWords
+        self.catRanges = catRanges
         self.roots = roots
         self.linearLeaves = linearLeaves
     }
@@ -111,7 +123,7 @@ public struct LightGBMModel: ModelPredictor {
             featureNames: names, numClass: numClass, treesPerIteration: treesPerIteration, objective: objective,
             objectiveText: objectiveText, averageOutput: averageOutput,
             layout: FeatureLayout(names: names, generatedNames: false, categories: layout.categories), nodes: nodes,
-            leafValues: leafValues, catWords: catWords, roots: roots, linearLeaves: linearLeaves)
+            leafValues: leafValues, catWords: catWords, catRanges: catRanges, roots: roots, linearLeaves: linearLeaves)
     }
 
     public func predict(_ frame: ScoringFrame) async throws -> Predictions {
@@ -131,23 +143,24 @@ public struct LightGBMModel: ModelPredictor {
     static let blockRows = 256
 
     /// Raw scores (`rows × treesPerIteration`, row-major) of a dense row-major feature matrix.
-    func rawScores(matrix: [Double], rows: Int) -> [Double] {
+    func rawScores(matrix: [Double], rows: Int, blockRows: Int = LightGBMModel.blockRows) -> [Double] {
         let k = treesPerIteration
         let width = layout.count
         var raw = [Double](repeating: 0, count: rows * k)
         nodes.withUnsafeBufferPointer { nodes in
             leafValues.withUnsafeBufferPointer { leaves in
                 catWords.withUnsafeBufferPointer { words in
+                  catRanges.withUnsafeBufferPointer { ranges in
                     matrix.withUnsafeBufferPointer { x in
                         raw.withUnsafeMutableBufferPointer { raw in
                             var blockStart = 0
                             while blockStart < rows {
-                                let blockEnd = min(rows, blockStart + Self.blockRows)
+                                let blockEnd = min(rows, blockStart + blockRows)
                                 for (t, root) in roots.enumerated() {
                                     let cls = t % k
                                     for r in blockStart..<blockEnd {
                                         let row = x.baseAddress! + r * width
-                                        let leaf = Self.leaf(root: root, row: row, nodes: nodes, words: words)
+                                        let leaf = Self.leaf(root: root, row: row, nodes: nodes, words: words, ranges: ranges)
                                         let value: Double
                                         if let linear = linearLeaves, let lin = linear[leaf] {
                                             value = Self.linearOutput(lin, leafValue: leaves[leaf], row: row)
@@ -161,6 +174,7 @@ public struct LightGBMModel: ModelPredictor {
                             }
                         }
                     }
+                  }
                 }
             }
         }
@@ -169,36 +183,34 @@ public struct LightGBMModel: ModelPredictor {
 
     @inline(__always)
     static func leaf(
-        root: Int32, row: UnsafePointer<Double>, nodes: UnsafeBufferPointer<Node>, words: UnsafeBufferPointer<UInt32>
+        root: Int32, row: UnsafePointer<Double>, nodes: UnsafeBufferPointer<Node>, words: UnsafeBufferPointer<UInt32>,
+        ranges: UnsafeBufferPointer<CatRange>
     ) -> Int {
         var n = root
         while n >= 0 {
             let node = nodes[Int(n)]
             let x = row[Int(node.feature)]
+            if x.isNaN {
+                n = node.nanChild
+                continue
+            }
             switch node.kind {
             case .numeric:
-                let v = x.isNaN ? 0 : x
-                n = v <= node.threshold ? node.left : node.right
+                n = x <= node.threshold ? node.left : node.right
             case .numericMissingZero:
-                let v = x.isNaN ? 0 : x
-                if v >= -zeroThreshold && v <= zeroThreshold {
-                    n = node.defaultLeft ? node.left : node.right
-                } else {
-                    n = v <= node.threshold ? node.left : node.right
-                }
-            case .numericMissingNaN:
-                if x.isNaN {
-                    n = node.defaultLeft ? node.left : node.right
+                if x >= -zeroThreshold && x <= zeroThreshold {
+                    n = node.nanChild
                 } else {
                     n = x <= node.threshold ? node.left : node.right
                 }
             case .categorical:
-                // C++ casts to int: NaN, values below 0 after truncation, and values beyond int32
-                // (which x86 turns into INT_MIN) all go right.
+                // C++ casts to int: values below 0 after truncation, and values beyond int32 (which x86
+                // turns into INT_MIN), go right.
                 guard x > -1, x < 2_147_483_648 else { n = node.right; continue }
                 let v = Int(x)
                 let word = v >> 5
-                if word < Int(node.catCount), (words[Int(node.catStart) + word] >> UInt32(v & 31)) & 1 == 1 {
+                let range = ranges[Int(node.threshold)]
+                if word < Int(range.count), (words[Int(range.start) + word] >> UInt32(v & 31)) & 1 == 1 {
                     n = node.left
                 } else {
                     n = node.right

@@ -41,6 +41,7 @@ enum LightGBMParser {
         var nodes: [LightGBMModel.Node] = []
         var leafValues: [Double] = []
         var catWords: [UInt32] = []
+        var catRanges: [LightGBMModel.CatRange] = []
         var roots: [Int32] = []
         var linear: [LightGBMModel.LinearLeaf?] = []
         var anyLinear = false
@@ -64,23 +65,28 @@ enum LightGBMParser {
             if tree.numLeaves > 1 {
                 for n in 0..<(tree.numLeaves - 1) {
                     let dt = tree.decisionType[n]
-                    let categorical = dt & 1 != 0
+                    let defaultLeft = dt & 2 != 0
+                    let left = ref(tree.left[n]), right = ref(tree.right[n])
                     var node = LightGBMModel.Node(
-                        threshold: tree.threshold[n], feature: tree.splitFeature[n], left: ref(tree.left[n]),
-                        right: ref(tree.right[n]), catStart: 0, catCount: 0, kind: .numeric, defaultLeft: dt & 2 != 0)
-                    if categorical {
+                        threshold: tree.threshold[n], feature: tree.splitFeature[n], left: left, right: right,
+                        nanChild: right, kind: .numeric)
+                    if dt & 1 != 0 {
                         let t = Int(tree.threshold[n])
                         guard t >= 0, t + 1 < tree.catBoundaries.count else {
                             throw fail("tree at line \(treeLine): categorical threshold \(t) has no cat_boundaries entry")
                         }
                         node.kind = .categorical
-                        node.catStart = catBase + tree.catBoundaries[t]
-                        node.catCount = tree.catBoundaries[t + 1] - tree.catBoundaries[t]
+                        node.threshold = Double(catRanges.count)
+                        catRanges.append(.init(start: catBase + tree.catBoundaries[t], count: tree.catBoundaries[t + 1] - tree.catBoundaries[t]))
                     } else {
                         switch (dt >> 2) & 3 {
-                        case 1: node.kind = .numericMissingZero
-                        case 2: node.kind = .numericMissingNaN
-                        default: node.kind = .numeric
+                        case 1:  // zero: NaN reads as 0, which is missing
+                            node.kind = .numericMissingZero
+                            node.nanChild = defaultLeft ? left : right
+                        case 2:  // NaN
+                            node.nanChild = defaultLeft ? left : right
+                        default:  // none: NaN reads as 0
+                            node.nanChild = 0 <= tree.threshold[n] ? left : right
                         }
                     }
                     nodes.append(node)
@@ -108,7 +114,7 @@ enum LightGBMParser {
         return LightGBMModel(
             featureNames: names, numClass: numClass, treesPerIteration: treesPerIteration, objective: objective,
             objectiveText: objectiveText, averageOutput: averageOutput, layout: layout, nodes: nodes,
-            leafValues: leafValues, catWords: catWords, roots: roots, linearLeaves: anyLinear ? linear : nil)
+            leafValues: leafValues, catWords: catWords, catRanges: catRanges, roots: roots, linearLeaves: anyLinear ? linear : nil)
     }
 
     /// One `Tree=i` block, validated.
