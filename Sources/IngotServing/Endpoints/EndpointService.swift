@@ -185,7 +185,8 @@ public actor EndpointService {
 
     private func recover() async {
         guard let records = try? await store.list() else { return }
-        for r in records {
+        // Endpoints created or updated since start are already being deployed.
+        for r in records where pendingStatus[r.name] == nil && deployments[r.name] == nil {
             if let config = r.config {
                 let name = r.name
                 queue.submit { [self] in await deploy(name: name, version: r.configVersion, config: config, promote: false) }
@@ -248,6 +249,7 @@ public actor EndpointService {
     }
 
     private func deploy(name: String, version: Int, config: EndpointConfig, promote: Bool) async {
+        if !promote, deployments[name] != nil { return }
         let old = deployments[name]
         var built: [String: EntityRuntime] = [:]
         var reused = Set<String>()

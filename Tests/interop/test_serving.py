@@ -1,0 +1,447 @@
+"""Model serving: models logged and registered with the real `mlflow` client, served by `ingot serve`
+(Databricks serving-endpoints API, MLflow scoring formats, Open Inference V2), through the Python
+pyfunc worker path; routing (90/10 split, sticky keys, shadows), config updates, faults and bad input;
+and a differential test against `mlflow models serve` for the same registered model."""
+import concurrent.futures
+import io
+import json
+import os
+import pathlib
+import signal
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+import uuid
+
+import mlflow
+import numpy as np
+import pandas as pd
+import pytest
+import requests
+from sklearn.datasets import load_iris
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from ingot_harness import IngotServer, free_port, ingot_binary, output_dir
+
+VENV_BIN = pathlib.Path(sys.executable).parent
+API = "/api/2.0/serving-endpoints"
+REQUEST_TIMEOUT = 10
+
+CUSTOM_MODEL = textwrap.dedent('''
+    import os
+    import time
+    import mlflow
+    import pandas as pd
+
+
+    class Affine(mlflow.pyfunc.PythonModel):
+        """Answers a * SCALE + b + params['shift']; SCALE comes from the environment (default 1)."""
+
+        def load_context(self, context):
+            if os.environ.get("INGOT_TEST_BROKEN") == "1" or {broken}:
+                raise RuntimeError("this model refuses to load")
+            self.scale = float(os.environ.get("SCALE", "{scale}"))
+
+        def predict(self, context, model_input, params=None):
+            shift = (params or {{}}).get("shift", 0.0)
+            delay = (params or {{}}).get("sleep", 0.0)
+            if delay:
+                time.sleep(delay)
+            a = model_input["a"].astype(float).fillna(-1.0)
+            return (a * self.scale + model_input["b"] + shift).tolist()
+
+
+    mlflow.models.set_model(Affine())
+''')
+
+
+def uniq(prefix):
+    return f"{prefix}-{uuid.uuid4().hex[:6]}"
+
+
+@pytest.fixture(scope="module")
+def server():
+    with tempfile.TemporaryDirectory(prefix="ingot-serving-") as data_dir:
+        env = {
+            "INGOT_SERVING_PYTHON": sys.executable,
+            "INGOT_SERVING_REQUEST_TIMEOUT_SECONDS": str(REQUEST_TIMEOUT),
+            "INGOT_SERVING_ALIAS_POLL_SECONDS": "1",
+            "INGOT_SERVING_MAX_QUEUE": "256",
+        }
+        srv = IngotServer(data_dir, env=env, name="serving")
+        mlflow.set_tracking_uri(srv.url)
+        mlflow.set_registry_uri(srv.url)
+        yield srv
+        mlflow.set_tracking_uri(None)
+        mlflow.set_registry_uri(None)
+        srv.stop()
+
+
+@pytest.fixture(scope="module")
+def iris():
+    X, y = load_iris(return_X_y=True, as_frame=True)
+    return X, y
+
+
+@pytest.fixture(scope="module")
+def sklearn_model(server, iris):
+    X, y = iris
+    model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=300)).fit(X, y)
+    name = uniq("iris")
+    with mlflow.start_run():
+        mlflow.sklearn.log_model(model, name="model", input_example=X.head(3), registered_model_name=name)
+    return name, model
+
+
+def log_custom(name, scale=1.0, broken=False, tmp=None):
+    tmp = pathlib.Path(tmp or tempfile.mkdtemp())
+    code = tmp / f"affine_{uuid.uuid4().hex[:6]}.py"
+    code.write_text(CUSTOM_MODEL.format(scale=scale, broken=broken))
+    example = pd.DataFrame({"a": [1.0, 2.0], "b": [10, 20]})
+    sig = mlflow.models.infer_signature(example, [1.0, 2.0], params={"shift": 0.0, "sleep": 0.0})
+    with mlflow.start_run():
+        info = mlflow.pyfunc.log_model(name="model", python_model=str(code), signature=sig, registered_model_name=name)
+    return int(info.registered_model_version)
+
+
+@pytest.fixture(scope="module")
+def custom_model(server, tmp_path_factory):
+    """Versions 1 (scale 1), 2 (scale 2), 3 (scale 3), 4 (fails to load)."""
+    name = uniq("affine")
+    tmp = tmp_path_factory.mktemp("custom")
+    for scale in (1.0, 2.0, 3.0):
+        log_custom(name, scale=scale, tmp=tmp)
+    log_custom(name, broken=True, tmp=tmp)
+    return name
+
+
+def create(server, name, entities, routes=None, wait=True):
+    config = {"served_entities": entities}
+    if routes is not None:
+        config["traffic_config"] = {"routes": routes}
+    r = requests.post(server.url + API, json={"name": name, "config": config})
+    assert r.status_code == 200, r.text
+    return wait_done(server, name) if wait else r.json()
+
+
+def wait_done(server, name, timeout=120):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        ep = requests.get(f"{server.url}{API}/{name}").json()
+        if ep["state"]["config_update"] != "IN_PROGRESS":
+            return ep
+        time.sleep(0.2)
+    raise AssertionError(f"endpoint {name} still updating: {ep}")
+
+
+def invoke(server, name, body=None, headers=None, data=None, timeout=60):
+    return requests.post(f"{server.url}/serving-endpoints/{name}/invocations", json=body, data=data, headers=headers, timeout=timeout)
+
+
+def worker_pids(data_dir):
+    pids = []
+    for proc in pathlib.Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            cmd = (proc / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if any(part.endswith(b"serving/worker.py") for part in cmd) and any(data_dir.encode() in part for part in cmd):
+            pids.append(int(proc.name))
+    return pids
+
+
+def test_sklearn_model_in_every_scoring_format(server, sklearn_model, iris):
+    name, model = sklearn_model
+    X, _ = iris
+    ep = create(server, uniq("sk"), [{"entity_name": name, "entity_version": "1"}])
+    assert ep["state"] == {"ready": "READY", "config_update": "NOT_UPDATING"}
+    entity = ep["config"]["served_entities"][0]
+    assert entity["state"]["deployment"] == "DEPLOYMENT_READY" and entity["entity_name"] == name
+    assert ep["config"]["traffic_config"]["routes"] == [{"served_model_name": entity["name"], "served_entity_name": entity["name"], "traffic_percentage": 100}]
+    listed = requests.get(server.url + API).json()["endpoints"]
+    assert ep["name"] in [e["name"] for e in listed]
+
+    rows = X.sample(40, random_state=1)
+    expected = model.predict(rows).tolist()
+    bodies = [
+        {"dataframe_split": json.loads(rows.to_json(orient="split"))},
+        {"dataframe_records": rows.to_dict(orient="records")},
+        {"instances": rows.to_dict(orient="records")},
+        {"inputs": {c: rows[c].tolist() for c in rows.columns}},
+        {"inputs": rows.values.tolist()},
+    ]
+    for body in bodies:
+        r = invoke(server, ep["name"], body)
+        assert r.status_code == 200, (list(body), r.text)
+        assert r.headers["served-model-name"] == entity["name"]
+        assert r.json() == {"predictions": expected}
+    r = invoke(server, ep["name"], data=rows.to_csv(index=False), headers={"Content-Type": "text/csv"})
+    assert r.status_code == 200 and r.json() == {"predictions": expected}, r.text
+
+    # Open Inference Protocol V2 over the same endpoint.
+    assert requests.get(server.url + "/v2/health/live").json() == {"live": True}
+    meta = requests.get(f"{server.url}/v2/models/{ep['name']}").json()
+    assert [i["name"] for i in meta["inputs"]] == list(X.columns) and meta["inputs"][0]["datatype"] == "FP64"
+    assert requests.get(f"{server.url}/v2/models/{ep['name']}/versions/1/ready").json()["ready"] is True
+    infer = {"id": "req-1", "inputs": [{"name": c, "shape": [len(rows)], "datatype": "FP64", "data": rows[c].tolist()} for c in rows.columns]}
+    out = requests.post(f"{server.url}/v2/models/{ep['name']}/infer", json=infer).json()
+    assert out["model_name"] == ep["name"] and out["model_version"] == "1" and out["id"] == "req-1"
+    assert out["outputs"][0]["name"] == "predictions" and out["outputs"][0]["shape"] == [40] and out["outputs"][0]["data"] == expected
+    matrix = {"inputs": [{"name": "x", "shape": [40, 4], "datatype": "FP64", "data": rows.values.tolist()}]}
+    assert requests.post(f"{server.url}/v2/models/{ep['name']}/versions/1/infer", json=matrix).json()["outputs"][0]["data"] == expected
+    assert requests.get(f"{server.url}/v2/models/{ep['name']}/versions/9").status_code == 404
+
+
+def test_bad_input_gets_4xx(server, sklearn_model, custom_model, iris):
+    name, _ = sklearn_model
+    X, _ = iris
+    ep = create(server, uniq("bad"), [{"entity_name": name, "entity_version": "1"}])["name"]
+    row = X.head(2)
+    cases = [
+        {"dataframe_records": [{"nope": 1.0}]},  # wrong columns
+        {"dataframe_records": [dict(row.iloc[0], **{"sepal length (cm)": "oops"})]},  # a string in a double column
+        {"dataframe_split": {"columns": list(row.columns)}},  # no data
+        {"dataframe_records": row.to_dict(orient="records"), "instances": [[1, 2, 3, 4]]},  # two formats
+        {"instances": [[1.0, 2.0]]},  # wrong width
+    ]
+    for body in cases:
+        r = invoke(server, ep, body)
+        assert r.status_code == 400, (body, r.text)
+        assert r.json()["error_code"] == "BAD_REQUEST" and r.json()["message"]
+    r = invoke(server, ep, data=b'{"dataframe_split": {', headers={"Content-Type": "application/json"})
+    assert r.status_code == 400 and "Malformed JSON" in r.json()["message"]
+    r = invoke(server, ep, data=b"a,b\n1", headers={"Content-Type": "text/csv"})
+    assert r.status_code == 400
+    big = b'{"instances": [' + b"1.0," * (25 * 1024 * 1024) + b"1.0]}"
+    r = invoke(server, ep, data=big, headers={"Content-Type": "application/json"})
+    assert r.status_code == 413, r.text[:200]
+    assert invoke(server, "no-such-endpoint", {"instances": [1]}).status_code == 404
+    # A null in a double column is a missing value (NaN), not a schema violation.
+    cm = create(server, uniq("nan"), [{"entity_name": custom_model, "entity_version": "1"}])["name"]
+    r = invoke(server, cm, {"dataframe_records": [{"a": None, "b": 5}, {"a": 2.5, "b": 1}]})
+    assert r.status_code == 200 and r.json() == {"predictions": [4.0, 3.5]}, r.text
+    assert requests.get(server.url + "/health").status_code == 200
+
+
+def test_custom_pyfunc_params_and_environment(server, custom_model):
+    ep = create(server, uniq("custom"), [{"entity_name": custom_model, "entity_version": "2", "environment_vars": {"SCALE": "5"}}])["name"]
+    body = {"dataframe_split": {"columns": ["a", "b"], "data": [[1.0, 10], [2.0, 20]]}, "params": {"shift": 0.5}}
+    assert invoke(server, ep, body).json() == {"predictions": [15.5, 30.5]}
+
+
+def test_traffic_split_sticky_and_shadow(server, custom_model):
+    ep = uniq("split")
+    entities = [
+        {"name": "one", "entity_name": custom_model, "entity_version": "1"},
+        {"name": "two", "entity_name": custom_model, "entity_version": "2"},
+        {"name": "shadow", "entity_name": custom_model, "entity_version": "3", "shadow": True},
+    ]
+    create(server, ep, entities, routes=[{"served_entity_name": "one", "traffic_percentage": 90}, {"served_entity_name": "two", "traffic_percentage": 10}])
+    body = {"dataframe_split": {"columns": ["a", "b"], "data": [[1.0, 0]]}}
+    answers = {"one": {"predictions": [1.0]}, "two": {"predictions": [2.0]}}
+
+    def one(_):
+        r = invoke(server, ep, body, timeout=30)
+        return r.status_code, r.headers.get("served-model-name"), r.json()
+
+    counts = {}
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        for status, entity, payload in pool.map(one, range(10_000)):
+            assert status == 200, payload
+            assert entity in answers and payload == answers[entity], (entity, payload)  # never the shadow's 3.0
+            counts[entity] = counts.get(entity, 0) + 1
+    assert abs(counts["one"] / 10_000 - 0.9) <= 0.02, counts
+
+    # Sticky: the same key always reaches the same entity; keys spread over both.
+    seen = {}
+    for k in range(60):
+        key = f"user-{k}"
+        got = {invoke(server, ep, body, headers={"X-Ingot-Routing-Key": key}).headers["served-model-name"] for _ in range(3)}
+        assert len(got) == 1, (key, got)
+        seen[key] = got.pop()
+    assert set(seen.values()) == {"one", "two"}
+    by_id = {invoke(server, ep, dict(body, client_request_id="abc")).headers["served-model-name"] for _ in range(10)}
+    assert len(by_id) == 1
+
+    # The shadow got copies (it answered, in metrics) that were never returned.
+    time.sleep(1)
+    metrics = requests.get(server.url + "/metrics").text
+    shadow_lines = [l for l in metrics.splitlines() if l.startswith("ingot_serving_requests_total") and f'endpoint="{ep}"' in l and 'entity="shadow"' in l]
+    assert shadow_lines and sum(float(l.rsplit(" ", 1)[1]) for l in shadow_lines) >= 10_000, shadow_lines
+
+
+def test_config_update_is_atomic_and_conflicts(server, custom_model):
+    ep = uniq("upd")
+    create(server, ep, [{"name": "v1", "entity_name": custom_model, "entity_version": "1"}])
+    body = {"dataframe_split": {"columns": ["a", "b"], "data": [[1.0, 0]]}}
+    r = requests.put(f"{server.url}{API}/{ep}/config", json={"served_entities": [{"name": "v3", "entity_name": custom_model, "entity_version": "3"}]})
+    assert r.status_code == 200 and r.json()["state"]["config_update"] == "IN_PROGRESS", r.text
+    assert r.json()["pending_config"]["served_entities"][0]["name"] == "v3"
+    again = requests.put(f"{server.url}{API}/{ep}/config", json={"served_entities": [{"entity_name": custom_model, "entity_version": "2"}]})
+    assert again.status_code == 409 and again.json()["error_code"] == "RESOURCE_CONFLICT"
+    # The old config keeps answering until the new one carries all traffic.
+    while True:
+        state = requests.get(f"{server.url}{API}/{ep}").json()
+        answer = invoke(server, ep, body)
+        assert answer.status_code == 200
+        if state["state"]["config_update"] != "IN_PROGRESS":
+            break
+        assert answer.headers["served-model-name"] in ("v1", "v3")
+    assert state["state"] == {"ready": "READY", "config_update": "NOT_UPDATING"} and "pending_config" not in state
+    assert invoke(server, ep, body).json() == {"predictions": [3.0]}
+
+    # A version that cannot load: UPDATE_FAILED, and the previous config still serves.
+    r = requests.put(f"{server.url}{API}/{ep}/config", json={"served_entities": [{"name": "broken", "entity_name": custom_model, "entity_version": "4"}]})
+    assert r.status_code == 200
+    failed = wait_done(server, ep)
+    assert failed["state"]["config_update"] == "UPDATE_FAILED" and failed["state"]["ready"] == "READY"
+    assert "refuses to load" in failed["state"]["config_update_message"]
+    assert failed["pending_config"]["served_entities"][0]["state"]["deployment"] == "DEPLOYMENT_FAILED"
+    assert invoke(server, ep, body).headers["served-model-name"] == "v3"
+
+    # Validation errors are typed 400s.
+    for config, fragment in [
+        ({"served_entities": [{"entity_name": custom_model, "entity_version": "1", "name": "a"}, {"entity_name": custom_model, "entity_version": "2", "name": "b"}],
+          "traffic_config": {"routes": [{"served_entity_name": "a", "traffic_percentage": 50}, {"served_entity_name": "b", "traffic_percentage": 40}]}}, "sum to 100"),
+        ({"served_entities": [{"entity_name": custom_model}]}, "entity_version"),
+        ({"served_entities": [{"entity_name": custom_model, "entity_version": "1", "workload_size": "Huge"}]}, "workload_size"),
+    ]:
+        r = requests.put(f"{server.url}{API}/{ep}/config", json=config)
+        assert r.status_code == 400 and r.json()["error_code"] == "INVALID_PARAMETER_VALUE" and fragment in r.json()["message"], r.text
+    r = requests.post(server.url + API, json={"name": uniq("x"), "config": {"served_entities": [{"entity_name": "no-such-model", "entity_version": "1"}]}})
+    assert r.status_code == 404
+    assert requests.delete(f"{server.url}{API}/{ep}").status_code == 200
+    assert requests.get(f"{server.url}{API}/{ep}").status_code == 404
+
+
+def test_alias_is_followed(server, custom_model):
+    client = mlflow.MlflowClient()
+    client.set_registered_model_alias(custom_model, "champion", "1")
+    ep = uniq("alias")
+    created = create(server, ep, [{"name": "champ", "entity_name": custom_model, "entity_version": "@champion"}])
+    assert created["config"]["served_entities"][0]["resolved_version"] == "1"
+    body = {"dataframe_split": {"columns": ["a", "b"], "data": [[1.0, 0]]}}
+    assert invoke(server, ep, body).json() == {"predictions": [1.0]}
+    client.set_registered_model_alias(custom_model, "champion", "2")
+    deadline = time.time() + 60
+    while time.time() < deadline and invoke(server, ep, body).json() != {"predictions": [2.0]}:
+        time.sleep(0.3)
+    assert invoke(server, ep, body).json() == {"predictions": [2.0]}
+    assert wait_done(server, ep)["config"]["served_entities"][0]["resolved_version"] == "2"
+
+
+def test_killed_worker_recovers_without_hanging(server, custom_model):
+    ep = uniq("kill")
+    create(server, ep, [{"entity_name": custom_model, "entity_version": "1", "min_provisioned_concurrency": 2, "max_provisioned_concurrency": 2}])
+    body = {"dataframe_split": {"columns": ["a", "b"], "data": [[1.0, 0]]}, "params": {"sleep": 0.02}}
+    pids = worker_pids(server.data_dir)
+    assert pids
+
+    def one(_):
+        start = time.time()
+        try:
+            r = invoke(server, ep, body, timeout=REQUEST_TIMEOUT + 15)
+            return r.status_code, time.time() - start
+        except requests.Timeout:
+            return "hang", time.time() - start
+
+    with concurrent.futures.ThreadPoolExecutor(6) as pool:
+        futures = [pool.submit(one, i) for i in range(300)]
+        time.sleep(0.5)
+        before = set(worker_pids(server.data_dir))
+        for pid in list(before)[:2]:
+            os.kill(pid, signal.SIGKILL)
+        results = [f.result() for f in futures]
+    statuses = [s for s, _ in results]
+    assert "hang" not in statuses
+    assert all(s in (200, 429, 503) for s in statuses), statuses
+    assert max(t for _, t in results) < REQUEST_TIMEOUT + 10
+    assert statuses.count(200) > 200
+    # The pool recovered: new workers answer.
+    deadline = time.time() + 60
+    while time.time() < deadline and invoke(server, ep, body).status_code != 200:
+        time.sleep(0.5)
+    assert all(invoke(server, ep, body).status_code == 200 for _ in range(10))
+    assert not (set(worker_pids(server.data_dir)) & before)
+
+
+def test_cli_endpoints_and_models_serve(server, sklearn_model, iris):
+    name, model = sklearn_model
+    X, _ = iris
+    env = dict(os.environ, INGOT_SERVER=server.url)
+    ep = uniq("cli")
+    out = subprocess.run([ingot_binary(), "endpoints", "create", ep, "--model", name, "--version", "1", "--wait"], env=env, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    listed = json.loads(subprocess.run([ingot_binary(), "endpoints", "list", "--output", "json"], env=env, capture_output=True, text=True, check=True).stdout)
+    assert ep in [e["name"] for e in listed]
+    body = json.dumps({"dataframe_records": X.head(3).to_dict(orient="records")})
+    q = subprocess.run([ingot_binary(), "endpoints", "query", ep, "--data", body], env=env, capture_output=True, text=True)
+    assert q.returncode == 0 and json.loads(q.stdout) == {"predictions": model.predict(X.head(3)).tolist()}, q.stderr
+    bad = subprocess.run([ingot_binary(), "endpoints", "get", "nope"], env=env, capture_output=True, text=True)
+    assert bad.returncode != 0 and "RESOURCE_DOES_NOT_EXIST" in bad.stderr
+    assert subprocess.run([ingot_binary(), "endpoints", "delete", ep], env=env, capture_output=True).returncode == 0
+
+
+def start_scoring_server(cmd, port, env, name):
+    log = open(output_dir() / f"{name}-{port}.log", "wb")
+    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env)
+    deadline = time.time() + 180
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{name} exited: {(output_dir() / f'{name}-{port}.log').read_text()[-2000:]}")
+        try:
+            if requests.get(f"http://127.0.0.1:{port}/ping", timeout=1).status_code == 200:
+                return proc
+        except requests.RequestException:
+            pass
+        time.sleep(0.3)
+    proc.kill()
+    raise RuntimeError(f"{name} did not start")
+
+
+def test_differential_against_mlflow_models_serve(server, sklearn_model, iris):
+    """The same registered model through `mlflow models serve`, `ingot models serve` and an endpoint."""
+    name, model = sklearn_model
+    X, _ = iris
+    client = mlflow.MlflowClient()
+    client.set_registered_model_alias(name, "prod", "1")
+    env = dict(os.environ, PATH=f"{VENV_BIN}:{os.environ.get('PATH', '')}", MLFLOW_TRACKING_URI=server.url, INGOT_SERVING_PYTHON=sys.executable)
+    mport, iport = free_port(), free_port()
+    procs = []
+    try:
+        procs.append(start_scoring_server([str(VENV_BIN / "mlflow"), "models", "serve", "-m", f"models:/{name}/1", "--env-manager", "local",
+                                           "-p", str(mport), "--host", "127.0.0.1"], mport, env, "mlflow-models-serve"))
+        procs.append(start_scoring_server([ingot_binary(), "models", "serve", "-m", f"models:/{name}@prod", "-p", str(iport),
+                                           "--data-dir", server.data_dir], iport, env, "ingot-models-serve"))
+        ep = create(server, uniq("diff"), [{"entity_name": name, "entity_version": "1"}])["name"]
+        rows = X.sample(60, random_state=7)
+        bodies = [
+            ("application/json", json.dumps({"dataframe_split": json.loads(rows.to_json(orient="split"))})),
+            ("application/json", json.dumps({"dataframe_records": rows.to_dict(orient="records")})),
+            ("application/json", json.dumps({"instances": rows.to_dict(orient="records")})),
+            ("text/csv", rows.to_csv(index=False)),
+            ("application/json", json.dumps({"dataframe_records": [{"nope": 1}]})),
+            ("application/json", "{broken"),
+        ]
+        for ctype, body in bodies:
+            answers = []
+            for url in (f"http://127.0.0.1:{mport}/invocations", f"http://127.0.0.1:{iport}/invocations", f"{server.url}/serving-endpoints/{ep}/invocations"):
+                r = requests.post(url, data=body, headers={"Content-Type": ctype}, timeout=60)
+                answers.append((r.status_code, r.json() if r.status_code == 200 else r.json().get("error_code")))
+            assert answers[0] == answers[1] == answers[2], (body[:80], answers)
+        assert answers[0][0] == 400
+        for path in ("/ping", "/health", "/version"):
+            assert requests.get(f"http://127.0.0.1:{iport}{path}").status_code == 200
+    finally:
+        for p in procs:
+            p.send_signal(signal.SIGTERM)
+            try:
+                p.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                p.kill()
