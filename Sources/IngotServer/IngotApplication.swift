@@ -43,7 +43,7 @@ public func buildApplication(services: IngotServices, logger: Logger) -> some Ap
     return Application(
         router: router,
         configuration: .init(address: .hostname(services.config.host, port: services.config.port), serverName: "ingot"),
-        services: [WebhookDeliveryService(dispatcher: services.webhooks), services.statementRunner, services.auditRecorder,
+        services: [MetadataCheckpointService(metadata: services.metadata), WebhookDeliveryService(dispatcher: services.webhooks), services.statementRunner, services.auditRecorder,
             ServingRuntimeService(endpoints: services.endpoints)],
         logger: logger)
 }

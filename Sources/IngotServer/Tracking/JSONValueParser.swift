@@ -18,7 +18,7 @@ struct JSONValueParser {
     private let bytes: UnsafeRawBufferPointer
     private var index = 0
 
-    private init(_ bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
+    init(_ bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
 
     static func parse(_ buffer: ByteBuffer) throws -> JSONValue {
         try buffer.withUnsafeReadableBytes { try parse($0) }
@@ -26,6 +26,78 @@ struct JSONValueParser {
 
     static func parse(_ data: Data) throws -> JSONValue {
         try data.withUnsafeBytes { try parse($0) }
+    }
+
+    /// Reads an object member by member without building a dictionary: `body` gets each key with the
+    /// parser positioned at its value and must consume exactly that value. A large request's hot
+    /// arrays (log-batch's metrics) are read this way straight into their structs.
+    mutating func members(depth: Int, _ body: (String, inout JSONValueParser) throws -> Void) throws {
+        guard depth <= Self.maxDepth else { throw failure("nesting deeper than \(Self.maxDepth)") }
+        guard index < bytes.count, bytes[index] == UInt8(ascii: "{") else { throw failure("expected an object") }
+        index += 1
+        skipWhitespace()
+        if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
+            index += 1
+            return
+        }
+        while true {
+            skipWhitespace()
+            guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw failure("expected a string key") }
+            let key = try string()
+            skipWhitespace()
+            guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw failure("expected ':'") }
+            index += 1
+            skipWhitespace()
+            try body(key, &self)
+            skipWhitespace()
+            guard index < bytes.count else { throw failure("unexpected end of input") }
+            if bytes[index] == UInt8(ascii: ",") {
+                index += 1
+            } else if bytes[index] == UInt8(ascii: "}") {
+                index += 1
+                return
+            } else {
+                throw failure("expected ',' or '}'")
+            }
+        }
+    }
+
+    /// Reads an array element by element; `body` consumes one element each time.
+    mutating func elements(depth: Int, _ body: (inout JSONValueParser) throws -> Void) throws {
+        guard depth <= Self.maxDepth else { throw failure("nesting deeper than \(Self.maxDepth)") }
+        guard index < bytes.count, bytes[index] == UInt8(ascii: "[") else { throw failure("expected an array") }
+        index += 1
+        skipWhitespace()
+        if index < bytes.count, bytes[index] == UInt8(ascii: "]") {
+            index += 1
+            return
+        }
+        while true {
+            skipWhitespace()
+            try body(&self)
+            skipWhitespace()
+            guard index < bytes.count else { throw failure("unexpected end of input") }
+            if bytes[index] == UInt8(ascii: ",") {
+                index += 1
+            } else if bytes[index] == UInt8(ascii: "]") {
+                index += 1
+                return
+            } else {
+                throw failure("expected ',' or ']'")
+            }
+        }
+    }
+
+    /// The next non-whitespace byte, without consuming it (nil at the end).
+    mutating func peek() -> UInt8? {
+        skipWhitespace()
+        return index < bytes.count ? bytes[index] : nil
+    }
+
+    /// Throws unless only whitespace remains.
+    mutating func expectEnd() throws {
+        skipWhitespace()
+        if index != bytes.count { throw failure("unexpected data after the JSON value") }
     }
 
     static func parse(_ bytes: UnsafeRawBufferPointer) throws -> JSONValue {
@@ -37,9 +109,9 @@ struct JSONValueParser {
         return value
     }
 
-    private func failure(_ message: String) -> Failure { Failure(message: message, offset: index) }
+    func failure(_ message: String) -> Failure { Failure(message: message, offset: index) }
 
-    private mutating func skipWhitespace() {
+    mutating func skipWhitespace() {
         while index < bytes.count {
             switch bytes[index] {
             case 0x20, 0x09, 0x0A, 0x0D: index += 1
@@ -48,7 +120,7 @@ struct JSONValueParser {
         }
     }
 
-    private mutating func value(depth: Int) throws -> JSONValue {
+    mutating func value(depth: Int) throws -> JSONValue {
         guard index < bytes.count else { throw failure("unexpected end of input") }
         switch bytes[index] {
         case UInt8(ascii: "{"): return try object(depth: depth + 1)
@@ -130,7 +202,7 @@ struct JSONValueParser {
         }
     }
 
-    private mutating func string() throws -> String {
+    mutating func string() throws -> String {
         index += 1  // opening quote
         let start = index
         // Fast path: no escapes — decode the span directly.

@@ -101,15 +101,17 @@ struct MLflowParams: Sendable {
         return fields[key] != nil
     }
 
-    func string(_ key: String) throws -> String? {
-        switch fields[key] {
+    func string(_ key: String) throws -> String? { try Self.string(fields[key], key) }
+
+    static func string(_ value: JSONValue?, _ key: String) throws -> String? {
+        switch value {
         case nil, .null?: return nil
         case .string(let s)?: return s
         case .int(let i)?: return String(i)
         case .double(let d)?: return String(d)
         case .bool(let b)?: return String(b)
         case .array(let items)?:
-            if let first = items.first, items.count == 1 { return try MLflowParams(fields: ["v": first]).string("v") }
+            if let first = items.first, items.count == 1 { return try string(first, key) }
             throw TrackingError.invalidParameter("Invalid value for parameter '\(key)': expected a single value")
         case .object?: throw TrackingError.invalidParameter("Invalid value for parameter '\(key)': expected a string")
         }
@@ -127,8 +129,10 @@ struct MLflowParams: Sendable {
         throw TrackingErrorFactory.missing("run_id")
     }
 
-    func int64(_ key: String) throws -> Int64? {
-        switch fields[key] {
+    func int64(_ key: String) throws -> Int64? { try Self.int64(fields[key], key) }
+
+    static func int64(_ value: JSONValue?, _ key: String) throws -> Int64? {
+        switch value {
         case nil, .null?: return nil
         case .int(let i)?: return i
         case .double(let d)?:
@@ -138,15 +142,17 @@ struct MLflowParams: Sendable {
             if s.isEmpty { return nil }
             guard let i = Int64(s) else { throw invalid(key, s) }
             return i
-        case .array(let items)? where items.count == 1: return try MLflowParams(fields: [key: items[0]]).int64(key)
-        default: throw invalid(key, "\(fields[key]!)")
+        case .array(let items)? where items.count == 1: return try int64(items[0], key)
+        case let other?: throw invalid(key, "\(other)")
         }
     }
 
     func int(_ key: String) throws -> Int? { try int64(key).map { Int(clamping: $0) } }
 
-    func double(_ key: String) throws -> Double? {
-        switch fields[key] {
+    func double(_ key: String) throws -> Double? { try Self.double(fields[key], key) }
+
+    static func double(_ value: JSONValue?, _ key: String) throws -> Double? {
+        switch value {
         case nil, .null?: return nil
         case .int(let i)?: return Double(i)
         case .double(let d)?: return d
@@ -159,7 +165,7 @@ struct MLflowParams: Sendable {
                 guard let d = Double(s) else { throw invalid(key, s) }
                 return d
             }
-        default: throw invalid(key, "\(fields[key]!)")
+        case let other?: throw invalid(key, "\(other)")
         }
     }
 
@@ -169,7 +175,7 @@ struct MLflowParams: Sendable {
         case .bool(let b)?: return b
         case .string(let s)?: return s.lowercased() == "true" || s == "1"
         case .int(let i)?: return i != 0
-        default: throw invalid(key, "\(fields[key]!)")
+        default: throw Self.invalid(key, "\(fields[key]!)")
         }
     }
 
@@ -216,7 +222,7 @@ struct MLflowParams: Sendable {
         try objects(key).map { KeyValue(key: try $0.string("key") ?? "", value: try $0.string("value") ?? "") }
     }
 
-    private func invalid(_ key: String, _ value: String) -> TrackingError {
+    private static func invalid(_ key: String, _ value: String) -> TrackingError {
         TrackingError.invalidParameter("Invalid value \(value) for parameter '\(key)' supplied.")
     }
 }
@@ -246,8 +252,11 @@ enum TrackingJSON {
 /// Numbers may arrive as JSON numbers or strings; NaN and infinities as MLflow's strings.
 /// The `runs/log-batch` body, read straight from the byte parser: a thousand metric objects per
 /// request make this the hottest request path, so it skips `MLflowParams` dictionaries per field.
+/// A value that starts empty and is filled member by member.
+protocol BlankInit { init() }
+
 struct LogBatchBody {
-    struct MetricBody {
+    struct MetricBody: BlankInit {
         var key: String?
         var value: Double?
         var timestamp: Int64?
@@ -256,7 +265,7 @@ struct LogBatchBody {
         var dataset_digest: String?
         var model_id: String?
     }
-    struct Pair {
+    struct Pair: BlankInit {
         var key: String?
         var value: String?
     }
@@ -305,15 +314,85 @@ struct LogBatchBody {
         }
     }
 
+    init() {}
+
     static func read(_ request: Request, context: IngotRequestContext) async throws -> LogBatchBody {
         let buffer = try await request.body.collect(upTo: context.maxBodyBytes)
-        let json: JSONValue
+        return try buffer.withUnsafeReadableBytes { try stream($0) }
+    }
+
+    /// Reads the body in one pass straight into the struct: a thousand metric objects become
+    /// `MetricBody` values without a dictionary per object (the same conversions and messages as
+    /// ``init(json:)``, which the tests compare it with).
+    static func stream(_ bytes: UnsafeRawBufferPointer) throws -> LogBatchBody {
+        var parser = JSONValueParser(bytes)
+        var body = LogBatchBody()
         do {
-            json = try JSONValueParser.parse(buffer)
-        } catch {
-            throw TrackingError.badRequest("Malformed JSON request body: \(error)")
+            guard parser.peek() == UInt8(ascii: "{") else {
+                // Not an object: parse generically so malformed JSON gets the JSON error first.
+                _ = try JSONValueParser.parse(bytes)
+                throw TrackingError.badRequest("The request body must be a JSON object")
+            }
+            try parser.members(depth: 1) { key, p in
+                switch key {
+                case "metrics":
+                    body.metrics = try objects(&p, key) { k, p, metric in
+                        switch k {
+                        case "key": metric.key = try MLflowParams.string(p.value(depth: 3), k)
+                        case "value": metric.value = try MLflowParams.double(p.value(depth: 3), k)
+                        case "timestamp": metric.timestamp = try MLflowParams.int64(p.value(depth: 3), k)
+                        case "step": metric.step = try MLflowParams.int64(p.value(depth: 3), k)
+                        case "dataset_name": metric.dataset_name = try MLflowParams.string(p.value(depth: 3), k)
+                        case "dataset_digest": metric.dataset_digest = try MLflowParams.string(p.value(depth: 3), k)
+                        case "model_id": metric.model_id = try MLflowParams.string(p.value(depth: 3), k)
+                        default: _ = try p.value(depth: 3)
+                        }
+                    } as [MetricBody]?
+                case "params", "tags":
+                    let pairs = try objects(&p, key) { k, p, pair in
+                        switch k {
+                        case "key": pair.key = try MLflowParams.string(p.value(depth: 3), k)
+                        case "value": pair.value = try MLflowParams.string(p.value(depth: 3), k)
+                        default: _ = try p.value(depth: 3)
+                        }
+                    } as [Pair]?
+                    if key == "params" { body.params = pairs } else { body.tags = pairs }
+                case "run_id": body.run_id = try MLflowParams.string(p.value(depth: 1), key)
+                case "run_uuid": body.run_uuid = try MLflowParams.string(p.value(depth: 1), key)
+                default: _ = try p.value(depth: 1)
+                }
+            }
+            try parser.expectEnd()
+        } catch let failure as JSONValueParser.Failure {
+            throw TrackingError.badRequest("Malformed JSON request body: \(failure)")
         }
-        return try LogBatchBody(json: json)
+        return body
+    }
+
+    /// A JSON array of objects read member by member into `T`s (null or absent → nil).
+    private static func objects<T: BlankInit>(
+        _ p: inout JSONValueParser, _ name: String, _ member: (String, inout JSONValueParser, inout T) throws -> Void
+    ) throws -> [T]? {
+        switch p.peek() {
+        case UInt8(ascii: "n"):
+            _ = try p.value(depth: 2)
+            return nil
+        case UInt8(ascii: "["):
+            var items: [T] = []
+            try p.elements(depth: 2) { p in
+                guard p.peek() == UInt8(ascii: "{") else {
+                    _ = try p.value(depth: 3)
+                    throw TrackingError.badRequest("Invalid value for parameter '\(name)': expected a list of objects")
+                }
+                var item = T()
+                try p.members(depth: 3) { k, p in try member(k, &p, &item) }
+                items.append(item)
+            }
+            return items
+        default:
+            _ = try p.value(depth: 2)
+            throw TrackingError.badRequest("Invalid value for parameter '\(name)': expected a list")
+        }
     }
 
     func domainMetrics() throws -> [Metric] {
