@@ -5,7 +5,7 @@ import IngotCore
 /// overload, 503 not ready, 504-ish timeouts are reported as TEMPORARILY_UNAVAILABLE).
 public struct ServingError: IngotError, Equatable {
     public enum Kind: String, Sendable, Equatable {
-        case invalidConfig, notFound, alreadyExists, updateInProgress, badInput, overloaded, notReady, timeout, workerFailed, modelLoad
+        case invalidConfig, notFound, alreadyExists, updateInProgress, badInput, schemaMismatch, overloaded, notReady, timeout, workerFailed, modelLoad
     }
 
     public let kind: Kind
@@ -23,6 +23,8 @@ public struct ServingError: IngotError, Equatable {
         case .alreadyExists: .resourceAlreadyExists
         case .updateInProgress: .resourceConflict
         case .badInput: .badRequest
+        // MLflow answers schema-enforcement failures with INVALID_PARAMETER_VALUE (still a 400).
+        case .schemaMismatch: .invalidParameterValue
         case .overloaded: .requestLimitExceeded
         case .notReady, .timeout, .workerFailed: .temporarilyUnavailable
         case .modelLoad: .internalError
@@ -31,5 +33,6 @@ public struct ServingError: IngotError, Equatable {
 
     public static func invalid(_ message: String) -> ServingError { .init(.invalidConfig, message) }
     public static func badInput(_ message: String) -> ServingError { .init(.badInput, message) }
+    public static func schema(_ message: String) -> ServingError { .init(.schemaMismatch, message) }
     public static func notFound(_ message: String) -> ServingError { .init(.notFound, message) }
 }

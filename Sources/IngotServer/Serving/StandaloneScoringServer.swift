@@ -53,8 +53,9 @@ public enum StandaloneScoringServer {
         let router = Router(context: IngotRequestContext.self)
         router.add(middleware: ErrorMiddleware())
         router.add(middleware: BodyLimitMiddleware(maxBodyBytes: config.maxBodyBytes))
-        router.get("/ping") { _, _ in Response(status: .ok) }
-        router.get("/health") { _, _ in Response(status: .ok) }
+        // Like MLflow's scoring server, /ping and /health answer 200 only once the model is loaded.
+        router.get("/ping") { _, _ in Response(status: await model.model == nil ? .serviceUnavailable : .ok) }
+        router.get("/health") { _, _ in Response(status: await model.model == nil ? .serviceUnavailable : .ok) }
         router.get("/version") { _, _ in Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: IngotVersion.current))) }
         router.post("/invocations") { request, context in
             let body = try await request.body.collect(upTo: context.maxBodyBytes)

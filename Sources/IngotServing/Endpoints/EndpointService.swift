@@ -158,7 +158,7 @@ public actor EndpointService {
     public static func status(of error: any Error) -> Int {
         guard let e = error as? ServingError else { return 500 }
         switch e.kind {
-        case .badInput, .invalidConfig, .alreadyExists: return 400
+        case .badInput, .schemaMismatch, .invalidConfig, .alreadyExists: return 400
         case .notFound: return 404
         case .updateInProgress: return 409
         case .overloaded: return 429

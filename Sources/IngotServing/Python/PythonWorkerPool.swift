@@ -130,7 +130,8 @@ public actor PythonWorkerPool: LoadedModel {
                 checkin(worker)
                 if reply.kind == UInt8(ascii: "O") { return String(decoding: reply.body, as: UTF8.self) }
                 let text = Self.message(reply.body) ?? "the model failed to predict"
-                throw ServingError.badInput("Encountered an unexpected error while evaluating the model: \(text)")
+                let schema = (try? ServingJSON.parse(reply.body))?["error_code"]?.stringValue == "INVALID_PARAMETER_VALUE"
+                throw schema ? ServingError.schema(text) : ServingError.badInput(text)
             } catch let e as ServingError where e.kind == .workerFailed {
                 discard(worker)
                 if attempt >= 2 || deadline.timeIntervalSinceNow <= 0 { throw e }

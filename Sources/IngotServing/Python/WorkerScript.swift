@@ -41,8 +41,8 @@ public enum PythonWorkerScript {
             return b"".join(chunks)
 
 
-        def error(message, bad_input=True):
-            send(b"E", json.dumps({"message": message, "bad_input": bad_input}).encode())
+        def error(message, bad_input=True, code="BAD_REQUEST"):
+            send(b"E", json.dumps({"message": message, "bad_input": bad_input, "error_code": code}).encode())
 
 
         def main():
@@ -83,7 +83,11 @@ public enum PythonWorkerScript {
                     predictions_to_json(raw, out)
                     send(b"O", out.getvalue().encode())
                 except Exception as e:
-                    error(f"{type(e).__name__}: {e}")
+                    code = getattr(e, "error_code", "BAD_REQUEST")
+                    if code == "INVALID_PARAMETER_VALUE":
+                        error(f"Failed to predict data. Error: {getattr(e, 'message', e)}", code=code)
+                    else:
+                        error(f"Encountered an unexpected error while evaluating the model: {type(e).__name__}: {e}")
 
 
         if __name__ == "__main__":

@@ -9,7 +9,7 @@ extension ModelSignature {
         if frame.columns.isEmpty {
             let width = frame.rows.first?.count ?? columns.count
             guard width == columns.count else {
-                throw ServingError.badInput(
+                throw ServingError.schema(
                     "The model expects \(columns.count) input columns (\(columns.map(\.name).joined(separator: ", "))) but the rows have \(width) values")
             }
             source = Array(0..<width)
@@ -19,7 +19,7 @@ extension ModelSignature {
             source = columns.map { index[$0.name] }
             let missing = zip(columns, source).filter { $0.1 == nil && $0.0.required }.map { "'\($0.0.name)'" }
             if !missing.isEmpty {
-                throw ServingError.badInput("Model is missing inputs [\(missing.joined(separator: ", "))]. Note that there were extra inputs: "
+                throw ServingError.schema("Model is missing inputs [\(missing.joined(separator: ", "))]. Note that there were extra inputs: "
                     + "[\(frame.columns.filter { c in !columns.contains(where: { $0.name == c }) }.map { "'\($0)'" }.joined(separator: ", "))]")
             }
         }
@@ -38,7 +38,7 @@ extension ModelSignature {
 
     static func convert(_ v: ScoringValue, _ spec: Column, row: Int) throws -> ScoringValue {
         func fail(_ got: String) -> ServingError {
-            .badInput("Incompatible input types for column \(spec.name) (row \(row)). Can not safely convert \(got) to \(spec.type).")
+            .schema("Incompatible input types for column \(spec.name) (row \(row)). Can not safely convert \(got) to \(spec.type).")
         }
         switch spec.type {
         case "double", "float":
