@@ -445,3 +445,36 @@ def test_differential_against_mlflow_models_serve(server, sklearn_model, iris):
                 p.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 p.kill()
+
+
+@pytest.mark.parametrize("library,kind", [
+    ("lightgbm", "binary"), ("lightgbm", "multiclass"), ("lightgbm", "regression"),
+    ("xgboost", "binary"), ("xgboost", "multiclass"), ("xgboost", "regression"),
+])
+def test_native_tree_models_match_the_libraries(server, library, kind):
+    """LightGBM / XGBoost models served natively (no Python worker) answer like the libraries."""
+    import serving_models
+
+    if library == "lightgbm":
+        model, test = serving_models.train_lightgbm(kind)
+        big = serving_models._frame(11, 10_000, with_color=kind == "binary")
+        tolerance = 1e-9
+    else:
+        model, test = serving_models.train_xgboost(kind)
+        big = serving_models._frame(12, 10_000)
+        tolerance = 1e-6
+    name = uniq(f"{library}-{kind}")
+    with mlflow.start_run():
+        uri = serving_models.log(model, input_example=test.head(5))
+    version = mlflow.register_model(uri, name).version
+    ep = create(server, uniq("native"), [{"entity_name": name, "entity_version": str(version)}])["name"]
+    meta = requests.get(f"{server.url}/v2/models/{ep}").json()
+    assert meta["platform"].endswith("-native"), meta
+    for frame in (test, big):
+        want = np.asarray(serving_models.expected(model, frame), dtype=float)
+        r = invoke(server, ep, data=json.dumps({"dataframe_split": json.loads(frame.to_json(orient="split"))}),
+                   headers={"Content-Type": "application/json"})
+        assert r.status_code == 200, r.text[:500]
+        got = np.asarray(r.json()["predictions"], dtype=float)
+        assert got.shape == want.shape
+        assert np.max(np.abs(got - want) / np.maximum(np.abs(want), 1e-12)) <= tolerance or np.allclose(got, want, rtol=tolerance, atol=1e-12)

@@ -34,7 +34,13 @@ extension IngotServices {
     }
 }
 
-/// The native evaluators (LightGBM, XGBoost) offered to the model loader; nil until they are built in.
+/// The native evaluators (LightGBM text models, XGBoost JSON/UBJSON) offered to the model loader
+/// before the Python fallback.
 enum ServingNativeModels {
-    static let loader: DefaultModelLoader.NativeLoader? = nil
+    static let loader: DefaultModelLoader.NativeLoader? = { directory in
+        switch NativeModelLoader.load(directory: directory) {
+        case .loaded(let predictor): .loaded(predictor)
+        case .unsupported(let reason): .unsupported(reason: reason)
+        }
+    }
 }

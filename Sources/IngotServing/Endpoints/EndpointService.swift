@@ -39,6 +39,7 @@ public actor EndpointService {
     let logger: Logger
 
     private var deployments: [String: Deployment] = [:]
+    let shadowBudget = InFlightBudget(limit: 256)
     private var pendingStatus: [String: [String: EntityStatus]] = [:]
     private var aliasAttempts: [String: String] = [:]
 
@@ -118,7 +119,15 @@ public actor EndpointService {
             throw ServingError(.notReady, "Endpoint '\(endpoint)' has no entity taking traffic")
         }
         for shadow in dep.shadows {
-            queue.submit { [self] in _ = try? await score(entity: shadow, request: request, requester: requester, requestID: requestID, shadow: true) }
+            // Shadow copies never hold up or pile up behind the answered request: past the budget they are dropped.
+            guard shadowBudget.take() else {
+                observer.request(endpoint: endpoint, entity: shadow.spec.name, status: 429, seconds: 0)
+                continue
+            }
+            queue.submit { [self] in
+                _ = try? await score(entity: shadow, request: request, requester: requester, requestID: requestID, shadow: true)
+                shadowBudget.give()
+            }
         }
         let body = try await score(entity: entity, request: request, requester: requester, requestID: requestID, shadow: false)
         return InvocationResult(entity: entity.spec.name, version: entity.spec.resolvedVersion, body: body)
@@ -319,5 +328,28 @@ public actor EndpointService {
             }
         }
         return EndpointView(record: record, ready: dep != nil, entityStatus: status, pendingStatus: record.pendingConfig == nil ? [:] : pendingStatus[record.name] ?? [:])
+    }
+}
+
+/// A counter of work in flight with a ceiling (shadow copies).
+final class InFlightBudget: @unchecked Sendable {
+    private let lock = NSLock()
+    private var inFlight = 0
+    let limit: Int
+
+    init(limit: Int) { self.limit = limit }
+
+    func take() -> Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        guard inFlight < limit else { return false }
+        inFlight += 1
+        return true
+    }
+
+    func give() {
+        lock.lock()
+        inFlight -= 1
+        lock.unlock()
     }
 }
