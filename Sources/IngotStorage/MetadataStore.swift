@@ -72,8 +72,13 @@ public final class MetadataStore: Sendable {
     @discardableResult
     public func checkpoint() async throws -> Int {
         guard let checkpointer else { return 0 }
-        return try await checkpointer.writeWithoutTransaction { db in
-            try db.checkpoint(.passive).checkpointedFrameCount
+        do {
+            return try await checkpointer.writeWithoutTransaction { db in
+                try db.checkpoint(.passive).checkpointedFrameCount
+            }
+        } catch let error as DatabaseError where error.resultCode == .SQLITE_BUSY || error.resultCode == .SQLITE_LOCKED {
+            // Another checkpoint (the writer's fallback, or shutdown) holds the lock: the next call catches up.
+            return 0
         }
     }
 

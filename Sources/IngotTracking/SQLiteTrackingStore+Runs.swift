@@ -145,6 +145,23 @@ extension SQLiteTrackingStore {
     /// Rows per multi-row INSERT: far fewer statement executions for a 1000-metric batch.
     static let rowsPerInsert = 100
 
+    /// The multi-row statements' SQL per row count, built once (not per request).
+    static let metricInsertSQL: [String] = (0...rowsPerInsert).map { n in
+        "INSERT OR IGNORE INTO tracking_metrics (run_pk, key, step, timestamp, value, is_nan, dataset_name, dataset_digest, model_id) VALUES "
+            + Array(repeating: "(?, ?, ?, ?, ?, ?, ?, ?, ?)", count: n).joined(separator: ", ")
+    }
+
+    static let latestUpsertSQL: [String] = (0...rowsPerInsert).map { n in
+        "INSERT INTO tracking_latest_metrics (run_pk, key, value, is_nan, timestamp, step) VALUES "
+            + Array(repeating: "(?, ?, ?, ?, ?, ?)", count: n).joined(separator: ", ")
+            + """
+
+             ON CONFLICT (run_pk, key) DO UPDATE SET value = excluded.value, is_nan = excluded.is_nan,
+                timestamp = excluded.timestamp, step = excluded.step
+            WHERE (excluded.step, excluded.timestamp, excluded.value) >= (tracking_latest_metrics.step, tracking_latest_metrics.timestamp, tracking_latest_metrics.value)
+            """
+    }
+
     static func insertMetrics(_ db: Database, runPK: Int64, metrics: [Metric]) throws {
         guard !metrics.isEmpty else { return }
         // The newest value per key in this batch: max step, then timestamp, then value (MLflow's rule).
@@ -153,10 +170,11 @@ extension SQLiteTrackingStore {
             if let current = newest[metric.key], !Self.isNewer(metric, than: current) { continue }
             newest[metric.key] = metric
         }
-        for chunk in metrics.chunked(rowsPerInsert) {
-            let statement = try db.cachedStatement(
-                sql: "INSERT OR IGNORE INTO tracking_metrics (run_pk, key, step, timestamp, value, is_nan, dataset_name, dataset_digest, model_id) VALUES "
-                    + Array(repeating: "(?, ?, ?, ?, ?, ?, ?, ?, ?)", count: chunk.count).joined(separator: ", "))
+        // Rows in primary-key order (step, then key) land on neighbouring b-tree positions, so the
+        // pages a batch touches stay hot and are written once.
+        let ordered = metrics.sorted { ($0.step, $0.key) < ($1.step, $1.key) }
+        for chunk in ordered.chunked(rowsPerInsert) {
+            let statement = try db.cachedStatement(sql: metricInsertSQL[chunk.count])
             var insert = RawInsert(statement)
             for metric in chunk {
                 let isNaN = metric.value.isNaN
@@ -172,16 +190,8 @@ extension SQLiteTrackingStore {
             }
             try insert.run(db)
         }
-        for chunk in Array(newest.values).chunked(rowsPerInsert) {
-            let statement = try db.cachedStatement(
-                sql: "INSERT INTO tracking_latest_metrics (run_pk, key, value, is_nan, timestamp, step) VALUES "
-                    + Array(repeating: "(?, ?, ?, ?, ?, ?)", count: chunk.count).joined(separator: ", ")
-                    + """
-
-                     ON CONFLICT (run_pk, key) DO UPDATE SET value = excluded.value, is_nan = excluded.is_nan,
-                        timestamp = excluded.timestamp, step = excluded.step
-                    WHERE (excluded.step, excluded.timestamp, excluded.value) >= (tracking_latest_metrics.step, tracking_latest_metrics.timestamp, tracking_latest_metrics.value)
-                    """)
+        for chunk in newest.values.sorted(by: { $0.key < $1.key }).chunked(rowsPerInsert) {
+            let statement = try db.cachedStatement(sql: latestUpsertSQL[chunk.count])
             var insert = RawInsert(statement)
             for metric in chunk {
                 let isNaN = metric.value.isNaN
