@@ -338,10 +338,11 @@ def test_alias_is_followed(server, custom_model):
 
 def test_killed_worker_recovers_without_hanging(server, custom_model):
     ep = uniq("kill")
+    others = set(worker_pids(server.data_dir))
     create(server, ep, [{"entity_name": custom_model, "entity_version": "1", "min_provisioned_concurrency": 2, "max_provisioned_concurrency": 2}])
     body = {"dataframe_split": {"columns": ["a", "b"], "data": [[1.0, 0]]}, "params": {"sleep": 0.02}}
-    pids = worker_pids(server.data_dir)
-    assert pids
+    mine = set(worker_pids(server.data_dir)) - others
+    assert len(mine) == 2, mine
 
     def one(_):
         start = time.time()
@@ -354,8 +355,7 @@ def test_killed_worker_recovers_without_hanging(server, custom_model):
     with concurrent.futures.ThreadPoolExecutor(6) as pool:
         futures = [pool.submit(one, i) for i in range(300)]
         time.sleep(0.5)
-        before = set(worker_pids(server.data_dir))
-        for pid in list(before)[:2]:
+        for pid in mine:
             os.kill(pid, signal.SIGKILL)
         results = [f.result() for f in futures]
     statuses = [s for s, _ in results]
@@ -368,7 +368,7 @@ def test_killed_worker_recovers_without_hanging(server, custom_model):
     while time.time() < deadline and invoke(server, ep, body).status_code != 200:
         time.sleep(0.5)
     assert all(invoke(server, ep, body).status_code == 200 for _ in range(10))
-    assert not (set(worker_pids(server.data_dir)) & before)
+    assert not (set(worker_pids(server.data_dir)) & mine)
 
 
 def test_cli_endpoints_and_models_serve(server, sklearn_model, iris):
