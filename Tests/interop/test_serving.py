@@ -510,3 +510,52 @@ def test_random_serving_payloads_never_get_5xx(server, custom_model):
             assert r.json().get("error_code"), r.text[:200]
     assert not bad, bad[:3]
     assert server.proc.poll() is None and requests.get(server.url + "/health").status_code == 200
+
+
+def test_overload_timeout_and_scale_to_zero(start_ingot, tmp_path, server):
+    """A second server with a tiny queue, a 2 s request timeout and a 2 s idle unload."""
+    small = start_ingot(env={
+        "INGOT_SERVING_PYTHON": sys.executable, "INGOT_SERVING_MAX_QUEUE": "2", "INGOT_SERVING_REQUEST_TIMEOUT_SECONDS": "2",
+        "INGOT_SERVING_SCALE_TO_ZERO_IDLE_SECONDS": "2",
+    })
+    mlflow.set_tracking_uri(small.url)
+    mlflow.set_registry_uri(small.url)
+    try:
+        name = uniq("small")
+        log_custom(name, tmp=tmp_path)
+    finally:
+        mlflow.set_tracking_uri(server.url)
+        mlflow.set_registry_uri(server.url)
+    ep = create(small, "tiny", [{"entity_name": name, "entity_version": "1", "max_provisioned_concurrency": 1}])["name"]
+
+    def slow(_):
+        body = {"dataframe_split": {"columns": ["a", "b"], "data": [[1.0, 0]]}, "params": {"sleep": 0.5}}
+        r = invoke(small, ep, body, timeout=30)
+        return r.status_code, r.json().get("error_code")
+
+    with concurrent.futures.ThreadPoolExecutor(10) as pool:
+        results = list(pool.map(slow, range(10)))
+    assert (429, "REQUEST_LIMIT_EXCEEDED") in results and (200, None) in results, results
+    assert all(status in (200, 429, 503) for status, _ in results), results
+
+    # A request that runs past the timeout answers 503 in about that time; the pool recovers.
+    start = time.time()
+    r = invoke(small, ep, {"dataframe_split": {"columns": ["a", "b"], "data": [[1.0, 0]]}, "params": {"sleep": 10.0}})
+    assert r.status_code == 503 and time.time() - start < 6, (r.status_code, time.time() - start)
+    deadline = time.time() + 30
+    while time.time() < deadline and invoke(small, ep, {"dataframe_split": {"columns": ["a", "b"], "data": [[1.0, 0]]}}).status_code != 200:
+        time.sleep(0.3)
+    assert invoke(small, ep, {"dataframe_split": {"columns": ["a", "b"], "data": [[1.0, 0]]}}).json() == {"predictions": [1.0]}
+
+    # Scale to zero: idle workers go away; the next request loads the model again (a cold start).
+    z = create(small, "zero", [{"entity_name": name, "entity_version": "1", "scale_to_zero_enabled": True}])["name"]
+    assert invoke(small, z, {"dataframe_split": {"columns": ["a", "b"], "data": [[2.0, 0]]}}).json() == {"predictions": [2.0]}
+    workers_before = len(worker_pids(small.data_dir))
+    deadline = time.time() + 20
+    while time.time() < deadline and len(worker_pids(small.data_dir)) >= workers_before:
+        time.sleep(0.3)
+    assert len(worker_pids(small.data_dir)) < workers_before
+    assert requests.get(f"{small.url}{API}/{z}").json()["state"]["ready"] == "READY"
+    assert invoke(small, z, {"dataframe_split": {"columns": ["a", "b"], "data": [[2.0, 0]]}}).json() == {"predictions": [2.0]}
+    metrics = requests.get(small.url + "/metrics").text
+    assert any(l.startswith("ingot_serving_cold_starts_total") and 'endpoint="zero"' in l for l in metrics.splitlines())
