@@ -52,6 +52,7 @@ for bench in bench/*/run.sh; do
         bench/parquet/*) smoke=(BENCH_ROWS=50000 BENCH_RUNS=1) ;;
         bench/tracking/*) smoke=(BENCH_RUNS=200 BENCH_SECONDS=2 BENCH_SEARCHES=5) ;;
         bench/tables/*) smoke=(BENCH_ROWS=100000 BENCH_RUNS=1) ;;
+        bench/serving/*) smoke=(BENCH_SECONDS=2 BENCH_ROWS=5000) ;;
         *) smoke=() ;;
     esac
     env BENCH_SMOKE=1 INGOT_BIN="$BIN" "${smoke[@]}" "$bench" || status=1
