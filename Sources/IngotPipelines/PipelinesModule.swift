@@ -4,6 +4,7 @@ import IngotStorage
 /// Append new migrations; never edit one that has shipped.
 public enum PipelinesModule {
     public static let migrations: [Migration] = [
-        Migration("pipelines.v1") { db in try PipelineSchema.createV1(db) }
+        Migration("pipelines.v1") { db in try PipelineSchema.createV1(db) },
+        Migration("jobs.v1") { db in try JobSchema.createV1(db) },
     ]
 }
