@@ -82,6 +82,14 @@ public struct ConfigLoader: Sendable {
         Key(path: "serving.alias_poll_seconds") { config, value in
             config.servingAliasPollSeconds = try positive(value, "serving.alias_poll_seconds")
         },
+        Key(path: "jobs.python") { config, value in
+            guard !value.isEmpty else { throw ConfigError("jobs.python: must not be empty") }
+            config.jobsPython = value
+        },
+        Key(path: "jobs.max_parallel_tasks") { config, value in
+            guard let n = Int(value), (1...256).contains(n) else { throw ConfigError("jobs.max_parallel_tasks: expected a whole number in 1...256, got '\(value)'") }
+            config.jobsMaxParallelTasks = n
+        },
         Key(path: "auth.allow_unauthenticated_remote") { config, value in
             guard let flag = Bool(value.lowercased()) else {
                 throw ConfigError("auth.allow_unauthenticated_remote: expected true or false, got '\(value)'")

@@ -45,6 +45,11 @@ public struct IngotConfig: Sendable, Equatable {
     /// How often served aliases are re-resolved, in seconds.
     public var servingAliasPollSeconds = 5.0
 
+    /// Interpreter for job python tasks (`jobs.python`).
+    public var jobsPython = "python3"
+    /// Tasks of one job run that may run at the same time (`jobs.max_parallel_tasks`).
+    public var jobsMaxParallelTasks = 4
+
     public init() {}
 
     /// Whether the listen address is reachable only from this machine.

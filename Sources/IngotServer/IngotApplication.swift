@@ -28,6 +28,7 @@ public func buildRouter(services: IngotServices) -> Router<IngotRequestContext> 
     StatementController(store: services.statements, runner: services.statementRunner).addRoutes(to: router)
     TableController(tables: services.tables, stagingDirectory: services.config.dataDirectoryURL.appendingPathComponent("tmp")).addRoutes(to: router)
     PipelinesController(pipelines: services.pipelines).addRoutes(to: router)
+    JobsController(jobs: services.jobs).addRoutes(to: router)
     ServingEndpointsController(endpoints: services.endpoints).addRoutes(to: router)
     InvocationsController(endpoints: services.endpoints).addRoutes(to: router)
     MetricsController(registry: IngotMetrics.registry).addRoutes(to: router)
@@ -44,6 +45,6 @@ public func buildApplication(services: IngotServices, logger: Logger) -> some Ap
         router: router,
         configuration: .init(address: .hostname(services.config.host, port: services.config.port), serverName: "ingot"),
         services: [MetadataCheckpointService(metadata: services.metadata), WebhookDeliveryService(dispatcher: services.webhooks), services.statementRunner, services.auditRecorder,
-            ServingRuntimeService(endpoints: services.endpoints)],
+            ServingRuntimeService(endpoints: services.endpoints), JobSchedulerService(jobs: services.jobs)],
         logger: logger)
 }

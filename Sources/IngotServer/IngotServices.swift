@@ -58,6 +58,8 @@ public struct IngotServices: Sendable {
     public let pipelines: PipelineService
     /// Model serving endpoints and their runtime (run by the app as a service).
     public let endpoints: EndpointService
+    /// Jobs: DAGs of tasks, their runs and the scheduling decisions (the scheduler runs in the app).
+    public let jobs: JobService
 
     /// Opens the data directory (creating it), the metadata store and the object store.
     /// - Parameter migrate: apply pending migrations (serve does; read-only commands don't).
@@ -91,6 +93,7 @@ public struct IngotServices: Sendable {
         self.statements = StatementStore()
         self.statementRunner = StatementRunner(store: statements, tables: tables)
         self.pipelines = PipelineService(metadata: metadata, tables: tables)
+        self.jobs = JobService(metadata: metadata, environment: Self.jobEnvironment(config), pipelines: PipelineJobTasks(pipelines: pipelines), sql: SQLJobTasks(tables: tables))
         let sources = TrackingModelSources(store: SQLiteTrackingStore(metadata: metadata))
         self.endpoints = Self.makeEndpoints(
             config: config, metadata: metadata,

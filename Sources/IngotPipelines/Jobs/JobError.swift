@@ -23,6 +23,6 @@ public struct JobError: IngotError, Equatable {
         }
     }
 
-    static func invalid(_ m: String) -> JobError { .init(.invalid, m) }
-    static func notFound(_ m: String) -> JobError { .init(.notFound, m) }
+    public static func invalid(_ m: String) -> JobError { .init(.invalid, m) }
+    public static func notFound(_ m: String) -> JobError { .init(.notFound, m) }
 }

@@ -1,0 +1,46 @@
+import Foundation
+import IngotCatalog
+import IngotCore
+import IngotLake
+import IngotPipelines
+
+/// A `pipeline_task`: starts an update through the pipelines service and waits for it to finish.
+struct PipelineJobTasks: PipelineTaskRunning {
+    let pipelines: PipelineService
+
+    func runPipeline(id: String, fullRefresh: Bool, context: JobTaskContext) async throws -> String {
+        let update = try await pipelines.start(id, fullRefresh: fullRefresh)
+        while true {
+            let u = try await pipelines.store.update(update.id)
+            switch u.state {
+            case "COMPLETED": return "pipeline \(u.pipelineID) update \(u.id) COMPLETED"
+            case "FAILED", "CANCELED": throw JobError(.invalidState, "pipeline \(u.pipelineID) update \(u.id) \(u.state)\(u.error.map { ": " + $0 } ?? "")")
+            default: try await Task.sleep(nanoseconds: 250_000_000)
+            }
+        }
+    }
+}
+
+/// An `sql_task`: runs its statements in order on one embedded-engine session as the run's creator.
+struct SQLJobTasks: SQLTaskRunning {
+    let tables: TableService
+
+    func runSQL(_ statements: [String], catalog: String?, schema: String?, context: JobTaskContext) async throws -> String {
+        let engine = try SQLEngine(
+            resolver: NamespaceTableResolver(tables: tables, owner: context.principal),
+            options: SQLEngineOptions(catalog: catalog ?? "main", schema: schema ?? "default"))
+        var lines: [String] = []
+        for (i, statement) in statements.enumerated() {
+            let execution = try await withTaskCancellationHandler {
+                try await engine.execute(statement) { _ in }
+            } onCancel: {
+                engine.cancel()
+            }
+            var line = "statement \(i + 1): \(execution.rowCount) row(s)"
+            if let a = execution.affectedRows { line += ", \(a) affected" }
+            if let v = execution.tableVersion { line += ", table version \(v)" }
+            lines.append(line)
+        }
+        return lines.joined(separator: "\n")
+    }
+}
