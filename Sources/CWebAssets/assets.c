@@ -95,12 +95,30 @@ static const unsigned char asset_30[] = {
 #embed "../../web/js/pages/serving.js"
 };
 static const unsigned char asset_31[] = {
-#embed "../../web/js/pages/sql.js"
+#embed "../../web/js/pages/serving/charts.js"
 };
 static const unsigned char asset_32[] = {
-#embed "../../web/js/pages/sql/editor.js"
+#embed "../../web/js/pages/serving/common.js"
 };
 static const unsigned char asset_33[] = {
+#embed "../../web/js/pages/serving/endpoint.js"
+};
+static const unsigned char asset_34[] = {
+#embed "../../web/js/pages/serving/list.js"
+};
+static const unsigned char asset_35[] = {
+#embed "../../web/js/pages/serving/rollout.js"
+};
+static const unsigned char asset_36[] = {
+#embed "../../web/js/pages/serving/tryit.js"
+};
+static const unsigned char asset_37[] = {
+#embed "../../web/js/pages/sql.js"
+};
+static const unsigned char asset_38[] = {
+#embed "../../web/js/pages/sql/editor.js"
+};
+static const unsigned char asset_39[] = {
 #embed "../../web/js/pages/sql/results.js"
 };
 
@@ -136,11 +154,17 @@ static const ingot_web_asset ingot_web_assets[] = {
     {"/js/pages/pipelines.js", asset_28, sizeof(asset_28)},
     {"/js/pages/runs.js", asset_29, sizeof(asset_29)},
     {"/js/pages/serving.js", asset_30, sizeof(asset_30)},
-    {"/js/pages/sql.js", asset_31, sizeof(asset_31)},
-    {"/js/pages/sql/editor.js", asset_32, sizeof(asset_32)},
-    {"/js/pages/sql/results.js", asset_33, sizeof(asset_33)},
+    {"/js/pages/serving/charts.js", asset_31, sizeof(asset_31)},
+    {"/js/pages/serving/common.js", asset_32, sizeof(asset_32)},
+    {"/js/pages/serving/endpoint.js", asset_33, sizeof(asset_33)},
+    {"/js/pages/serving/list.js", asset_34, sizeof(asset_34)},
+    {"/js/pages/serving/rollout.js", asset_35, sizeof(asset_35)},
+    {"/js/pages/serving/tryit.js", asset_36, sizeof(asset_36)},
+    {"/js/pages/sql.js", asset_37, sizeof(asset_37)},
+    {"/js/pages/sql/editor.js", asset_38, sizeof(asset_38)},
+    {"/js/pages/sql/results.js", asset_39, sizeof(asset_39)},
 };
-static const unsigned long asset_count = 34;
+static const unsigned long asset_count = 40;
 
 unsigned long ingot_web_asset_count(void) { return asset_count; }
 const ingot_web_asset *ingot_web_asset_at(unsigned long index) {

@@ -1,16 +1,11 @@
-// Serving — placeholder until the module's console ships.
+// /ui/serving           → serving endpoints list
+// /ui/serving/<name>    → one endpoint (entities, traffic split, pending config, rollouts, live charts, try it)
 
-import { renderPlaceholder } from '../lib/placeholder.js';
-
-export async function render(root) {
-  renderPlaceholder(root, {
-    name: 'Serving',
-    summary: 'Model serving endpoints.',
-    planned: [
-      'Endpoints list with state and served versions',
-      'Traffic split and scaling settings',
-      'Try-it panel for invocations',
-    ],
-    api: '/api/2.0/serving-endpoints/* · /serving-endpoints/{name}/invocations',
-  });
+export async function render(root, params) {
+  if (params.parts.length === 0) {
+    const { renderList } = await import('./serving/list.js');
+    return renderList(root, params);
+  }
+  const { renderEndpoint } = await import('./serving/endpoint.js');
+  return renderEndpoint(root, params, params.parts[0]);
 }
