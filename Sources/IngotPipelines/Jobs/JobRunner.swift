@@ -54,17 +54,29 @@ public final class JobRunner: Sendable {
 
     // MARK: The run
 
+    /// Store writes run outside the (possibly canceled) run task: GRDB refuses work in a canceled task,
+    /// and a canceled run must still record how it ended.
+    func save(_ rec: TaskRunRecord) async {
+        let store = self.store
+        await Task.detached { try? await store.saveTask(rec) }.value
+    }
+
+    func setRun(_ id: Int64, _ state: LifeCycleState, result: ResultState? = nil, message: String? = nil) async throws {
+        let store = self.store
+        try await Task.detached { try await store.setRunState(id, state, result: result, message: message) }.value
+    }
+
     func execute(_ runID: Int64) async {
         do {
             try await executeDAG(runID)
         } catch {
-            try? await store.setRunState(runID, .internalError, result: .failed, message: "internal error: \(error)")
+            try? await setRun(runID, .internalError, result: .failed, message: "internal error: \(error)")
         }
     }
 
     func executeDAG(_ runID: Int64) async throws {
         let run = try await store.run(runID)
-        try await store.setRunState(runID, .running, message: "")
+        try await setRun(runID, .running, message: "")
         let defs = Dictionary((run.settings.tasks ?? []).map { ($0.taskKey, $0) }, uniquingKeysWith: { a, _ in a })
         var records = Dictionary(run.tasks.map { ($0.taskKey, $0) }, uniquingKeysWith: { a, _ in a })
         var results: [String: ResultState] = [:]
@@ -86,7 +98,7 @@ public final class JobRunner: Sendable {
                             rec.resultState = .canceled
                             rec.stateMessage = "The run was canceled before this task started."
                             rec.endTime = Clock.nowMillis()
-                            try? await store.saveTask(rec)
+                            await save(rec)
                             results[key] = .canceled
                             records[key] = rec
                             pending.removeAll { $0 == key }
@@ -102,7 +114,7 @@ public final class JobRunner: Sendable {
                                 ? "run_if \(def.condition.rawValue) was not met; the task was excluded."
                                 : "Upstream task(s) did not succeed (run_if \(def.condition.rawValue))."
                             rec.endTime = Clock.nowMillis()
-                            try? await store.saveTask(rec)
+                            await save(rec)
                             results[key] = skip
                             records[key] = rec
                             pending.removeAll { $0 == key }
@@ -146,9 +158,9 @@ public final class JobRunner: Sendable {
         } else {
             let bad = allKeys.filter { results[$0] == .failed || results[$0] == .timedOut }
             result = bad.allSatisfy { results[$0] == .timedOut } && !bad.isEmpty ? .timedOut : .failed
-            message = bad.isEmpty ? "Some tasks did not succeed." : "Task \(bad.joined(separator: ", ")) failed."
+            message = bad.isEmpty ? "Some tasks did not succeed." : "Task \(bad.joined(separator: ", ")) \(result == .timedOut ? "timed out" : "failed")."
         }
-        try await store.setRunState(runID, .terminated, result: result, message: message)
+        try await setRun(runID, .terminated, result: result, message: message)
     }
 
     // MARK: One task, with retries and timeout
@@ -162,7 +174,7 @@ public final class JobRunner: Sendable {
             rec.lifeCycleState = .internalError
             rec.resultState = .failed
             rec.stateMessage = "\(error)"
-            try? await store.saveTask(rec)
+            await save(rec)
             return rec
         }
         rec.logPath = log.path
@@ -173,7 +185,7 @@ public final class JobRunner: Sendable {
             rec.lifeCycleState = .running
             rec.stateMessage = attempt == 0 ? "" : "Retry attempt \(attempt)"
             rec.attempts.append(TaskAttempt(attemptNumber: attempt, startTime: begun))
-            try? await store.saveTask(rec)
+            await save(rec)
             let context = JobTaskContext(jobID: run.jobID, runID: run.runID, taskRunID: rec.taskRunID, taskKey: def.taskKey, attempt: attempt,
                                          parameters: parameters, principal: run.creator, logURL: log)
             appendLog(log, "=== \(def.taskKey) attempt \(attempt) started \(ISO8601DateFormatter().string(from: Date())) ===\n")
@@ -189,7 +201,7 @@ public final class JobRunner: Sendable {
                 rec.lifeCycleState = .waitingForRetry
                 rec.resultState = nil
                 rec.stateMessage = "Attempt \(attempt) \(state.rawValue): \(message)"
-                try? await store.saveTask(rec)
+                await save(rec)
                 let wait = UInt64(max(0, def.minRetryIntervalMillis ?? 0)) * 1_000_000
                 if wait > 0 { try? await Task.sleep(nanoseconds: wait) }
                 if Task.isCancelled {
@@ -197,7 +209,7 @@ public final class JobRunner: Sendable {
                     rec.resultState = .canceled
                     rec.stateMessage = "The run was canceled while the task waited to retry."
                     rec.endTime = Clock.nowMillis()
-                    try? await store.saveTask(rec)
+                    await save(rec)
                     return rec
                 }
                 attempt += 1
@@ -207,7 +219,7 @@ public final class JobRunner: Sendable {
             rec.resultState = state
             rec.stateMessage = message
             rec.endTime = ended
-            try? await store.saveTask(rec)
+            await save(rec)
             return rec
         }
     }

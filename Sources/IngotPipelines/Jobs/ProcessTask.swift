@@ -23,7 +23,9 @@ enum ProcessTask {
         let box = Box()
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = arguments
+        // The server ignores SIGTERM (ServiceLifecycle handles it through a dispatch source) and ignored
+        // signals are inherited: restore the default so a task can be stopped or trap the signal.
+        p.arguments = (defaultSignalsSupported ? ["--default-signal=TERM,INT,HUP"] : []) + arguments
         p.environment = environment
         p.standardOutput = handle
         p.standardError = handle
@@ -61,6 +63,18 @@ enum ProcessTask {
             }
         }
     }
+
+    /// Whether `/usr/bin/env` understands `--default-signal` (GNU coreutils 8.31+).
+    static let defaultSignalsSupported: Bool = {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = ["--default-signal=TERM", "true"]
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        do { try p.run() } catch { return false }
+        p.waitUntilExit()
+        return p.terminationStatus == 0
+    }()
 
     /// Signals the process and, when it leads its own process group, the whole group.
     static func signal(_ pid: Int32, _ sig: Int32) {

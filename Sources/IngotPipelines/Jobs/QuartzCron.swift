@@ -123,10 +123,12 @@ public struct QuartzCron: Sendable, Equatable {
                 start = x
                 end = y
             } else {
-                if rangePart.contains("L") || rangePart.contains("W") || rangePart.contains("#") {
-                    throw fail("'\(item)': L, W and # are only allowed alone in day-of-month / day-of-week")
+                guard let x = value(rangePart, lo, hi, names) else {
+                    if rangePart.contains("L") || rangePart.contains("W") || rangePart.contains("#") {
+                        throw fail("'\(item)': L, W and # are only allowed alone in day-of-month / day-of-week")
+                    }
+                    throw fail("'\(item)': value must be in \(lo)-\(hi)\(names == nil ? "" : " or a name")")
                 }
-                guard let x = value(rangePart, lo, hi, names) else { throw fail("'\(item)': value must be in \(lo)-\(hi)\(names == nil ? "" : " or a name")") }
                 start = x
                 end = item.contains("/") ? hi : x
             }
