@@ -205,14 +205,18 @@ struct JSONValueParser {
     mutating func string() throws -> String {
         index += 1  // opening quote
         let start = index
-        // Fast path: no escapes — decode the span directly.
+        // Fast path: no escapes — decode the span directly (without UTF-8 validation when every
+        // byte is ASCII, which metric keys and run ids almost always are).
+        var highBits: UInt8 = 0
         while index < bytes.count {
             let byte = bytes[index]
             if byte == UInt8(ascii: "\"") {
                 let span = UnsafeRawBufferPointer(rebasing: bytes[start..<index])
                 index += 1
+                if highBits & 0x80 == 0 { return Self.ascii(span) }
                 return try validUTF8(span, at: start)
             }
+            highBits |= byte
             if byte == UInt8(ascii: "\\") { break }
             if byte < 0x20 { throw failure("control character in string") }
             index += 1
@@ -283,6 +287,14 @@ struct JSONValueParser {
             index += 1
         }
         return result
+    }
+
+    private static func ascii(_ span: UnsafeRawBufferPointer) -> String {
+        String(unsafeUninitializedCapacity: span.count) { buffer in
+            guard let base = span.baseAddress, !span.isEmpty else { return 0 }
+            UnsafeMutableRawBufferPointer(buffer).copyMemory(from: UnsafeRawBufferPointer(start: base, count: span.count))
+            return span.count
+        }
     }
 
     private func validUTF8(_ span: UnsafeRawBufferPointer, at offset: Int) throws -> String {
