@@ -299,6 +299,7 @@ public final class JobRunner: Sendable {
     func process(_ args: [String], _ context: JobTaskContext) async throws -> (ResultState, String, String?) {
         var env = ProcessInfo.processInfo.environment
         env["INGOT_URL"] = environment.serverURL
+        env["INGOT_SERVER"] = environment.serverURL  // what the `ingot` CLI reads
         env["DATABRICKS_HOST"] = environment.serverURL
         env["MLFLOW_TRACKING_URI"] = environment.serverURL
         if let token = environment.token {
