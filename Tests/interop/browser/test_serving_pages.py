@@ -120,6 +120,8 @@ def test_endpoint_pages_try_it_and_traffic_split(web_server, driver, two_version
     assert traffic == "100%"
     assert driver.find_elements(By.CSS_SELECTOR, "[data-role='rollout-unavailable'], [data-role='rollout']")
 
+    driver.save_screenshot(str(output_dir() / "serving-endpoint-top.png"))
+
     # Try it: the body is prefilled from the signature; send two real rows and read the predictions.
     box = wait(driver).until(lambda d: d.find_element(By.ID, "try-body") if d.find_element(By.ID, "try-body").get_attribute("value") else False)
     assert "dataframe_split" in box.get_attribute("value") and "f0" in box.get_attribute("value")
@@ -164,6 +166,24 @@ def test_endpoint_pages_try_it_and_traffic_split(web_server, driver, two_version
     assert driver.find_element(By.CSS_SELECTOR, "[data-role='split-total']").text == "Total 100%"
     driver.execute_script("arguments[0].scrollIntoView()", driver.find_element(By.CSS_SELECTOR, "[data-role='split-editor']"))
     driver.save_screenshot(str(output_dir() / "serving-split-saved.png"))
+    assert not unexpected_console_errors(driver)
+
+
+def test_create_endpoint_from_the_list(web_server, driver, two_versions):
+    model, boosters, test = two_versions
+    name = f"new-{uuid.uuid4().hex[:6]}"
+    driver.get(f"{web_server.url}/ui/serving")
+    wait(driver).until(EC.element_to_be_clickable((By.ID, "create-endpoint"))).click()
+    wait(driver).until(EC.visibility_of_element_located((By.ID, "new-endpoint-name"))).send_keys(name)
+    driver.find_element(By.ID, "new-endpoint-model").send_keys(model)
+    driver.find_element(By.ID, "new-endpoint-version").send_keys("2")
+    driver.find_element(By.CSS_SELECTOR, "#create-endpoint-form ~ * button[type='submit'], button[form='create-endpoint-form']").click()
+    wait(driver).until(lambda d: d.current_url.rstrip("/").endswith(f"/ui/serving/{name}"))
+    # The page follows the update until the entity is READY.
+    wait(driver, 60).until(EC.presence_of_element_located(
+        (By.CSS_SELECTOR, "table[data-role='entities'] [data-role='deployment'][data-status='DEPLOYMENT_READY']")))
+    assert wait(driver).until(lambda d: d.find_element(By.CSS_SELECTOR, "[data-role='endpoint-meta'] [data-role='ready']").get_attribute("data-status") == "READY")
+    assert endpoint(web_server, name)["config"]["served_entities"][0]["entity_version"] == "2"
     assert not unexpected_console_errors(driver)
 
 
