@@ -118,6 +118,8 @@ def test_endpoint_pages_try_it_and_traffic_split(web_server, driver, two_version
             (By.CSS_SELECTOR, f"table[data-role='entities'] tr[data-entity='{entity}'] [data-role='deployment'][data-status='DEPLOYMENT_READY']")))
     traffic = driver.find_element(By.CSS_SELECTOR, "table[data-role='entities'] tr[data-entity='first'] [data-role='traffic']").text
     assert traffic == "100%"
+    wait(driver).until(lambda d: d.find_element(
+        By.CSS_SELECTOR, "table[data-role='entities'] tr[data-entity='second'] [data-role='runtime']").text == "lightgbm-native")
     assert driver.find_elements(By.CSS_SELECTOR, "[data-role='rollout-unavailable'], [data-role='rollout']")
 
     driver.save_screenshot(str(output_dir() / "serving-endpoint-top.png"))

@@ -18,19 +18,38 @@ function modelLink(e) {
   return h('a', { href }, entityTarget(e));
 }
 
-function entitiesTable(config, { pending = false } = {}) {
+// Runtime of each served version ("lightgbm-native", "python-pyfunc"…) from Open Inference V2 metadata, asked once.
+const runtimes = new Map();
+
+function runtimeCell(endpoint, e) {
+  const cell = h('td', { 'data-role': 'runtime' }, h('span', { class: 'muted' }, '—'));
+  const ready = e.state && e.state.deployment === 'DEPLOYMENT_READY';
+  if (!ready || !e.resolved_version || e.shadow) return cell;
+  const key = `${endpoint}/${e.resolved_version}`;
+  if (!runtimes.has(key)) {
+    runtimes.set(key, api.get(`/v2/models/${encodeURIComponent(endpoint)}/versions/${encodeURIComponent(e.resolved_version)}`)
+      .then((m) => m.platform || null).catch(() => { runtimes.delete(key); return null; }));
+  }
+  runtimes.get(key).then((platform) => {
+    if (platform) clear(cell).appendChild(h('span', { class: 'id-text', title: platform.endsWith('-native') ? 'Native evaluator, no Python in the request path' : 'Python pyfunc worker processes' }, platform));
+  });
+  return cell;
+}
+
+function entitiesTable(config, { pending = false, endpoint = null } = {}) {
   const routes = routeMap(config);
   const entities = (config && config.served_entities) || [];
   if (!entities.length) return h('p', { class: 'muted' }, 'No served entities.');
   return h('div', { class: 'dt' }, h('div', { class: 'dt-scroll auto-height' },
     h('table', { class: 'data', 'data-role': pending ? 'pending-entities' : 'entities' },
-      h('thead', null, h('tr', null, ['Served entity', 'Model', 'State', 'Traffic', 'Concurrency', 'Scale to zero'].map((c) => h('th', null, c)))),
+      h('thead', null, h('tr', null, ['Served entity', 'Model', 'State', 'Traffic', 'Runtime', 'Concurrency', 'Scale to zero'].map((c) => h('th', null, c)))),
       h('tbody', null, entities.map((e) => h('tr', { 'data-entity': e.name },
         h('td', null, h('span', { class: 'id-text' }, e.name), e.shadow ? h('span', { class: 'badge warn', style: { marginLeft: '6px' } }, 'Shadow') : null),
         h('td', null, modelLink(e)),
         h('td', null, deploymentBadge(e),
           e.state && e.state.deployment_state_message ? h('div', { class: 'muted small', 'data-role': 'state-message' }, e.state.deployment_state_message) : null),
         h('td', { 'data-role': 'traffic' }, e.shadow ? h('span', { class: 'muted' }, 'copy of traffic') : `${routes.get(e.name) ?? 0}%`),
+        pending || !endpoint ? h('td', null, h('span', { class: 'muted' }, '—')) : runtimeCell(endpoint, e),
         h('td', null, `${e.min_provisioned_concurrency ?? '?'}–${e.max_provisioned_concurrency ?? '?'}`),
         h('td', null, e.scale_to_zero_enabled ? 'Yes' : 'No')))))));
 }
@@ -216,7 +235,7 @@ export async function renderEndpoint(root, params, name) {
 
   function drawSections({ force = false } = {}) {
     drawHeader();
-    clear(entitiesHost).appendChild(card({ title: 'Served entities', hint: ep.config ? `config version ${ep.config.config_version}` : 'no config serving yet', body: entitiesTable(ep.config), flush: false }));
+    clear(entitiesHost).appendChild(card({ title: 'Served entities', hint: ep.config ? `config version ${ep.config.config_version}` : 'no config serving yet', body: entitiesTable(ep.config, { endpoint: name }), flush: false }));
     clear(pendingHost).appendChild(card({ title: 'Pending config', hint: ep.pending_config ? 'takes traffic once every entity is ready' : '', body: pendingSection(ep) }));
     const shown = ep.pending_config || ep.config;
     const version = shown ? shown.config_version : null;
