@@ -11,6 +11,16 @@ function value(v) {
   return String(v);
 }
 
+/** statusBadge with rollout words coloured by meaning (succeeded is good, rolled back is bad). */
+function stateBadge(st) {
+  const up = String(st || 'UNKNOWN').toUpperCase();
+  const alias = { SUCCEEDED: 'SUCCESS', COMPLETED: 'SUCCESS', DONE: 'SUCCESS', ROLLED_BACK: 'FAILED', ROLLING_BACK: 'RUNNING', BAKING: 'RUNNING' }[up];
+  const el = statusBadge(alias || up);
+  if (alias) el.textContent = up.charAt(0) + up.slice(1).toLowerCase().replace(/_/g, ' ');
+  el.dataset.status = up;
+  return el;
+}
+
 function isTimeKey(k) {
   return /(_time|timestamp|_at)$/.test(k);
 }
@@ -23,17 +33,18 @@ function objectsTable(rows, role) {
     h('table', { class: 'data', 'data-role': role },
       h('thead', null, h('tr', null, keys.map((k) => h('th', null, k.replace(/_/g, ' '))))),
       h('tbody', null, rows.map((r) => h('tr', null, keys.map((k) => h('td', null,
-        /state|status/.test(k) && typeof r[k] === 'string' ? statusBadge(r[k]) : isTimeKey(k) ? formatTime(r[k]) : value(r[k])))))))));
+        /state|status/.test(k) && typeof r[k] === 'string' ? stateBadge(r[k]) : isTimeKey(k) ? formatTime(r[k]) : value(r[k])))))))));
 }
 
 function progress(rollout) {
   const steps = Array.isArray(rollout.steps) ? rollout.steps : [];
-  const pct = Number(rollout.traffic_percentage ?? rollout.current_percentage ?? rollout.percentage);
+  const step = steps[Number(rollout.current_step)];
+  const pct = Number(rollout.traffic_percentage ?? rollout.current_percentage ?? rollout.percentage ?? (step && step.traffic_percentage));
   const done = Number.isFinite(pct) ? pct
     : steps.length && Number.isFinite(Number(rollout.current_step)) ? (100 * (Number(rollout.current_step) + 1)) / steps.length : null;
   return h('div', { 'data-role': 'rollout-current' },
     h('div', { class: 'row wrap', style: { marginBottom: '8px' } },
-      statusBadge(rollout.state || rollout.status || 'UNKNOWN'),
+      stateBadge(rollout.state || rollout.status),
       rollout.strategy || rollout.type ? h('span', { class: 'muted' }, rollout.strategy || rollout.type) : null,
       rollout.target_entity || rollout.new_entity ? h('span', null, '→ ', h('span', { class: 'id-text' }, rollout.target_entity || rollout.new_entity)) : null),
     done !== null ? h('div', { class: 'progress', role: 'progressbar', 'aria-valuenow': String(Math.round(done)), 'aria-valuemin': '0', 'aria-valuemax': '100' },
