@@ -239,8 +239,11 @@ def test_cron_schedules_across_restart(start_ingot, tmp_path):
     m = first[0]
     assert m["trigger"] == "PERIODIC" and m["scheduled_time"] % 60_000 == 0
     assert 0 <= m["start_time"] - m["scheduled_time"] < 2000, m  # on time
+    deadline = time.time() + 20
+    while time.time() < deadline and len(runs(a, fast)) < 3:
+        time.sleep(0.25)
     fast_before = runs(a, fast)
-    assert len(fast_before) >= 5
+    assert len(fast_before) >= 3
     for r in fast_before:
         assert r["scheduled_time"] % 5000 == 0 and 0 <= r["start_time"] - r["scheduled_time"] < 2000, r
     wait_run(a, m["run_id"])
