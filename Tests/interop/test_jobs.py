@@ -282,3 +282,20 @@ def test_cron_schedules_across_restart(start_ingot, tmp_path):
     n = len(runs(b, fast))
     time.sleep(6)
     assert len(runs(b, fast)) == n
+
+
+def test_pipeline_task_runs_an_update(ingot_server, tmp_path):
+    folder = tmp_path / "pl"
+    folder.mkdir()
+    (folder / "pipeline.yaml").write_text("name: it-jobs-pipeline\ncatalog: main\nschema: jobs_pl\n")
+    (folder / "mv.sql").write_text("CREATE OR REFRESH MATERIALIZED VIEW answer AS SELECT 42 AS x\n")
+    pipeline_id = call(ingot_server, "POST", "/api/2.0/pipelines", {"root_path": str(folder)})["pipeline_id"]
+    job = call(ingot_server, "POST", API + "/create", {
+        "name": "it-pipeline-task",
+        "tasks": [{"task_key": "refresh", "pipeline_task": {"pipeline_id": pipeline_id, "full_refresh": True}},
+                  {"task_key": "check", "depends_on": [{"task_key": "refresh"}], "sql_task": {"statement": "SELECT x FROM main.jobs_pl.answer"}}]})
+    run = wait_run(ingot_server, call(ingot_server, "POST", API + "/run-now", {"job_id": job["job_id"]})["run_id"], timeout=120)
+    assert run["state"]["result_state"] == "SUCCESS", run
+    assert sql_rows(ingot_server, "SELECT x FROM main.jobs_pl.answer") == [["42"]]
+    updates = call(ingot_server, "GET", f"/api/2.0/pipelines/{pipeline_id}/updates")["updates"]
+    assert updates and updates[0]["state"] == "COMPLETED"
