@@ -259,6 +259,12 @@ public actor PythonWorkerPool: LoadedModel {
     /// Fails queued requests whose deadline passed (runs while anything waits).
     private func reap() async {
         while true {
+            if Task.isCancelled {
+                for w in waiters { w.continuation.resume(throwing: ServingError(.notReady, "the server is shutting down")) }
+                waiters.removeAll()
+                reaping = false
+                return
+            }
             let now = Date()
             var kept: [(id: Int, deadline: Date, continuation: CheckedContinuation<PythonWorker, any Error>)] = []
             for w in waiters {

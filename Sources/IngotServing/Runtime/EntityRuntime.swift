@@ -96,11 +96,18 @@ public actor EntityRuntime {
 
     /// Scores a request: checks it against the signature, loads the model if scaled to zero, predicts.
     /// - Returns: the response body `{"predictions": ...}`.
-    public func predict(_ request: ScoringRequest) async throws -> String {
+    public nonisolated func predict(_ request: ScoringRequest) async throws -> String {
+        // Conversion and prediction run off the actor, so concurrent requests proceed in parallel.
         let frame = try signature?.conform(request.frame) ?? request.frame
         let m = try await acquire()
-        defer { release() }
-        return try await m.predict(frame, params: request.params)
+        do {
+            let out = try await m.predict(frame, params: request.params)
+            await release()
+            return out
+        } catch {
+            await release()
+            throw error
+        }
     }
 
     /// Unloads a scale-to-zero entity that has been idle long enough.
