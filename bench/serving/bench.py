@@ -109,7 +109,9 @@ def train():
 # ---- load generator --------------------------------------------------------------------------
 
 
-def encode(host, port, path, body):
+def encode(host, port, path, body, method="POST"):
+    if method == "GET":
+        return f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\n\r\n".encode()
     head = (f"POST {path} HTTP/1.1\r\nHost: {host}:{port}\r\nContent-Type: application/json\r\n"
             f"Content-Length: {len(body)}\r\n\r\n").encode()
     return head + body
@@ -187,8 +189,8 @@ def client(host, port, requests_, start_at, seconds):
     return latencies, errors
 
 
-def load(host, port, path, bodies, connections, seconds):
-    requests_ = [encode(host, port, path, b) for b in bodies]
+def load(host, port, path, bodies, connections, seconds, method="POST"):
+    requests_ = [encode(host, port, path, b, method) for b in bodies]
     ctx = multiprocessing.get_context("fork")
     start_at = time.time() + 1.0 + 0.05 * connections  # process start-up and warm-up are not counted
     with ctx.Pool(connections) as pool:
@@ -307,17 +309,22 @@ def main():
             print(f"  {name:20} answers like Booster.predict (max relative difference {worst:.2g})", flush=True)
 
         batch_bodies = [split_body(make_frame(10 + k, BATCH)) for k in range(4)]
-        results = {}
+        # Phases run target after target for each load shape (not server after server), so a burst of
+        # background load on a shared machine falls on all servers alike.
+        results = {name: {"single": [], "batch": None} for name, _, _ in targets}
+        for c in CONCURRENCY:
+            for name, port, path in targets:
+                results[name]["single"].append(load("127.0.0.1", port, path, single_bodies, c, SECONDS))
+            print(f"  measured single rows at {c} connection(s)", flush=True)
         for name, port, path in targets:
-            rows = []
-            for c in CONCURRENCY:
-                rows.append(load("127.0.0.1", port, path, single_bodies, c, SECONDS))
             b = load("127.0.0.1", port, path, batch_bodies, 1, SECONDS)
             b["rows_per_s"] = b["req_per_s"] * BATCH
-            results[name] = {"single": rows, "batch": b}
-            print(f"  measured {name}", flush=True)
+            results[name]["batch"] = b
+        print("  measured 1000-row batches", flush=True)
+        # What the load generator itself costs: GET /ping on `ingot models serve`, one connection.
+        floor = load("127.0.0.1", sport, "/ping", [b""], 1, min(SECONDS, 3), method="GET")
 
-        report(results)
+        report(results, floor)
         print(json.dumps({"load_average_after": os.getloadavg()[0], "results": results}))
     finally:
         for p in reversed(procs):
@@ -335,7 +342,7 @@ def main():
             subprocess.run(["rm", "-rf", str(work)])
 
 
-def report(results):
+def report(results, floor):
     base = results["mlflow models serve"]
     print(f"\n{'single row (dataframe_split)':34} {'conns':>5} {'req/s':>10} {'p50 ms':>8} {'p99 ms':>8} {'errors':>6} | {'vs mlflow req/s':>15} {'p99':>7}")
     for name, r in results.items():
@@ -350,6 +357,8 @@ def report(results):
         b = r["batch"]
         ratio = b["rows_per_s"] / base["batch"]["rows_per_s"] if base["batch"]["rows_per_s"] else float("inf")
         print(f"{name:34} {b['rows_per_s']:10.0f} {b['p50_ms']:8.2f} {b['p99_ms']:8.2f} | {ratio:9.1f}x")
+    print(f"\nload generator floor (GET /ping on ingot models serve, 1 connection): {floor['req_per_s']:.0f} req/s, "
+          f"p50 {floor['p50_ms']:.3f} ms, p99 {floor['p99_ms']:.3f} ms")
     ours = results["ingot endpoint"]["single"][0]
     theirs = base["single"][0]
     if ours["connections"] == 1:
