@@ -153,6 +153,23 @@ import Testing
         #expect(marked.task("s")?.lifeCycleState == .internalError)
     }
 
+    @Test func serverShutdownStopsProcessesAndMarksRunsInterrupted() async throws {
+        let f = try Fixture()
+        let marker = f.dir.appendingPathComponent("term").path
+        let job = try await f.service.create(JobSettings(name: "c", tasks: [
+            JobTask(taskKey: "s", shell: "trap 'echo term > \(marker); exit 1' TERM; sleep 30 & wait"), JobTask(taskKey: "n", dependsOn: ["s"], shell: "true"),
+        ]), creator: "t")
+        let run = try await f.service.runNow(job.jobID, creator: "t")
+        try await Task.sleep(nanoseconds: 300_000_000)
+        let started = Date()
+        await f.service.runner.shutdown(timeout: 5)
+        #expect(Date().timeIntervalSince(started) < 4)
+        #expect(FileManager.default.fileExists(atPath: marker))
+        let done = try await f.service.store.run(run.runID)
+        #expect(done.lifeCycleState == .internalError && done.stateMessage == "the server stopped during the run")
+        #expect(done.task("s")?.lifeCycleState == .internalError && done.task("n")?.resultState == .failed)
+    }
+
     @Test func twoSchedulersOnOneDatabaseNeverRunAScheduledTimeTwice() async throws {
         let f = try Fixture()
         var settings = JobSettings(name: "cron", tasks: [JobTask(taskKey: "s", shell: "true")], maxConcurrentRuns: 100)

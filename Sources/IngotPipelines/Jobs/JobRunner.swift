@@ -29,6 +29,14 @@ public final class JobRunner: Sendable {
             return true
         }
         func wait(_ id: Int64) async { await tasks[id]?.value }
+
+        /// Set when the server stops: runs end as INTERNAL_ERROR rather than CANCELED.
+        var stopping = false
+        func stopAll() -> [Task<Void, Never>] {
+            stopping = true
+            for t in tasks.values { t.cancel() }
+            return Array(tasks.values)
+        }
     }
 
     public init(store: JobStore, environment: JobEnvironment, pipelines: (any PipelineTaskRunning)?, sql: (any SQLTaskRunning)?) {
@@ -47,6 +55,20 @@ public final class JobRunner: Sendable {
     public func wait(_ runID: Int64) async { await active.wait(runID) }
 
     public func activeRunIDs() async -> Set<Int64> { await active.ids }
+
+    /// Stops every run this process executes (the server is stopping): task processes get SIGTERM
+    /// (then SIGKILL), and the runs are recorded as INTERNAL_ERROR "the server stopped during the run".
+    /// - Parameter timeout: seconds to wait for the runs to wind down.
+    public func shutdown(timeout: Double) async {
+        let tasks = await active.stopAll()
+        guard !tasks.isEmpty else { return }
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { for t in tasks { await t.value } }
+            group.addTask { try? await Task.sleep(nanoseconds: UInt64(timeout * 1_000_000_000)) }
+            await group.next()
+            group.cancelAll()
+        }
+    }
 
     /// Cancels a run: its running tasks are stopped (processes get SIGTERM, then SIGKILL).
     /// - Returns: false when this process is not executing the run.
@@ -140,6 +162,11 @@ public final class JobRunner: Sendable {
             }
         }
 
+        if await active.stopping {
+            let store = self.store
+            try await Task.detached { try await store.markStopped(runID) }.value
+            return
+        }
         // The run's result follows its leaf tasks (those nothing depends on).
         let canceled = Task.isCancelled || results.values.contains(.canceled)
         let allKeys = (run.settings.tasks ?? []).map(\.taskKey)

@@ -362,6 +362,23 @@ public struct JobStore: Sendable {
         }
     }
 
+    /// Records that the server stopped during a run: the run and its tasks that did not finish on their
+    /// own (still active, or canceled by the stop) become INTERNAL_ERROR / FAILED.
+    public func markStopped(_ runID: Int64) async throws {
+        let now = Clock.nowMillis()
+        let message = "the server stopped during the run"
+        try await metadata.writer.write { db in
+            try db.execute(
+                sql: """
+                    UPDATE job_task_runs SET life_cycle_state = 'INTERNAL_ERROR', result_state = 'FAILED', state_message = ?, end_time = ?
+                    WHERE run_id = ? AND (life_cycle_state IN \(Self.activeStates) OR result_state IN ('CANCELED', 'UPSTREAM_CANCELED'))
+                    """, arguments: [message, now, runID])
+            try db.execute(
+                sql: "UPDATE job_runs SET life_cycle_state = 'INTERNAL_ERROR', result_state = 'FAILED', state_message = ?, end_time = ? WHERE run_id = ?",
+                arguments: [message, now, runID])
+        }
+    }
+
     /// The latest scheduled time a run was created for.
     public func lastScheduledTime(_ jobID: Int64) async throws -> Int64? {
         try await metadata.writer.read { db in try Int64.fetchOne(db, sql: "SELECT MAX(scheduled_time) FROM job_runs WHERE job_id = ?", arguments: [jobID]) }

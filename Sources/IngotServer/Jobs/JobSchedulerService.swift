@@ -19,7 +19,10 @@ struct JobSchedulerService: Service {
         } catch {
             logger.error("could not recover interrupted job runs", metadata: ["error": "\(error)"])
         }
-        try await cancelWhenGracefulShutdown {
+        // On graceful shutdown the loop ends; task processes are then stopped (not left running past the
+        // server) and their runs recorded as interrupted.
+        defer { logger.debug("job scheduler stopped") }
+        try? await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 do {
                     for run in try await jobs.scheduleDue(now: Date()) {
@@ -35,6 +38,7 @@ struct JobSchedulerService: Service {
                 try await Task.sleep(nanoseconds: UInt64(delay * 1_000_000_000))
             }
         }
+        await jobs.runner.shutdown(timeout: jobs.runner.environment.killGraceSeconds + 2)
     }
 }
 
