@@ -103,6 +103,8 @@ import Testing
             _ = try await Self.call(client, .get, "/v2/models/nope", expect: .notFound)
             _ = try await Self.call(client, .post, "/v2/models/nope/infer", ["inputs": []], expect: .badRequest)
             _ = try await Self.call(client, .post, "/v2/models/nope/infer", ["inputs": [["name": "a", "shape": [2], "datatype": "FP64", "data": [1]]]], expect: .badRequest)
+            let huge = ["inputs": [["name": "a", "shape": [1 << 40, 1 << 40, 1 << 40], "datatype": "FP64", "data": [1]]]]
+            _ = try await Self.call(client, .post, "/v2/models/nope/infer", huge, expect: .badRequest)
         }
     }
 

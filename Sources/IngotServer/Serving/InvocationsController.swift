@@ -138,7 +138,12 @@ enum OpenInferenceV2 {
             guard let data = input["data"] else { throw ServingError.badInput("inputs[\(k)].data is required") }
             var flat: [ServingJSON] = []
             flatten(data, into: &flat)
-            let expected = shape.reduce(1, *)
+            var expected = 1
+            for d in shape {
+                let (product, overflow) = expected.multipliedReportingOverflow(by: d)
+                guard !overflow, product <= 1 << 40 else { throw ServingError.badInput("inputs[\(k)].shape \(shape) is too large") }
+                expected = product
+            }
             guard flat.count == expected else { throw ServingError.badInput("inputs[\(k)] has \(flat.count) values but shape \(shape) needs \(expected)") }
             let values = try flat.map { v -> ScoringValue in
                 guard let s = v.scoringValue else { throw ServingError.badInput("inputs[\(k)].data holds a non-scalar value") }

@@ -37,7 +37,8 @@ final class PythonWorker: @unchecked Sendable {
             process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
             process.arguments = [python, "-u", script.path, modelDirectory.path]
         }
-        var env = ProcessInfo.processInfo.environment
+        // The server's own settings and credentials (INGOT_*) are not the model's business.
+        var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("INGOT_") }
         for (k, v) in environment { env[k] = v }
         env["PYTHONUNBUFFERED"] = "1"
         process.environment = env
