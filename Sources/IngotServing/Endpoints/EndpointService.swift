@@ -82,10 +82,12 @@ public actor EndpointService {
         try await store.delete(name)
         pendingStatus[name] = nil
         aliasAttempts[name] = nil
+        // The cached copies go now (running workers keep what they loaded), so a new endpoint of the
+        // same name never races a late cleanup.
+        cache.remove(endpoint: name)
         if let old = deployments.removeValue(forKey: name) {
-            queue.submit { [cache] in
+            queue.submit {
                 for e in old.entities.values { await e.shutdown() }
-                cache.remove(endpoint: name)
             }
         }
     }
@@ -296,7 +298,16 @@ public actor EndpointService {
         logger.info("endpoint config serving", metadata: ["endpoint": "\(name)", "config_version": "\(version)"])
         if let old {
             let retired = old.entities.filter { built[$0.key] !== $0.value }.map(\.value)
-            if !retired.isEmpty { queue.submit { for e in retired { await e.shutdown() } } }
+            let inUse = Set(built.values.map(\.directory.path))
+            if !retired.isEmpty {
+                queue.submit {
+                    for e in retired {
+                        await e.shutdown()
+                        // Versions no longer served leave the cache.
+                        if !inUse.contains(e.directory.path) { try? FileManager.default.removeItem(at: e.directory) }
+                    }
+                }
+            }
         }
     }
 
