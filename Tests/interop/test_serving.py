@@ -559,3 +559,28 @@ def test_overload_timeout_and_scale_to_zero(start_ingot, tmp_path, server):
     assert invoke(small, z, {"dataframe_split": {"columns": ["a", "b"], "data": [[2.0, 0]]}}).json() == {"predictions": [2.0]}
     metrics = requests.get(small.url + "/metrics").text
     assert any(l.startswith("ingot_serving_cold_starts_total") and 'endpoint="zero"' in l for l in metrics.splitlines())
+
+
+def test_endpoints_survive_a_restart(start_ingot, tmp_path, server):
+    """Endpoints are stored: after a restart on the same data directory they load again and answer."""
+    data_dir = str(tmp_path / "data")
+    env = {"INGOT_SERVING_PYTHON": sys.executable}
+    first = start_ingot(env=env, data_dir=data_dir)
+    mlflow.set_tracking_uri(first.url)
+    mlflow.set_registry_uri(first.url)
+    try:
+        name = uniq("restart")
+        log_custom(name, scale=2.0, tmp=tmp_path)
+    finally:
+        mlflow.set_tracking_uri(server.url)
+        mlflow.set_registry_uri(server.url)
+    create(first, "kept", [{"entity_name": name, "entity_version": "1"}])
+    body = {"dataframe_split": {"columns": ["a", "b"], "data": [[1.0, 1]]}}
+    assert invoke(first, "kept", body).json() == {"predictions": [3.0]}
+    first.stop()
+    assert not worker_pids(data_dir), "workers outlived the server"
+    second = start_ingot(env=env, data_dir=data_dir)
+    deadline = time.time() + 60
+    while time.time() < deadline and requests.get(f"{second.url}{API}/kept").json()["state"]["ready"] != "READY":
+        time.sleep(0.2)
+    assert invoke(second, "kept", body).json() == {"predictions": [3.0]}
