@@ -584,3 +584,31 @@ def test_endpoints_survive_a_restart(start_ingot, tmp_path, server):
     while time.time() < deadline and requests.get(f"{second.url}{API}/kept").json()["state"]["ready"] != "READY":
         time.sleep(0.2)
     assert invoke(second, "kept", body).json() == {"predictions": [3.0]}
+
+
+TENSOR_MODEL = textwrap.dedent('''
+    import mlflow
+    import numpy as np
+
+
+    class RowSum(mlflow.pyfunc.PythonModel):
+        def predict(self, context, model_input, params=None):
+            return np.asarray(model_input, dtype=float).sum(axis=1)
+
+
+    mlflow.models.set_model(RowSum())
+''')
+
+
+def test_tensor_signature_model(server, tmp_path):
+    """A pyfunc with a tensor (numpy) signature gets positional rows as an array, as in MLflow."""
+    code = tmp_path / "rowsum.py"
+    code.write_text(TENSOR_MODEL)
+    sig = mlflow.models.infer_signature(np.zeros((2, 3)), np.zeros(2))
+    name = uniq("tensor")
+    with mlflow.start_run():
+        mlflow.pyfunc.log_model(name="model", python_model=str(code), signature=sig, registered_model_name=name)
+    ep = create(server, uniq("tensor"), [{"entity_name": name, "entity_version": "1"}])["name"]
+    for body in ({"inputs": [[1, 2, 3], [4, 5, 6.5]]}, {"instances": [[1, 2, 3], [4, 5, 6.5]]}):
+        r = invoke(server, ep, body)
+        assert r.status_code == 200 and r.json() == {"predictions": [6.0, 15.5]}, r.text

@@ -69,7 +69,11 @@ public enum PythonWorkerScript {
                 try:
                     request = json.loads(body)
                     params = request.pop("params", None)
-                    if request.get("columns"):
+                    if schema is not None and schema.is_tensor_spec() and not request.get("columns"):
+                        from mlflow.utils.proto_json_utils import parse_tf_serving_input
+
+                        frame = parse_tf_serving_input({"inputs": request.get("data", [])}, schema=schema)
+                    elif request.get("columns"):
                         frame = dataframe_from_parsed_json(request, pandas_orient="split", schema=schema)
                     else:
                         import pandas as pd
