@@ -412,13 +412,16 @@ def test_differential_against_mlflow_models_serve(server, sklearn_model, iris):
     client = mlflow.MlflowClient()
     client.set_registered_model_alias(name, "prod", "1")
     env = dict(os.environ, PATH=f"{VENV_BIN}:{os.environ.get('PATH', '')}", MLFLOW_TRACKING_URI=server.url, INGOT_SERVING_PYTHON=sys.executable)
-    mport, iport = free_port(), free_port()
+    mport, iport, rport = free_port(), free_port(), free_port()
     procs = []
     try:
         procs.append(start_scoring_server([str(VENV_BIN / "mlflow"), "models", "serve", "-m", f"models:/{name}/1", "--env-manager", "local",
                                            "-p", str(mport), "--host", "127.0.0.1"], mport, env, "mlflow-models-serve"))
         procs.append(start_scoring_server([ingot_binary(), "models", "serve", "-m", f"models:/{name}@prod", "-p", str(iport),
                                            "--data-dir", server.data_dir], iport, env, "ingot-models-serve"))
+        # Without --data-dir, MLFLOW_TRACKING_URI names the server to download the model from (as mlflow does).
+        procs.append(start_scoring_server([ingot_binary(), "models", "serve", "-m", f"models:/{name}/1", "-p", str(rport)], rport, env,
+                                          "ingot-models-serve-rest"))
         ep = create(server, uniq("diff"), [{"entity_name": name, "entity_version": "1"}])["name"]
         rows = X.sample(60, random_state=7)
         bodies = [
@@ -431,10 +434,11 @@ def test_differential_against_mlflow_models_serve(server, sklearn_model, iris):
         ]
         for ctype, body in bodies:
             answers = []
-            for url in (f"http://127.0.0.1:{mport}/invocations", f"http://127.0.0.1:{iport}/invocations", f"{server.url}/serving-endpoints/{ep}/invocations"):
+            for url in (f"http://127.0.0.1:{mport}/invocations", f"http://127.0.0.1:{iport}/invocations", f"{server.url}/serving-endpoints/{ep}/invocations",
+                        f"http://127.0.0.1:{rport}/invocations"):
                 r = requests.post(url, data=body, headers={"Content-Type": ctype}, timeout=60)
                 answers.append((r.status_code, r.json() if r.status_code == 200 else r.json().get("error_code")))
-            assert answers[0] == answers[1] == answers[2], (body[:80], answers)
+            assert answers[0] == answers[1] == answers[2] == answers[3], (body[:80], answers)
         assert answers[0][0] == 400
         for path in ("/ping", "/health", "/version"):
             assert requests.get(f"http://127.0.0.1:{iport}{path}").status_code == 200

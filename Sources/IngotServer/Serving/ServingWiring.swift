@@ -8,7 +8,7 @@ import Logging
 
 extension IngotServices {
     /// The serving settings from the `serving.*` configuration keys.
-    static func servingSettings(_ config: IngotConfig) -> ServingSettings {
+    public static func servingSettings(_ config: IngotConfig) -> ServingSettings {
         var s = ServingSettings(root: config.dataDirectoryURL.appendingPathComponent("serving"))
         s.python = config.servingPython
         s.requestTimeout = config.servingRequestTimeoutSeconds

@@ -29,9 +29,8 @@ public enum StandaloneScoringServer {
         return (String(rest[..<slash]), v, nil)
     }
 
-    /// Resolves and loads the model, then serves until SIGTERM/SIGINT.
+    /// Resolves the model in the local data directory's registry, then serves it until SIGTERM/SIGINT.
     public static func run(services: IngotServices, modelURI: String, host: String, port: Int, workers: Int, logger: Logger) async throws {
-        _ = IngotMetrics.registry
         let (name, version, alias) = try parse(modelURI: modelURI)
         let config = services.config
         let resolver = RegistryModelResolver(
@@ -43,11 +42,23 @@ public enum StandaloneScoringServer {
         let settings = IngotServices.servingSettings(config)
         let entityName = "standalone-\(ProcessInfo.processInfo.processIdentifier)"
         let dir = try ModelCache(root: settings.root).prepare(endpoint: "local", entity: entityName, version: resolved.version, source: source)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try await serve(
+            directory: dir, config: config, settings: settings, name: name, version: resolved.version, host: host, port: port, workers: workers,
+            logger: logger)
+    }
+
+    /// Serves the MLflow model in `directory` (a downloaded or cached copy) until SIGTERM/SIGINT.
+    public static func serve(
+        directory dir: URL, config: IngotConfig, settings: ServingSettings, name: String, version: Int, host: String, port: Int, workers: Int,
+        logger: Logger
+    ) async throws {
+        _ = IngotMetrics.registry
         let mlmodel = try (try? String(contentsOf: dir.appendingPathComponent("MLmodel"), encoding: .utf8)).map { try MLmodelFile(text: $0) }
         let queue = ServingTaskQueue()
         let loader = DefaultModelLoader(native: ServingNativeModels.loader, settings: settings, runner: queue, observer: ServingMetrics(), logger: logger)
         let entity = ServedEntity(
-            name: entityName, modelName: name, version: resolved.version, alias: alias, resolvedVersion: resolved.version, workloadSize: "Small",
+            name: "standalone", modelName: name, version: version, alias: nil, resolvedVersion: version, workloadSize: "Small",
             scaleToZero: false, minConcurrency: 1, maxConcurrency: max(1, workers), environment: [:], shadow: false)
         let model = ModelHolder()
         let router = Router(context: IngotRequestContext.self)
@@ -70,9 +81,8 @@ public enum StandaloneScoringServer {
         }
         let app = Application(
             router: router, configuration: .init(address: .hostname(host, port: port), serverName: "ingot"), services: [loaderService], logger: logger)
-        logger.info("serving model", metadata: ["model": "\(name)", "version": "\(resolved.version)", "address": "http://\(host):\(port)"])
+        logger.info("serving model", metadata: ["model": "\(name)", "version": "\(version)", "address": "http://\(host):\(port)"])
         try await app.runService()
-        try? FileManager.default.removeItem(at: dir)
     }
 }
 
