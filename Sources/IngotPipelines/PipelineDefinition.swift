@@ -100,10 +100,14 @@ public struct PipelineDefinition: Sendable {
 
     /// Parses the given SQL sources and builds the DAG.
     public static func build(directory: URL, settings: PipelineSettings, sources: [(file: String, text: String)]) throws -> PipelineDefinition {
-        var all: [PipelineDataset] = []
+        var parsed: [PipelineDataset] = []
+        var flows: [PipelineCDCFlow] = []
         for (file, text) in sources {
-            all += try PipelineSQLParser.parse(substitute(text, settings.configuration), file: file)
+            let (ds, fs) = try PipelineSQLParser.parseFile(substitute(text, settings.configuration), file: file)
+            parsed += ds
+            flows += fs
         }
+        let all = try PipelineCDCParser.attach(flows, to: parsed)
         guard !all.isEmpty else { throw PipelineError("\(directory.path): no datasets (no CREATE … statements in *.sql files)") }
         var byName: [String: PipelineDataset] = [:]
         for d in all {
@@ -121,15 +125,15 @@ public struct PipelineDefinition: Sendable {
                 case .files: continue
                 case .stream(let p), .table(let p): parts = p
                 }
-                guard parts.count <= 3 else { throw PipelineError("\(d.file):\(r.line): invalid table name \(parts.joined(separator: "."))") }
+                guard parts.count <= 3 else { throw PipelineError("\(d.cdc?.file ?? d.file):\(r.line): invalid table name \(parts.joined(separator: "."))") }
                 let full = parts.count == 3 ? parts : parts.count == 2 ? [settings.catalog] + parts : [settings.catalog, settings.schema] + parts
                 let inPipeline = full[0].lowercased() == cat && full[1].lowercased() == sch
                 if inPipeline {
                     let n = full[2].lowercased()
                     guard byName[n] != nil else {
-                        throw PipelineError("\(d.file):\(r.line): unknown reference \(parts.joined(separator: ".")) in dataset \(d.name) (no dataset of that name in the pipeline)")
+                        throw PipelineError("\(d.cdc?.file ?? d.file):\(r.line): unknown reference \(parts.joined(separator: ".")) in dataset \(d.name) (no dataset of that name in the pipeline)")
                     }
-                    if n == d.name.lowercased() { throw PipelineError("\(d.file):\(r.line): dataset \(d.name) reads itself") }
+                    if n == d.name.lowercased() { throw PipelineError("\(d.cdc?.file ?? d.file):\(r.line): dataset \(d.name) reads itself") }
                     if !mine.contains(n) { mine.append(n) }
                 } else if !external.contains(where: { $0.map { $0.lowercased() } == full.map { $0.lowercased() } }) {
                     external.append(full)

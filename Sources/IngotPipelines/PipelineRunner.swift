@@ -116,11 +116,18 @@ public struct PipelineRunner: Sendable {
                         if now > pending.baseVersion {
                             checkpoint.files += pending.files
                             checkpoint.sources.merge(pending.sources) { _, b in b }
+                            if let cdc = pending.cdc { checkpoint.cdc = cdc }
                         }
                         checkpoint.pending = nil
                         try await store.saveCheckpoint(pipelineID: p.id, dataset: d.name, checkpoint)
                     }
                 }
+            }
+            if let flow = d.cdc {
+                try await runCDC(d, flow, pipelineID: p.id, checkpoint: checkpoint, def: def, metrics: &metrics, stages: &stages)
+                metrics.state = "COMPLETED"
+                try await finish(metrics, started: started, d, p, update)
+                return
             }
             // Replace each streaming source by a staging table of its new rows.
             var query = Array(d.query)

@@ -133,12 +133,15 @@ public struct PipelineDataset: Sendable, Equatable {
     public var references: [PipelineReference]
     public var file: String
     public var line: Int
+    /// The AUTO CDC / APPLY CHANGES flow writing this streaming table (then ``query`` is empty).
+    public var cdc: PipelineCDCFlow? = nil
     public var location: String { "\(file):\(line)" }
 }
 
 /// Parses the dataset definitions of one SQL file.
 public enum PipelineSQLParser {
-    public static func parse(_ text: String, file: String) throws -> [PipelineDataset] {
+    /// The datasets and the CDC flows of one SQL file, unattached.
+    public static func parseFile(_ text: String, file: String) throws -> (datasets: [PipelineDataset], flows: [PipelineCDCFlow]) {
         let chars = Array(text)
         let tokens = try PipelineTokenizer.tokenize(chars, file: file)
         var statements: [[PToken]] = []
@@ -152,7 +155,23 @@ public enum PipelineSQLParser {
             }
         }
         if !current.isEmpty { statements.append(current) }
-        return try statements.map { try parseStatement($0, chars: chars, file: file) }
+        var datasets: [PipelineDataset] = []
+        var flows: [PipelineCDCFlow] = []
+        for st in statements {
+            if PipelineCDCParser.isFlow(st) {
+                flows.append(try PipelineCDCParser.parse(st, chars: chars, file: file))
+            } else {
+                datasets.append(try parseStatement(st, chars: chars, file: file))
+            }
+        }
+        return (datasets, flows)
+    }
+
+    /// Parses one file and attaches its CDC flows to their targets (which must be in the same file;
+    /// ``PipelineDefinition`` attaches flows across files).
+    public static func parse(_ text: String, file: String) throws -> [PipelineDataset] {
+        let (datasets, flows) = try parseFile(text, file: file)
+        return try PipelineCDCParser.attach(flows, to: datasets)
     }
 
     static func parseStatement(_ t: [PToken], chars: [Character], file: String) throws -> PipelineDataset {
@@ -243,6 +262,11 @@ public enum PipelineSQLParser {
             } else {
                 throw fail("unexpected '\(t[i].text)' (expected AS SELECT …)")
             }
+        }
+        if i == t.count, kind == .streamingTable {
+            // `CREATE OR REFRESH STREAMING TABLE target;`: the target of a flow (AUTO CDC).
+            return PipelineDataset(name: nameParts[0], kind: kind, expectations: expectations, comment: comment, query: "", references: [],
+                                   file: file, line: startLine)
         }
         try expect("AS")
         guard i < t.count else { throw fail("missing query after AS") }

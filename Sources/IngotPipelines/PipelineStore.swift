@@ -146,10 +146,14 @@ public struct StreamCheckpoint: Sendable, Codable, Equatable {
         public var sources: [String: Int64]
         /// Table version before the write; -1 when the table did not exist.
         public var baseVersion: Int64
+        /// AUTO CDC (SCD type 1): the key states after the write.
+        public var cdc: [String: CDCKeyState]?
     }
     public var files: [String] = []
     public var sources: [String: Int64] = [:]
     public var pending: Pending?
+    /// AUTO CDC (SCD type 1): per key, the last sequence value applied and whether it deleted.
+    public var cdc: [String: CDCKeyState]?
     public init() {}
 }
 
