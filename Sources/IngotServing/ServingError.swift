@@ -5,7 +5,8 @@ import IngotCore
 /// overload, 503 not ready, 504-ish timeouts are reported as TEMPORARILY_UNAVAILABLE).
 public struct ServingError: IngotError, Equatable {
     public enum Kind: String, Sendable, Equatable {
-        case invalidConfig, notFound, alreadyExists, updateInProgress, badInput, schemaMismatch, overloaded, notReady, timeout, workerFailed, modelLoad
+        case invalidConfig, notFound, alreadyExists, updateInProgress, badInput, schemaMismatch, overloaded, notReady, timeout, workerFailed,
+            modelLoad
     }
 
     public let kind: Kind

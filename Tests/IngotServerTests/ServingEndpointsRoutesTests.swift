@@ -35,14 +35,20 @@ import Testing
             _ = try await Self.call(client, .post, "/api/2.0/mlflow/model-versions/create", ["name": "rm", "source": "s3://bucket/model"])
             let created = try await Self.call(
                 client, .post, api,
-                ["name": "ep1", "description": "d", "tags": [["key": "team", "value": "ml"]],
-                 "config": ["served_entities": [["entity_name": "rm", "entity_version": "1", "workload_size": "Small", "scale_to_zero_enabled": true]]]])
+                [
+                    "name": "ep1", "description": "d", "tags": [["key": "team", "value": "ml"]],
+                    "config": [
+                        "served_entities": [["entity_name": "rm", "entity_version": "1", "workload_size": "Small", "scale_to_zero_enabled": true]]
+                    ],
+                ])
             #expect(created["name"] as? String == "ep1" && (created["id"] as? String)?.isEmpty == false)
             #expect((created["state"] as? JSON)?["config_update"] as? String == "IN_PROGRESS")
             #expect((created["state"] as? JSON)?["ready"] as? String == "NOT_READY")
             let pending = try #require(created["pending_config"] as? JSON)
             let entity = try #require((pending["served_entities"] as? [JSON])?.first)
-            #expect(entity["name"] as? String == "rm-1" && entity["entity_version"] as? String == "1" && entity["min_provisioned_concurrency"] as? Int == 0)
+            #expect(
+                entity["name"] as? String == "rm-1" && entity["entity_version"] as? String == "1"
+                    && entity["min_provisioned_concurrency"] as? Int == 0)
             #expect(((pending["traffic_config"] as? JSON)?["routes"] as? [JSON])?.first?["traffic_percentage"] as? Int == 100)
 
             var got: JSON = [:]
@@ -60,39 +66,83 @@ import Testing
             let list = try await Self.call(client, .get, api)
             #expect((list["endpoints"] as? [JSON])?.map { $0["name"] as? String } == ["ep1"])
             // Not ready: invocations answer 503; bad bodies are 400 before that.
-            let unavailable = try await Self.call(client, .post, "/serving-endpoints/ep1/invocations", ["instances": [[1, 2]]], expect: .serviceUnavailable)
+            let unavailable = try await Self.call(
+                client, .post, "/serving-endpoints/ep1/invocations", ["instances": [[1, 2]]], expect: .serviceUnavailable)
             #expect(unavailable["error_code"] as? String == "TEMPORARILY_UNAVAILABLE")
             let malformed = try await Self.call(client, .post, "/serving-endpoints/ep1/invocations", raw: "{\"instances\": [", expect: .badRequest)
             #expect(malformed["error_code"] as? String == "BAD_REQUEST")
-            let twoFormats = try await Self.call(client, .post, "/serving-endpoints/ep1/invocations", ["instances": [1], "inputs": [1]], expect: .badRequest)
+            let twoFormats = try await Self.call(
+                client, .post, "/serving-endpoints/ep1/invocations", ["instances": [1], "inputs": [1]], expect: .badRequest)
             #expect((twoFormats["message"] as? String)?.contains("exactly one of") == true)
             _ = try await Self.call(client, .post, "/serving-endpoints/ep1/invocations", raw: "a,b\n1", contentType: "text/csv", expect: .badRequest)
-            _ = try await Self.call(client, .post, "/serving-endpoints/ep1/invocations", raw: "x", contentType: "application/xml", expect: .badRequest)
+            _ = try await Self.call(
+                client, .post, "/serving-endpoints/ep1/invocations", raw: "x", contentType: "application/xml", expect: .badRequest)
 
             // Typed validation errors.
             let cases: [(Any, String, HTTPResponse.Status)] = [
-                (["name": "bad name", "config": ["served_entities": [["entity_name": "rm", "entity_version": "1"]]]], "INVALID_PARAMETER_VALUE", .badRequest),
+                (
+                    ["name": "bad name", "config": ["served_entities": [["entity_name": "rm", "entity_version": "1"]]]], "INVALID_PARAMETER_VALUE",
+                    .badRequest
+                ),
                 (["name": "ep2"], "INVALID_PARAMETER_VALUE", .badRequest),
                 (["name": "ep2", "config": ["served_entities": [["entity_name": "rm"]]]], "INVALID_PARAMETER_VALUE", .badRequest),
-                (["name": "ep2", "config": ["served_entities": [["entity_name": "rm", "entity_version": "1", "name": "a"], ["entity_name": "rm", "entity_version": "1", "name": "b"]],
-                  "traffic_config": ["routes": [["served_entity_name": "a", "traffic_percentage": 70], ["served_entity_name": "b", "traffic_percentage": 20]]]]],
-                 "INVALID_PARAMETER_VALUE", .badRequest),
-                (["name": "ep2", "config": ["served_entities": [["entity_name": "rm", "entity_version": "1"]], "traffic_config": ["routes": [["served_entity_name": "zz", "traffic_percentage": 100]]]]],
-                 "INVALID_PARAMETER_VALUE", .badRequest),
-                (["name": "ep2", "config": ["served_entities": [["entity_name": "rm", "entity_version": "9"]]]], "RESOURCE_DOES_NOT_EXIST", .notFound),
-                (["name": "ep2", "config": ["served_entities": [["entity_name": "nope", "entity_version": "1"]]]], "RESOURCE_DOES_NOT_EXIST", .notFound),
-                (["name": "ep2", "config": ["served_entities": [["entity_name": "rm", "entity_version": "@missing"]]]], "RESOURCE_DOES_NOT_EXIST", .notFound),
-                (["name": "ep1", "config": ["served_entities": [["entity_name": "rm", "entity_version": "1"]]]], "RESOURCE_ALREADY_EXISTS", .badRequest),
-                (["name": "ep2", "config": ["served_entities": [["entity_name": "rm", "entity_version": [1]]]]], "INVALID_PARAMETER_VALUE", .badRequest),
+                (
+                    [
+                        "name": "ep2",
+                        "config": [
+                            "served_entities": [
+                                ["entity_name": "rm", "entity_version": "1", "name": "a"], ["entity_name": "rm", "entity_version": "1", "name": "b"],
+                            ],
+                            "traffic_config": [
+                                "routes": [
+                                    ["served_entity_name": "a", "traffic_percentage": 70], ["served_entity_name": "b", "traffic_percentage": 20],
+                                ]
+                            ],
+                        ],
+                    ],
+                    "INVALID_PARAMETER_VALUE", .badRequest
+                ),
+                (
+                    [
+                        "name": "ep2",
+                        "config": [
+                            "served_entities": [["entity_name": "rm", "entity_version": "1"]],
+                            "traffic_config": ["routes": [["served_entity_name": "zz", "traffic_percentage": 100]]],
+                        ],
+                    ],
+                    "INVALID_PARAMETER_VALUE", .badRequest
+                ),
+                (
+                    ["name": "ep2", "config": ["served_entities": [["entity_name": "rm", "entity_version": "9"]]]], "RESOURCE_DOES_NOT_EXIST",
+                    .notFound
+                ),
+                (
+                    ["name": "ep2", "config": ["served_entities": [["entity_name": "nope", "entity_version": "1"]]]], "RESOURCE_DOES_NOT_EXIST",
+                    .notFound
+                ),
+                (
+                    ["name": "ep2", "config": ["served_entities": [["entity_name": "rm", "entity_version": "@missing"]]]], "RESOURCE_DOES_NOT_EXIST",
+                    .notFound
+                ),
+                (
+                    ["name": "ep1", "config": ["served_entities": [["entity_name": "rm", "entity_version": "1"]]]], "RESOURCE_ALREADY_EXISTS",
+                    .badRequest
+                ),
+                (
+                    ["name": "ep2", "config": ["served_entities": [["entity_name": "rm", "entity_version": [1]]]]], "INVALID_PARAMETER_VALUE",
+                    .badRequest
+                ),
             ]
             for (body, code, status) in cases {
                 let answer = try await Self.call(client, .post, api, body, expect: status)
                 #expect(answer["error_code"] as? String == code, "\(body): \(answer)")
             }
-            let put = try await Self.call(client, .put, "\(api)/ep1/config", ["served_entities": [["entity_name": "rm", "entity_version": "1", "name": "again"]]])
+            let put = try await Self.call(
+                client, .put, "\(api)/ep1/config", ["served_entities": [["entity_name": "rm", "entity_version": "1", "name": "again"]]])
             #expect((put["state"] as? JSON)?["config_update"] as? String == "IN_PROGRESS")
             _ = try await Self.call(client, .get, "\(api)/nope", expect: .notFound)
-            _ = try await Self.call(client, .put, "\(api)/nope/config", ["served_entities": [["entity_name": "rm", "entity_version": "1"]]], expect: .notFound)
+            _ = try await Self.call(
+                client, .put, "\(api)/nope/config", ["served_entities": [["entity_name": "rm", "entity_version": "1"]]], expect: .notFound)
             _ = try await Self.call(client, .delete, "\(api)/ep1")
             _ = try await Self.call(client, .delete, "\(api)/ep1", expect: .notFound)
             _ = try await Self.call(client, .post, "/serving-endpoints/ep1/invocations", ["instances": [1]], expect: .notFound)
@@ -102,7 +152,9 @@ import Testing
             #expect(try await Self.call(client, .get, "/v2/health/ready")["ready"] as? Bool == true)
             _ = try await Self.call(client, .get, "/v2/models/nope", expect: .notFound)
             _ = try await Self.call(client, .post, "/v2/models/nope/infer", ["inputs": []], expect: .badRequest)
-            _ = try await Self.call(client, .post, "/v2/models/nope/infer", ["inputs": [["name": "a", "shape": [2], "datatype": "FP64", "data": [1]]]], expect: .badRequest)
+            _ = try await Self.call(
+                client, .post, "/v2/models/nope/infer", ["inputs": [["name": "a", "shape": [2], "datatype": "FP64", "data": [1]]]],
+                expect: .badRequest)
             let huge = ["inputs": [["name": "a", "shape": [1 << 40, 1 << 40, 1 << 40], "datatype": "FP64", "data": [1]]]]
             _ = try await Self.call(client, .post, "/v2/models/nope/infer", huge, expect: .badRequest)
         }
@@ -113,7 +165,8 @@ import Testing
         try await ServerTests.makeApp(services).test(.router) { client in
             let big = "{\"instances\": [" + String(repeating: "1.0,", count: 40_000) + "1.0]}"
             try await client.execute(
-                uri: "/serving-endpoints/x/invocations", method: .post, headers: [.contentType: "application/json", .contentLength: String(big.utf8.count)],
+                uri: "/serving-endpoints/x/invocations", method: .post,
+                headers: [.contentType: "application/json", .contentLength: String(big.utf8.count)],
                 body: ByteBuffer(string: big)
             ) { response in
                 #expect(response.status == .contentTooLarge)
@@ -122,10 +175,14 @@ import Testing
     }
 
     @Test func v2TensorsMapToFrames() throws {
-        let body = try ServingJSONParse.parse(#"{"id": "r", "inputs": [{"name": "a", "shape": [2], "datatype": "FP64", "data": [1.5, 2]}, {"name": "b", "shape": [2, 1], "datatype": "BYTES", "data": [["x"], ["y"]]}]}"#)
+        let body = try ServingJSONParse.parse(
+            #"{"id": "r", "inputs": [{"name": "a", "shape": [2], "datatype": "FP64", "data": [1.5, 2]}, {"name": "b", "shape": [2, 1], "datatype": "BYTES", "data": [["x"], ["y"]]}]}"#
+        )
         let (frame, id, _) = try OpenInferenceV2.frame(body)
         #expect(id == "r" && frame.columns == ["a", "b"] && frame.rows == [[.double(1.5), .string("x")], [.int(2), .string("y")]])
-        let matrix = try OpenInferenceV2.frame(try ServingJSONParse.parse(#"{"inputs": [{"name": "x", "shape": [2, 2], "datatype": "FP64", "data": [1, 2, 3, 4]}]}"#)).0
+        let matrix = try OpenInferenceV2.frame(
+            try ServingJSONParse.parse(#"{"inputs": [{"name": "x", "shape": [2, 2], "datatype": "FP64", "data": [1, 2, 3, 4]}]}"#)
+        ).0
         #expect(matrix.columns.isEmpty && matrix.rows == [[.int(1), .int(2)], [.int(3), .int(4)]])
         let outputs = OpenInferenceV2.outputs(try ServingJSONParse.parse("[[0.25, 0.75], [0.5, 0.5]]"))
         #expect(outputs.first?.serialized == #"{"name":"predictions","shape":[2,2],"datatype":"FP64","data":[0.25,0.75,0.5,0.5]}"#)

@@ -55,9 +55,21 @@ import Testing
         let lock = NSLock()
         var byVersion: [Int: Int] = [:]
         var loads = 0
-        func hit(_ v: Int) { lock.lock(); byVersion[v, default: 0] += 1; lock.unlock() }
-        func load() { lock.lock(); loads += 1; lock.unlock() }
-        func count(_ v: Int) -> Int { lock.lock(); defer { lock.unlock() }; return byVersion[v] ?? 0 }
+        func hit(_ v: Int) {
+            lock.lock()
+            byVersion[v, default: 0] += 1
+            lock.unlock()
+        }
+        func load() {
+            lock.lock()
+            loads += 1
+            lock.unlock()
+        }
+        func count(_ v: Int) -> Int {
+            lock.lock()
+            defer { lock.unlock() }
+            return byVersion[v] ?? 0
+        }
     }
 
     struct FakeModel: LoadedModel {
@@ -172,7 +184,9 @@ import Testing
             #expect(await code(EndpointConfigInput(served_entities: [ServedEntityInput(entity_name: "missing", entity_version: "1")])) == .notFound)
             let split = EndpointConfigInput(
                 served_entities: [Self.entity("a", "1"), Self.entity("b", "2")],
-                traffic_config: TrafficConfigInput(routes: [.init(served_entity_name: "a", traffic_percentage: 60), .init(served_entity_name: "b", traffic_percentage: 30)]))
+                traffic_config: TrafficConfigInput(routes: [
+                    .init(served_entity_name: "a", traffic_percentage: 60), .init(served_entity_name: "b", traffic_percentage: 30),
+                ]))
             #expect(await code(split) == .invalidConfig)
             #expect(await code(EndpointConfigInput(served_entities: [Self.entity("a", "1"), Self.entity("b", "2")])) == .invalidConfig)
             #expect(await code(EndpointConfigInput(served_entities: [Self.entity("a", "1"), Self.entity("a", "2")])) == .invalidConfig)
@@ -188,7 +202,9 @@ import Testing
         try await Self.withService { h in
             let config = EndpointConfigInput(
                 served_entities: [Self.entity("a", "1"), Self.entity("b", "2"), Self.entity("s", "3", shadow: true)],
-                traffic_config: TrafficConfigInput(routes: [.init(served_entity_name: "a", traffic_percentage: 90), .init(served_entity_name: "b", traffic_percentage: 10)]))
+                traffic_config: TrafficConfigInput(routes: [
+                    .init(served_entity_name: "a", traffic_percentage: 90), .init(served_entity_name: "b", traffic_percentage: 10),
+                ]))
             _ = try await h.service.create(name: "split", config: config, description: nil, tags: [], creator: nil)
             #expect(try await Self.settle(h.service, "split").ready)
             let dep = try #require(await h.service.deployment("split"))
@@ -218,7 +234,8 @@ import Testing
         try await Self.withService(idle: 1, aliasPoll: 1) { h in
             await h.aliases.set("champion", 1)
             let entity = ServedEntityInput(name: "champ", entity_name: "m", entity_version: "@champion", scale_to_zero_enabled: true)
-            _ = try await h.service.create(name: "alias", config: EndpointConfigInput(served_entities: [entity]), description: nil, tags: [], creator: nil)
+            _ = try await h.service.create(
+                name: "alias", config: EndpointConfigInput(served_entities: [entity]), description: nil, tags: [], creator: nil)
             #expect(try await Self.settle(h.service, "alias").ready)
             #expect(try await h.service.invoke("alias", Self.row).body.contains("13.5"))
             await h.aliases.set("champion", 2)
@@ -242,4 +259,3 @@ import Testing
         }
     }
 }
-

@@ -10,7 +10,8 @@ import Testing
     }
 
     static let signature = ModelSignature(columns: [
-        .init(name: "x", type: "double"), .init(name: "n", type: "long"), .init(name: "s", type: "string"), .init(name: "opt", type: "double", required: false),
+        .init(name: "x", type: "double"), .init(name: "n", type: "long"), .init(name: "s", type: "string"),
+        .init(name: "opt", type: "double", required: false),
     ])
 
     @Test func everyFormatGivesTheSameFrame() throws {

@@ -19,7 +19,8 @@ struct EndpointsCommand: AsyncParsableCommand {
             let version = e["entity_version"] as? String ?? ""
             let resolved = e["resolved_version"] as? String
             let shown = version.hasPrefix("@") ? "\(version)=v\(resolved ?? "?")" : "v\(version)"
-            return "\(name)=\(e["entity_name"] as? String ?? "")/\(shown)" + (pct.map { " \($0)%" } ?? ((e["shadow"] as? Bool) == true ? " shadow" : ""))
+            return "\(name)=\(e["entity_name"] as? String ?? "")/\(shown)"
+                + (pct.map { " \($0)%" } ?? ((e["shadow"] as? Bool) == true ? " shadow" : ""))
         }.joined(separator: ", ")
     }
 
@@ -53,7 +54,9 @@ struct EntityOptions: ParsableArguments {
                 guard let d = FileManager.default.contents(atPath: configFile) else { throw CLIError("cannot read \(configFile)") }
                 data = d
             }
-            guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { throw CLIError("\(configFile) is not a JSON object") }
+            guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+                throw CLIError("\(configFile) is not a JSON object")
+            }
             return object
         }
         guard let model else { throw CLIError("give --model with --version or --alias, or --config FILE") }

@@ -26,7 +26,8 @@ struct EndpointsGet: AsyncParsableCommand {
                     let pct = routes.first(where: { $0["served_entity_name"] as? String == n })?["traffic_percentage"] as? Int
                     let state = e["state"] as? [String: Any] ?? [:]
                     table.add([
-                        n, e["entity_name"] as? String ?? "", (e["entity_version"] as? String ?? "") + ((e["alias"] != nil) ? " (v\(e["resolved_version"] ?? ""))" : ""),
+                        n, e["entity_name"] as? String ?? "",
+                        (e["entity_version"] as? String ?? "") + ((e["alias"] != nil) ? " (v\(e["resolved_version"] ?? ""))" : ""),
                         (e["shadow"] as? Bool) == true ? "shadow" : "\(pct ?? 0)%", state["deployment"] as? String ?? "",
                         state["deployment_state_message"] as? String ?? "",
                     ])

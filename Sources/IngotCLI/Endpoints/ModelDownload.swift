@@ -9,15 +9,19 @@ struct ModelDownload {
     func resolve(name: String, version: Int?, alias: String?) async throws -> (Int, String) {
         var number = version
         if let alias {
-            let answer = try await client.call(.GET, "/api/2.0/mlflow/registered-models/alias", query: [("name", name), ("alias", alias)]) as? [String: Any]
+            let answer =
+                try await client.call(.GET, "/api/2.0/mlflow/registered-models/alias", query: [("name", name), ("alias", alias)]) as? [String: Any]
             guard let v = ((answer?["model_version"] as? [String: Any])?["version"] as? String).flatMap(Int.init) else {
                 throw CLIError("alias \(alias) of model \(name) has no version")
             }
             number = v
         }
         guard let number else { throw CLIError("give a version or an alias") }
-        let uri = try await client.call(.GET, "/api/2.0/mlflow/model-versions/get-download-uri", query: [("name", name), ("version", String(number))])
-        guard let artifactURI = (uri as? [String: Any])?["artifact_uri"] as? String else { throw CLIError("the server gave no artifact URI for \(name) v\(number)") }
+        let uri = try await client.call(
+            .GET, "/api/2.0/mlflow/model-versions/get-download-uri", query: [("name", name), ("version", String(number))])
+        guard let artifactURI = (uri as? [String: Any])?["artifact_uri"] as? String else {
+            throw CLIError("the server gave no artifact URI for \(name) v\(number)")
+        }
         return (number, artifactURI)
     }
 
@@ -36,8 +40,10 @@ struct ModelDownload {
     }
 
     static func encode(_ path: String) -> String {
-        path.split(separator: "/").map { String($0).addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(CharacterSet(charactersIn: "/?#"))) ?? String($0) }
-            .joined(separator: "/")
+        path.split(separator: "/").map {
+            String($0).addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(CharacterSet(charactersIn: "/?#"))) ?? String($0)
+        }
+        .joined(separator: "/")
     }
 
     private func fetch(_ path: String, into directory: URL, depth: Int) async throws {

@@ -31,7 +31,9 @@ struct InvocationsController {
         router.get("/v2/models/:name/ready") { _, context in try await ready(context, version: nil) }
         router.get("/v2/models/:name/versions/:version/ready") { _, context in try await ready(context, version: try Self.version(context)) }
         router.post("/v2/models/:name/infer") { request, context in try await infer(request, context, version: nil) }
-        router.post("/v2/models/:name/versions/:version/infer") { request, context in try await infer(request, context, version: try Self.version(context)) }
+        router.post("/v2/models/:name/versions/:version/infer") { request, context in
+            try await infer(request, context, version: try Self.version(context))
+        }
     }
 
     static func body(_ request: Request, _ context: IngotRequestContext) async throws -> [UInt8] {
@@ -99,7 +101,8 @@ struct InvocationsController {
             let out = try await endpoints.score(entity: e, request: scoring, requester: context.principal.name, requestID: context.id, shadow: false)
             answered = (e.spec.name, version, out)
         } else {
-            let r = try await endpoints.invoke(name, scoring, routingKey: request.headers[Self.routingKeyHeader], requester: context.principal.name, requestID: context.id)
+            let r = try await endpoints.invoke(
+                name, scoring, routingKey: request.headers[Self.routingKeyHeader], requester: context.principal.name, requestID: context.id)
             answered = (r.entity, r.version, r.body)
         }
         let predictions = try ServingJSON.parse(Array(answered.body.utf8))["predictions"] ?? .array([])
@@ -144,7 +147,9 @@ enum OpenInferenceV2 {
                 guard !overflow, product <= 1 << 40 else { throw ServingError.badInput("inputs[\(k)].shape \(shape) is too large") }
                 expected = product
             }
-            guard flat.count == expected else { throw ServingError.badInput("inputs[\(k)] has \(flat.count) values but shape \(shape) needs \(expected)") }
+            guard flat.count == expected else {
+                throw ServingError.badInput("inputs[\(k)] has \(flat.count) values but shape \(shape) needs \(expected)")
+            }
             let values = try flat.map { v -> ScoringValue in
                 guard let s = v.scoringValue else { throw ServingError.badInput("inputs[\(k)].data holds a non-scalar value") }
                 return s
@@ -175,7 +180,9 @@ enum OpenInferenceV2 {
             case .int, .double, .null: return true
             default: return false
             }
-        }) { return "FP64" }
+        }) {
+            return "FP64"
+        }
         return "BYTES"
     }
 

@@ -76,7 +76,11 @@ struct ServingEndpointsController {
         }
         return [
             "config_version": version, "served_entities": entities, "served_models": legacy,
-            "traffic_config": ["routes": c.routes.map { ["served_model_name": $0.entityName, "served_entity_name": $0.entityName, "traffic_percentage": $0.percentage] }],
+            "traffic_config": [
+                "routes": c.routes.map {
+                    ["served_model_name": $0.entityName, "served_entity_name": $0.entityName, "traffic_percentage": $0.percentage]
+                }
+            ],
         ]
     }
 
@@ -94,11 +98,16 @@ struct ServingEndpointsController {
         }
         if let c = r.config {
             var cfg = configJSON(c, version: r.configVersion, status: v.entityStatus, created: r.creationTimestamp, creator: r.creator)
-            if !detailed { cfg["served_entities"] = (cfg["served_entities"] as? [[String: Any]])?.map { $0.filter { ["name", "entity_name", "entity_version", "alias", "resolved_version", "state"].contains($0.key) } } }
+            if !detailed {
+                cfg["served_entities"] = (cfg["served_entities"] as? [[String: Any]])?.map {
+                    $0.filter { ["name", "entity_name", "entity_version", "alias", "resolved_version", "state"].contains($0.key) }
+                }
+            }
             o["config"] = cfg
         }
         if detailed, let p = r.pendingConfig {
-            var pending = configJSON(p, version: r.pendingVersion ?? r.configVersion + 1, status: v.pendingStatus, created: r.lastUpdatedTimestamp, creator: r.creator)
+            var pending = configJSON(
+                p, version: r.pendingVersion ?? r.configVersion + 1, status: v.pendingStatus, created: r.lastUpdatedTimestamp, creator: r.creator)
             pending["start_time"] = r.lastUpdatedTimestamp
             o["pending_config"] = pending
         }

@@ -1,9 +1,9 @@
 import Foundation
-import IngotStorage
-import IngotTracking
 import Hummingbird
 import IngotCore
 import IngotServing
+import IngotStorage
+import IngotTracking
 import Logging
 import ServiceLifecycle
 
@@ -37,7 +37,8 @@ public enum StandaloneScoringServer {
             registry: services.registryService, runs: TrackingModelSourcesFactory.make(services.metadata), dataDirectory: config.dataDirectoryURL)
         let resolved = try await resolver.resolve(model: name, version: version, alias: alias)
         guard let source = resolved.artifactDirectory else {
-            throw ServingError(.modelLoad, "the artifacts of \(name) version \(resolved.version) (\(resolved.artifactURI)) are not stored in this data directory")
+            throw ServingError(
+                .modelLoad, "the artifacts of \(name) version \(resolved.version) (\(resolved.artifactURI)) are not stored in this data directory")
         }
         let settings = IngotServices.servingSettings(config)
         let entityName = "standalone-\(ProcessInfo.processInfo.processIdentifier)"
@@ -56,7 +57,8 @@ public enum StandaloneScoringServer {
         _ = IngotMetrics.registry
         let mlmodel = try (try? String(contentsOf: dir.appendingPathComponent("MLmodel"), encoding: .utf8)).map { try MLmodelFile(text: $0) }
         let queue = ServingTaskQueue()
-        let loader = DefaultModelLoader(native: ServingNativeModels.loader, settings: settings, runner: queue, observer: ServingMetrics(), logger: logger)
+        let loader = DefaultModelLoader(
+            native: ServingNativeModels.loader, settings: settings, runner: queue, observer: ServingMetrics(), logger: logger)
         let entity = ServedEntity(
             name: "standalone", modelName: name, version: version, alias: nil, resolvedVersion: version, workloadSize: "Small",
             scaleToZero: false, minConcurrency: 1, maxConcurrency: max(1, workers), environment: [:], shadow: false)
@@ -80,7 +82,8 @@ public enum StandaloneScoringServer {
             try await loader.load(ModelLoadRequest(endpoint: "standalone", entity: entity, directory: dir, mlmodel: mlmodel))
         }
         let app = Application(
-            router: router, configuration: .init(address: .hostname(host, port: port), serverName: "ingot"), services: [loaderService], logger: logger)
+            router: router, configuration: .init(address: .hostname(host, port: port), serverName: "ingot"), services: [loaderService], logger: logger
+        )
         logger.info("serving model", metadata: ["model": "\(name)", "version": "\(version)", "address": "http://\(host):\(port)"])
         try await app.runService()
     }

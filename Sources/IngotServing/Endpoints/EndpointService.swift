@@ -135,7 +135,9 @@ public actor EndpointService {
         return InvocationResult(entity: entity.spec.name, version: entity.spec.resolvedVersion, body: body)
     }
 
-    public nonisolated func score(entity: EntityRuntime, request: ScoringRequest, requester: String?, requestID: String, shadow: Bool) async throws -> String {
+    public nonisolated func score(entity: EntityRuntime, request: ScoringRequest, requester: String?, requestID: String, shadow: Bool) async throws
+        -> String
+    {
         let start = Date()
         var status = 200
         var body: String?
@@ -250,7 +252,9 @@ public actor EndpointService {
 
     private func startDeploy(name: String, version: Int, config: EndpointConfig) {
         pendingStatus[name] = Dictionary(
-            uniqueKeysWithValues: config.entities.map { ($0.name, EntityStatus(state: .creating, message: "Waiting to load version \($0.resolvedVersion ?? 0)")) })
+            uniqueKeysWithValues: config.entities.map {
+                ($0.name, EntityStatus(state: .creating, message: "Waiting to load version \($0.resolvedVersion ?? 0)"))
+            })
         queue.submit { [self] in await deploy(name: name, version: version, config: config, promote: true) }
     }
 
@@ -276,7 +280,8 @@ public actor EndpointService {
                 built[entity.name] = try await buildEntity(endpoint: name, entity)
                 setPending(name, entity.name, EntityStatus(state: .ready, message: "Served entity is ready"), promote: promote)
             } catch {
-                let message = "Served entity '\(entity.name)' (\(entity.modelName) version \(entity.resolvedVersion ?? 0)) failed to load: \((error as? ServingError)?.message ?? "\(error)")"
+                let message =
+                    "Served entity '\(entity.name)' (\(entity.modelName) version \(entity.resolvedVersion ?? 0)) failed to load: \((error as? ServingError)?.message ?? "\(error)")"
                 logger.error("served entity failed to load", metadata: ["endpoint": "\(name)", "entity": "\(entity.name)", "error": "\(error)"])
                 setPending(name, entity.name, EntityStatus(state: .failed, message: message), promote: promote)
                 for (n, rt) in built where !reused.contains(n) { await rt.shutdown() }
@@ -338,7 +343,9 @@ public actor EndpointService {
                 status[e.name] = EntityStatus(state: .creating, message: "Served entity is loading")
             }
         }
-        return EndpointView(record: record, ready: dep != nil, entityStatus: status, pendingStatus: record.pendingConfig == nil ? [:] : pendingStatus[record.name] ?? [:])
+        return EndpointView(
+            record: record, ready: dep != nil, entityStatus: status,
+            pendingStatus: record.pendingConfig == nil ? [:] : pendingStatus[record.name] ?? [:])
     }
 }
 

@@ -5,7 +5,10 @@ import IngotStorage
 
 /// `state.config_update` values (Databricks).
 public enum ConfigUpdateState: String, Sendable, Codable {
-    case notUpdating = "NOT_UPDATING", inProgress = "IN_PROGRESS", updateFailed = "UPDATE_FAILED", updateCanceled = "UPDATE_CANCELED"
+    case notUpdating = "NOT_UPDATING"
+    case inProgress = "IN_PROGRESS"
+    case updateFailed = "UPDATE_FAILED"
+    case updateCanceled = "UPDATE_CANCELED"
 }
 
 public struct EndpointTag: Codable, Sendable, Equatable {
@@ -61,7 +64,9 @@ public struct EndpointStore: Sendable {
             updateMessage: row["update_message"])
     }
 
-    public func insert(name: String, creator: String?, description: String?, tags: [EndpointTag], pending: EndpointConfig) async throws -> EndpointRecord {
+    public func insert(name: String, creator: String?, description: String?, tags: [EndpointTag], pending: EndpointConfig) async throws
+        -> EndpointRecord
+    {
         let now = Clock.nowMillis()
         let id = IDGenerator.uuid().replacingOccurrences(of: "-", with: "")
         let tagText = String(decoding: try JSONEncoder().encode(tags), as: UTF8.self)
@@ -81,7 +86,8 @@ public struct EndpointStore: Sendable {
     }
 
     public func find(_ name: String) async throws -> EndpointRecord? {
-        try await writer.read { db in try Row.fetchOne(db, sql: "SELECT * FROM serving_endpoints WHERE name = ?", arguments: [name]).map(Self.record) }
+        try await writer.read { db in try Row.fetchOne(db, sql: "SELECT * FROM serving_endpoints WHERE name = ?", arguments: [name]).map(Self.record)
+        }
     }
 
     public func get(_ name: String) async throws -> EndpointRecord {

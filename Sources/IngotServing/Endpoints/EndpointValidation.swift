@@ -5,7 +5,8 @@ public enum EndpointValidation {
     /// Names are used in URLs and cache paths: letters, digits, '-' and '_', at most 63 characters.
     public static func name(_ raw: String?, what: String = "Endpoint name") throws -> String {
         guard let raw, !raw.isEmpty else { throw ServingError.invalid("\(what) is required") }
-        guard raw.count <= 63, raw.unicodeScalars.allSatisfy({ $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "-" || $0 == "_") }),
+        guard raw.count <= 63,
+            raw.unicodeScalars.allSatisfy({ $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "-" || $0 == "_") }),
             raw.first != "-", raw.first != "_"
         else {
             throw ServingError.invalid("\(what) '\(raw)' is invalid: use 1-63 letters, digits, '-' or '_' (starting with a letter or digit)")
@@ -37,14 +38,18 @@ public enum EndpointValidation {
             var versionText = item.entity_version ?? item.model_version
             var alias = item.alias
             if let v = versionText, v.hasPrefix("@") {
-                guard alias == nil || alias == String(v.dropFirst()) else { throw ServingError.invalid("\(at): entity_version '\(v)' and alias '\(alias!)' disagree") }
+                guard alias == nil || alias == String(v.dropFirst()) else {
+                    throw ServingError.invalid("\(at): entity_version '\(v)' and alias '\(alias!)' disagree")
+                }
                 alias = String(v.dropFirst())
                 versionText = nil
             }
             if versionText != nil && alias != nil { throw ServingError.invalid("\(at): give entity_version or alias, not both") }
             var version: Int?
             if let v = versionText {
-                guard let n = Int(v), n > 0 else { throw ServingError.invalid("\(at).entity_version '\(v)' must be a positive version number or '@alias'") }
+                guard let n = Int(v), n > 0 else {
+                    throw ServingError.invalid("\(at).entity_version '\(v)' must be a positive version number or '@alias'")
+                }
                 version = n
             } else if let a = alias {
                 guard !a.isEmpty else { throw ServingError.invalid("\(at).alias must not be empty") }
@@ -59,7 +64,8 @@ public enum EndpointValidation {
             let maxC = item.max_provisioned_concurrency ?? max(defaultMax(size), item.min_provisioned_concurrency ?? 0)
             let minC = item.min_provisioned_concurrency ?? (scaleToZero ? 0 : 1)
             guard minC >= 0, maxC >= 1, maxC <= 64, minC <= maxC else {
-                throw ServingError.invalid("\(at): need 0 <= min_provisioned_concurrency (\(minC)) <= max_provisioned_concurrency (\(maxC)) <= 64, max >= 1")
+                throw ServingError.invalid(
+                    "\(at): need 0 <= min_provisioned_concurrency (\(minC)) <= max_provisioned_concurrency (\(maxC)) <= 64, max >= 1")
             }
             if minC > 0 && scaleToZero && item.min_provisioned_concurrency != nil {
                 throw ServingError.invalid("\(at): scale_to_zero_enabled needs min_provisioned_concurrency 0")
@@ -88,11 +94,15 @@ public enum EndpointValidation {
                 guard let entity = entities.first(where: { $0.name == target }) else {
                     throw ServingError.invalid("traffic_config.routes[\(k)] names '\(target)', which is not a served entity of this config")
                 }
-                guard !entity.shadow else { throw ServingError.invalid("traffic_config.routes[\(k)]: shadow entity '\(target)' cannot take routed traffic") }
+                guard !entity.shadow else {
+                    throw ServingError.invalid("traffic_config.routes[\(k)]: shadow entity '\(target)' cannot take routed traffic")
+                }
                 guard let p = r.traffic_percentage, (0...100).contains(p) else {
                     throw ServingError.invalid("traffic_config.routes[\(k)].traffic_percentage must be an integer 0-100")
                 }
-                guard !routes.contains(where: { $0.entityName == target }) else { throw ServingError.invalid("traffic_config routes '\(target)' twice") }
+                guard !routes.contains(where: { $0.entityName == target }) else {
+                    throw ServingError.invalid("traffic_config routes '\(target)' twice")
+                }
                 routes.append(TrafficRoute(entityName: target, percentage: p))
             }
             let total = routes.reduce(0) { $0 + $1.percentage }

@@ -74,7 +74,9 @@ public struct DefaultModelLoader: ModelLoading {
         if let native {
             switch native(request.directory) {
             case .loaded(let predictor):
-                logger.info("serving entity natively", metadata: ["endpoint": "\(request.endpoint)", "entity": "\(request.entity.name)", "kind": "\(predictor.kind)"])
+                logger.info(
+                    "serving entity natively",
+                    metadata: ["endpoint": "\(request.endpoint)", "entity": "\(request.entity.name)", "kind": "\(predictor.kind)"])
                 return NativeLoadedModel(predictor: predictor)
             case .unsupported(let why):
                 reason = why
@@ -84,7 +86,8 @@ public struct DefaultModelLoader: ModelLoading {
             "serving entity through Python pyfunc workers",
             metadata: ["endpoint": "\(request.endpoint)", "entity": "\(request.entity.name)", "reason": "\(reason)"])
         let pool = PythonWorkerPool(
-            label: "\(request.endpoint)/\(request.entity.name)", endpoint: request.endpoint, entity: request.entity.name, modelDirectory: request.directory,
+            label: "\(request.endpoint)/\(request.entity.name)", endpoint: request.endpoint, entity: request.entity.name,
+            modelDirectory: request.directory,
             minWorkers: max(1, request.entity.minConcurrency), maxWorkers: request.entity.maxConcurrency, environment: request.entity.environment,
             settings: settings, runner: runner, observer: observer, logger: logger)
         try await pool.start()

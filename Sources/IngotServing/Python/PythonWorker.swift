@@ -1,9 +1,10 @@
+import Foundation
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Darwin)
     import Darwin
 #endif
-import Foundation
 
 /// One Python worker process and its pipes. A dedicated thread reads reply frames (so no blocking
 /// read ever runs on the cooperative pool) and hands each to the one call in flight.

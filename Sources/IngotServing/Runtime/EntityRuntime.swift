@@ -3,7 +3,10 @@ import Logging
 
 /// Per-entity deployment states (Databricks' `served_entities[].state.deployment`).
 public enum DeploymentState: String, Sendable {
-    case creating = "DEPLOYMENT_CREATING", ready = "DEPLOYMENT_READY", failed = "DEPLOYMENT_FAILED", aborted = "DEPLOYMENT_ABORTED"
+    case creating = "DEPLOYMENT_CREATING"
+    case ready = "DEPLOYMENT_READY"
+    case failed = "DEPLOYMENT_FAILED"
+    case aborted = "DEPLOYMENT_ABORTED"
 }
 
 /// One served entity while deployed: its model (loaded, or unloaded when scaled to zero), the

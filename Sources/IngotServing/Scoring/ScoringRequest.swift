@@ -3,7 +3,11 @@ import Foundation
 /// One parsed scoring request: the rows, MLflow `params`, and the client's own request id.
 public struct ScoringRequest: Sendable, Equatable {
     /// Which MLflow scoring format the body used.
-    public enum Format: String, Sendable { case dataframeSplit = "dataframe_split", dataframeRecords = "dataframe_records", instances, inputs, csv, v2 }
+    public enum Format: String, Sendable {
+        case dataframeSplit = "dataframe_split"
+        case dataframeRecords = "dataframe_records"
+        case instances, inputs, csv, v2
+    }
 
     public var frame: ScoringFrame
     public var params: ServingJSON?
@@ -145,7 +149,9 @@ public struct ScoringRequest: Sendable, Equatable {
         for (r, item) in items.enumerated() {
             if let list = item.arrayValue {
                 rows.append(try list.map { try cell($0, "\(what)[\(r)]") })
-                if rows[r].count != rows[0].count { throw ServingError.badInput("\(what)[\(r)] has \(rows[r].count) values, \(what)[0] has \(rows[0].count)") }
+                if rows[r].count != rows[0].count {
+                    throw ServingError.badInput("\(what)[\(r)] has \(rows[r].count) values, \(what)[0] has \(rows[0].count)")
+                }
             } else {
                 rows.append([try cell(item, "\(what)[\(r)]")])
                 if rows[0].count != 1 { throw ServingError.badInput("\(what)[\(r)] must be a list like \(what)[0]") }
@@ -192,7 +198,12 @@ public enum CSVScoring {
             let c = bytes[i]
             if quoted {
                 if c == UInt8(ascii: "\"") {
-                    if i + 1 < bytes.count, bytes[i + 1] == UInt8(ascii: "\"") { field.append(c); i += 1 } else { quoted = false }
+                    if i + 1 < bytes.count, bytes[i + 1] == UInt8(ascii: "\"") {
+                        field.append(c)
+                        i += 1
+                    } else {
+                        quoted = false
+                    }
                 } else {
                     field.append(c)
                 }
@@ -224,16 +235,17 @@ public enum CSVScoring {
             guard rec.count == columns.count else {
                 throw ServingError.badInput("Malformed CSV: row \(r + 1) has \(rec.count) fields, the header has \(columns.count)")
             }
-            rows.append(rec.map { value in
-                guard let value else { return .null }
-                if let i = Int64(value) { return .int(i) }
-                if let d = Double(value) { return .double(d) }
-                switch value {
-                case "True", "true": return .bool(true)
-                case "False", "false": return .bool(false)
-                default: return .string(value)
-                }
-            })
+            rows.append(
+                rec.map { value in
+                    guard let value else { return .null }
+                    if let i = Int64(value) { return .int(i) }
+                    if let d = Double(value) { return .double(d) }
+                    switch value {
+                    case "True", "true": return .bool(true)
+                    case "False", "false": return .bool(false)
+                    default: return .string(value)
+                    }
+                })
         }
         return ScoringFrame(columns: columns, rows: rows)
     }

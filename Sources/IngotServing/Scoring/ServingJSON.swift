@@ -90,11 +90,21 @@ struct JSONParser {
         case UInt8(ascii: "{"): return try object()
         case UInt8(ascii: "["): return try array()
         case UInt8(ascii: "\""): return .string(try string())
-        case UInt8(ascii: "t"): try literal("true"); return .bool(true)
-        case UInt8(ascii: "f"): try literal("false"); return .bool(false)
-        case UInt8(ascii: "n"): try literal("null"); return .null
-        case UInt8(ascii: "N"): try literal("NaN"); return .double(.nan)
-        case UInt8(ascii: "I"): try literal("Infinity"); return .double(.infinity)
+        case UInt8(ascii: "t"):
+            try literal("true")
+            return .bool(true)
+        case UInt8(ascii: "f"):
+            try literal("false")
+            return .bool(false)
+        case UInt8(ascii: "n"):
+            try literal("null")
+            return .null
+        case UInt8(ascii: "N"):
+            try literal("NaN")
+            return .double(.nan)
+        case UInt8(ascii: "I"):
+            try literal("Infinity")
+            return .double(.infinity)
         default: return try number()
         }
     }
@@ -118,7 +128,11 @@ struct JSONParser {
         i += 1
         var fields: [(String, ServingJSON)] = []
         skip()
-        if i < bytes.count, bytes[i] == UInt8(ascii: "}") { i += 1; depth -= 1; return .object(fields) }
+        if i < bytes.count, bytes[i] == UInt8(ascii: "}") {
+            i += 1
+            depth -= 1
+            return .object(fields)
+        }
         while true {
             skip()
             guard i < bytes.count, bytes[i] == UInt8(ascii: "\"") else { throw fail("expected a string key") }
@@ -130,8 +144,14 @@ struct JSONParser {
             fields.append((key, try value()))
             skip()
             guard i < bytes.count else { throw fail("unexpected end of input") }
-            if bytes[i] == UInt8(ascii: ",") { i += 1; continue }
-            if bytes[i] == UInt8(ascii: "}") { i += 1; break }
+            if bytes[i] == UInt8(ascii: ",") {
+                i += 1
+                continue
+            }
+            if bytes[i] == UInt8(ascii: "}") {
+                i += 1
+                break
+            }
             throw fail("expected ',' or '}'")
         }
         depth -= 1
@@ -143,14 +163,24 @@ struct JSONParser {
         i += 1
         var items: [ServingJSON] = []
         skip()
-        if i < bytes.count, bytes[i] == UInt8(ascii: "]") { i += 1; depth -= 1; return .array(items) }
+        if i < bytes.count, bytes[i] == UInt8(ascii: "]") {
+            i += 1
+            depth -= 1
+            return .array(items)
+        }
         while true {
             skip()
             items.append(try value())
             skip()
             guard i < bytes.count else { throw fail("unexpected end of input") }
-            if bytes[i] == UInt8(ascii: ",") { i += 1; continue }
-            if bytes[i] == UInt8(ascii: "]") { i += 1; break }
+            if bytes[i] == UInt8(ascii: ",") {
+                i += 1
+                continue
+            }
+            if bytes[i] == UInt8(ascii: "]") {
+                i += 1
+                break
+            }
             throw fail("expected ',' or ']'")
         }
         depth -= 1
@@ -172,8 +202,15 @@ struct JSONParser {
         while true {
             guard i < bytes.count else { throw fail("unterminated string") }
             let c = bytes[i]
-            if c == UInt8(ascii: "\"") { i += 1; break }
-            if c != UInt8(ascii: "\\") { out.append(c); i += 1; continue }
+            if c == UInt8(ascii: "\"") {
+                i += 1
+                break
+            }
+            if c != UInt8(ascii: "\\") {
+                out.append(c)
+                i += 1
+                continue
+            }
             i += 1
             guard i < bytes.count else { throw fail("unterminated escape") }
             let e = bytes[i]
@@ -223,7 +260,10 @@ struct JSONParser {
         var isFloat = false
         if i < bytes.count, bytes[i] == UInt8(ascii: "-") {
             i += 1
-            if i < bytes.count, bytes[i] == UInt8(ascii: "I") { try literal("Infinity"); return .double(-.infinity) }
+            if i < bytes.count, bytes[i] == UInt8(ascii: "I") {
+                try literal("Infinity")
+                return .double(-.infinity)
+            }
         }
         while i < bytes.count {
             let c = bytes[i]

@@ -10,7 +10,8 @@ extension ModelSignature {
             let width = frame.rows.first?.count ?? columns.count
             guard width == columns.count else {
                 throw ServingError.schema(
-                    "The model expects \(columns.count) input columns (\(columns.map(\.name).joined(separator: ", "))) but the rows have \(width) values")
+                    "The model expects \(columns.count) input columns (\(columns.map(\.name).joined(separator: ", "))) but the rows have \(width) values"
+                )
             }
             source = Array(0..<width)
         } else {
@@ -19,8 +20,9 @@ extension ModelSignature {
             source = columns.map { index[$0.name] }
             let missing = zip(columns, source).filter { $0.1 == nil && $0.0.required }.map { "'\($0.0.name)'" }
             if !missing.isEmpty {
-                throw ServingError.schema("Model is missing inputs [\(missing.joined(separator: ", "))]. Note that there were extra inputs: "
-                    + "[\(frame.columns.filter { c in !columns.contains(where: { $0.name == c }) }.map { "'\($0)'" }.joined(separator: ", "))]")
+                throw ServingError.schema(
+                    "Model is missing inputs [\(missing.joined(separator: ", "))]. Note that there were extra inputs: "
+                        + "[\(frame.columns.filter { c in !columns.contains(where: { $0.name == c }) }.map { "'\($0)'" }.joined(separator: ", "))]")
             }
         }
         var rows: [[ScoringValue]] = []
@@ -92,15 +94,16 @@ extension Predictions {
         case .vector(let v): return .array(v.map { .double($0) })
         case .matrix(let m): return .array(m.map { .array($0.map { .double($0) }) })
         case .labels(let l):
-            return .array(l.map {
-                switch $0 {
-                case .null: .null
-                case .bool(let b): .bool(b)
-                case .int(let i): .int(i)
-                case .double(let d): .double(d)
-                case .string(let s): .string(s)
-                }
-            })
+            return .array(
+                l.map {
+                    switch $0 {
+                    case .null: .null
+                    case .bool(let b): .bool(b)
+                    case .int(let i): .int(i)
+                    case .double(let d): .double(d)
+                    case .string(let s): .string(s)
+                    }
+                })
         }
     }
 }
