@@ -167,10 +167,13 @@ extension PipelineRunner {
         let target = try TableName(catalog: s.catalog, schema: s.schema, table: d.name)
         var newFiles: [String] = []
         var newSources: [String: Int64] = [:]
+        var newSchemas = checkpoint.schemas ?? [:]
         var stage: Stage?
         switch flow.source {
         case .files(let path, let options):
-            let (st, files) = try await stageFiles(path: path, options: options, def: def, done: Set(checkpoint.files), line: flow.location)
+            let (st, files, schema) = try await stageNewFiles(path: path, options: options, def: def, done: Set(checkpoint.files),
+                                                               known: checkpoint.schemas?[path], line: flow.location)
+            if let schema { newSchemas[path] = schema }
             stage = st
             newFiles = files
             metrics.inputFiles = files.count
@@ -324,7 +327,7 @@ extension PipelineRunner {
 
         // One commit replacing the changed keys' rows, with the checkpoint pending around it.
         let base = try await currentVersion(target) ?? -1
-        checkpoint.pending = .init(files: newFiles, sources: newSources, baseVersion: base)
+        checkpoint.pending = .init(files: newFiles, sources: newSources, baseVersion: base, schemas: newSchemas)
         if !scd2 { checkpoint.pending?.cdc = cdcState }
         try await store.saveCheckpoint(pipelineID: pipelineID, dataset: d.name, checkpoint)
         if !changedKeys.isEmpty {
@@ -337,6 +340,7 @@ extension PipelineRunner {
         checkpoint.files += newFiles
         checkpoint.sources.merge(newSources) { _, b in b }
         if !scd2 { checkpoint.cdc = cdcState }
+        checkpoint.schemas = newSchemas
         checkpoint.pending = nil
         try await store.saveCheckpoint(pipelineID: pipelineID, dataset: d.name, checkpoint)
         metrics.tableVersion = try await currentVersion(target)

@@ -117,6 +117,7 @@ public struct PipelineRunner: Sendable {
                             checkpoint.files += pending.files
                             checkpoint.sources.merge(pending.sources) { _, b in b }
                             if let cdc = pending.cdc { checkpoint.cdc = cdc }
+                            if let schemas = pending.schemas { checkpoint.schemas = schemas }
                         }
                         checkpoint.pending = nil
                         try await store.saveCheckpoint(pipelineID: p.id, dataset: d.name, checkpoint)
@@ -133,13 +134,16 @@ public struct PipelineRunner: Sendable {
             var query = Array(d.query)
             var newFiles: [String] = []
             var newSources: [String: Int64] = [:]
+            var newSchemas = checkpoint.schemas ?? [:]
             var replacements: [(Range<Int>, String)] = []
             var anyInput = !isStreaming
             for r in d.references {
                 switch r.source {
                 case .table: continue
                 case .files(let path, let options):
-                    let (stage, files) = try await stageFiles(path: path, options: options, def: def, done: Set(checkpoint.files), line: "\(d.file):\(r.line)")
+                    let (stage, files, schema) = try await stageNewFiles(path: path, options: options, def: def, done: Set(checkpoint.files),
+                                                                          known: checkpoint.schemas?[path], line: "\(d.file):\(r.line)")
+                    if let schema { newSchemas[path] = schema }
                     newFiles += files
                     metrics.inputFiles += files.count
                     if let stage { stages.append(stage); anyInput = true }
@@ -200,16 +204,31 @@ public struct PipelineRunner: Sendable {
             }
             let filtered = drops.isEmpty ? "SELECT * FROM (\(q)) AS __q" : "SELECT * FROM (\(q)) AS __q WHERE \(drops.joined(separator: " AND "))"
             let exists = try await tables.namespace.tableIfExists(target) != nil
+            var insertColumns = ""
+            if exists, isStreaming {
+                // New columns of the query (Auto Loader schema evolution) are added to the table first,
+                // before the write is recorded as pending (the pending base version is after this commit).
+                let columns = try await engine.query("SELECT * FROM (\(filtered)) AS __e LIMIT 0").schema.fields
+                let (_, table) = try await tables.open(target)
+                let have = Set(try await table.snapshot().schema.fields.map { $0.name.lowercased() })
+                let missing = columns.filter { !have.contains($0.name.lowercased()) }
+                if !missing.isEmpty {
+                    let v = try await table.addColumns(missing.map { Field($0.name, $0.type, nullable: true) })
+                    try await tables.committed(target, table: table, version: v)
+                }
+                insertColumns = "(" + columns.map { Self.q($0.name) }.joined(separator: ", ") + ") "
+            }
             // Streaming writes are recorded as pending first (see StreamCheckpoint).
             if isStreaming {
-                checkpoint.pending = .init(files: newFiles, sources: newSources, baseVersion: try await currentVersion(target) ?? -1)
+                checkpoint.pending = .init(files: newFiles, sources: newSources, baseVersion: try await currentVersion(target) ?? -1,
+                                           schemas: newSchemas)
                 try await store.saveCheckpoint(pipelineID: p.id, dataset: d.name, checkpoint)
             }
             let statement: String
             if !exists {
                 statement = "CREATE TABLE \(targetSQL) AS \(filtered)"
             } else if isStreaming {
-                statement = "INSERT INTO \(targetSQL) \(filtered)"
+                statement = "INSERT INTO \(targetSQL) \(insertColumns)\(filtered)"
             } else {
                 statement = "INSERT OVERWRITE TABLE \(targetSQL) \(filtered)"
             }
@@ -219,6 +238,7 @@ public struct PipelineRunner: Sendable {
             if isStreaming {
                 checkpoint.files += newFiles
                 checkpoint.sources.merge(newSources) { _, b in b }
+                checkpoint.schemas = newSchemas
                 checkpoint.pending = nil
                 try await store.saveCheckpoint(pipelineID: p.id, dataset: d.name, checkpoint)
             }
@@ -260,40 +280,6 @@ public struct PipelineRunner: Sendable {
     func newStage() throws -> Stage {
         let id = "t" + IDGenerator.uuid().replacingOccurrences(of: "-", with: "")
         return Stage(name: id, table: try LakeTable(store: tables.objects, key: "warehouse/_pipeline_staging/\(id)"))
-    }
-
-    /// Auto Loader: the files of the folder not yet in the checkpoint, loaded into a staging table.
-    func stageFiles(path: String, options: [String: String], def: PipelineDefinition, done: Set<String>, line: String) async throws -> (Stage?, [String]) {
-        let dir = path.hasPrefix("/") ? URL(fileURLWithPath: path) : def.directory.appendingPathComponent(path)
-        let fm = FileManager.default
-        var isDir: ObjCBool = false
-        guard fm.fileExists(atPath: dir.path, isDirectory: &isDir) else { throw PipelineError("\(line): read_files path \(dir.path) does not exist") }
-        var all: [String] = []
-        if isDir.boolValue {
-            if let e = fm.enumerator(atPath: dir.path) {
-                while let rel = e.nextObject() as? String {
-                    let last = (rel as NSString).lastPathComponent
-                    if last.hasPrefix(".") || last.hasPrefix("_") { continue }
-                    var sub: ObjCBool = false
-                    let full = dir.appendingPathComponent(rel).path
-                    if fm.fileExists(atPath: full, isDirectory: &sub), !sub.boolValue { all.append(full) }
-                }
-            }
-        } else {
-            all = [dir.path]
-        }
-        let fresh = all.sorted().filter { !done.contains($0) }
-        guard !fresh.isEmpty else { return (nil, []) }
-        let format = try IngestFile.format(of: fresh[0], given: options["format"])
-        let first = try await IngestFile(path: fresh[0], format: format)
-        var files = [first]
-        for f in fresh.dropFirst() { files.append(try await IngestFile(path: f, format: format, schema: format == .parquet ? nil : first.schema)) }
-        let stage = try newStage()
-        let sources = files.map { $0.batches() }
-        try await stage.table.create(schema: first.schema, data: { emit in
-            for s in sources { try await s(emit) }
-        })
-        return (stage, fresh)
     }
 
     /// `STREAM(source)`: the rows of data files added to the source after the version last read.

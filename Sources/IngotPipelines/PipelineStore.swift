@@ -148,12 +148,16 @@ public struct StreamCheckpoint: Sendable, Codable, Equatable {
         public var baseVersion: Int64
         /// AUTO CDC (SCD type 1): the key states after the write.
         public var cdc: [String: CDCKeyState]?
+        /// Auto Loader schemas after the write, by `read_files` path.
+        public var schemas: [String: AutoLoaderSchema]?
     }
     public var files: [String] = []
     public var sources: [String: Int64] = [:]
     public var pending: Pending?
     /// AUTO CDC (SCD type 1): per key, the last sequence value applied and whether it deleted.
     public var cdc: [String: CDCKeyState]?
+    /// Auto Loader: the schema of each `read_files` source (by path), kept with the table.
+    public var schemas: [String: AutoLoaderSchema]?
     public init() {}
 }
 
