@@ -257,6 +257,8 @@ def test_traffic_split_sticky_and_shadow(server, custom_model):
             assert entity in answers and payload == answers[entity], (entity, payload)  # never the shadow's 3.0
             counts[entity] = counts.get(entity, 0) + 1
     assert abs(counts["one"] / 10_000 - 0.9) <= 0.02, counts
+    stats = {e["name"]: e["stats"] for e in requests.get(f"{server.url}{API}/{ep}").json()["config"]["served_entities"]}
+    assert stats["one"]["requests"] == counts["one"] and stats["two"]["errors"] == 0 and stats["one"]["p99_ms"] > 0, stats
 
     # Sticky: the same key always reaches the same entity; keys spread over both.
     seen = {}

@@ -98,6 +98,16 @@ struct ServingEndpointsController {
         }
         if let c = r.config {
             var cfg = configJSON(c, version: r.configVersion, status: v.entityStatus, created: r.creationTimestamp, creator: r.creator)
+            // Ingot extension: live per-entity statistics of the serving config.
+            if detailed, var entities = cfg["served_entities"] as? [[String: Any]] {
+                for k in entities.indices {
+                    guard let name = entities[k]["name"] as? String, let st = v.entityStats[name] else { continue }
+                    entities[k]["stats"] = [
+                        "requests": st.requests, "errors": st.errors, "p50_ms": st.p50 * 1000, "p99_ms": st.p99 * 1000, "cold_starts": st.coldStarts,
+                    ]
+                }
+                cfg["served_entities"] = entities
+            }
             if !detailed {
                 cfg["served_entities"] = (cfg["served_entities"] as? [[String: Any]])?.map {
                     $0.filter { ["name", "entity_name", "entity_version", "alias", "resolved_version", "state"].contains($0.key) }

@@ -13,6 +13,8 @@ public struct EndpointView: Sendable {
     public var ready: Bool
     public var entityStatus: [String: EntityStatus]
     public var pendingStatus: [String: EntityStatus]
+    /// Live statistics of the serving config's entities (Ingot extension, for pages and rollouts).
+    public var entityStats: [String: EntityStats.Snapshot] = [:]
 }
 
 /// What answered an invocation.
@@ -343,9 +345,11 @@ public actor EndpointService {
                 status[e.name] = EntityStatus(state: .creating, message: "Served entity is loading")
             }
         }
-        return EndpointView(
+        var view = EndpointView(
             record: record, ready: dep != nil, entityStatus: status,
             pendingStatus: record.pendingConfig == nil ? [:] : pendingStatus[record.name] ?? [:])
+        for (name, runtime) in dep?.entities ?? [:] { view.entityStats[name] = runtime.stats.snapshot() }
+        return view
     }
 }
 
