@@ -233,8 +233,13 @@ extension PipelineRunner {
             (_, table) = try await tables.open(target)
             schema = try await table.snapshot().schema
         }
-        let dataFields = scd2 ? Array(schema.fields.dropLast(2)) : schema.fields
-        let startType = scd2 ? schema.fields[schema.fields.count - 2].type : seqType
+        // Rows are handled as the data columns followed (SCD 2) by __START_AT, __END_AT, whatever the
+        // table's column order (added columns come after the history columns).
+        let history: Set<String> = ["__start_at", "__end_at"]
+        let dataFields = scd2 ? schema.fields.filter { !history.contains($0.name.lowercased()) } : schema.fields
+        let startType = scd2 ? (schema.fields.first { $0.name.lowercased() == "__start_at" }?.type ?? seqType) : seqType
+        let rowSchema = scd2 ? Schema(dataFields + [Field("__START_AT", startType, nullable: true), Field("__END_AT", startType, nullable: true)]) : schema
+        let rowColumns = rowSchema.fields.map { f in schema.fields.firstIndex { $0.name.lowercased() == f.name.lowercased() }! }
         let keyIdx = flow.keys.map { k in dataFields.firstIndex { $0.name.lowercased() == k.lowercased() }! }
         let seqName = flow.sequenceBy.trimmingCharacters(in: .whitespaces).lowercased()
         let tracked: [Int] = {
@@ -292,7 +297,7 @@ extension PipelineRunner {
         var existing: [String: [[Value?]]] = [:]
         try await table.read(where: keyFilter(affected)) { b in
             for r in 0..<b.numRows {
-                let row = b.columns.map { $0.value(at: r) }
+                let row = rowColumns.map { b.columns[$0].value(at: r) }
                 let key = keyIdx.compactMap { row[$0] }
                 existing[CDCLogic.keyText(key), default: []].append(row)
             }
@@ -331,9 +336,9 @@ extension PipelineRunner {
         if !scd2 { checkpoint.pending?.cdc = cdcState }
         try await store.saveCheckpoint(pipelineID: pipelineID, dataset: d.name, checkpoint)
         if !changedKeys.isEmpty {
-            var builders = schema.fields.map { ColumnBuilder(type: $0.type) }
+            var builders = rowSchema.fields.map { ColumnBuilder(type: $0.type) }
             for row in newRows { for (j, v) in row.enumerated() { builders[j].append(v) } }
-            let batch = try RecordBatch(schema: schema, columns: builders.map { $0.finish() })
+            let batch = try TableBatches.conform(try RecordBatch(schema: rowSchema, columns: builders.map { $0.finish() }), to: schema)
             let change = try await table.overwrite(where: keyFilter(changedKeys), [batch])
             if change.committed { try await tables.committed(target, table: table, version: change.version) }
         }

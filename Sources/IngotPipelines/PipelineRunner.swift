@@ -302,8 +302,14 @@ public struct PipelineRunner: Sendable {
         let keys = fresh.map { table.fileKey($0) }
         try await stage.table.create(schema: schema, data: { emit in
             for key in keys {
+                // Files written before a column was added lack it: read what they have, null the rest.
                 let reader = try await ParquetReader.open(try await ObjectSource(store: store, key: key))
-                for g in 0..<reader.numRowGroups { try await emit(try await reader.readRowGroup(g, columns: schema.fields.map(\.name))) }
+                let present = Set(reader.schema.fields.map(\.name))
+                let names = schema.fields.map(\.name).filter { present.contains($0) }
+                for g in 0..<reader.numRowGroups {
+                    let b = try await reader.readRowGroup(g, columns: names)
+                    try await emit(names.count == schema.fields.count ? b : try TableBatches.conform(b, to: schema))
+                }
             }
         })
         return (stage, key, snap.version)

@@ -70,7 +70,10 @@ def gold(data_dir):
 def test_validate_reports_cycles_and_unknown_references(tmp_path):
     p = cli("pipelines", "validate", EXAMPLE, "--output", "json")
     out = json.loads(p.stdout)
-    assert [d["name"] for d in out["datasets"]][-1] == "gold_sales_by_country"
+    names = [d["name"] for d in out["datasets"]]
+    assert names.index("gold_sales_by_country") > max(names.index("silver_orders"), names.index("silver_customers"))
+    assert names.index("gold_customers_by_country") > max(names.index("customers_scd2"), names.index("customers_current"))
+    assert {d["name"]: d for d in out["datasets"]}["customers_scd2"]["depends_on"] == ["silver_customer_changes"]
     assert {d["name"]: d for d in out["datasets"]}["silver_orders"]["depends_on"] == ["bronze_orders"]
 
     bad = tmp_path / "cyclic"

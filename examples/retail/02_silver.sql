@@ -24,3 +24,35 @@ FROM (
   FROM bronze_customers
 )
 WHERE rn = 1;
+
+-- Change events with a key and a sequence number (malformed events are dropped here; their raw
+-- values stay in bronze_customer_changes._rescued_data).
+CREATE OR REFRESH STREAMING TABLE silver_customer_changes (
+  CONSTRAINT valid_change EXPECT (customer_id IS NOT NULL AND seq IS NOT NULL AND op IN ('INSERT', 'UPDATE', 'DELETE')) ON VIOLATION DROP ROW
+)
+AS SELECT * FROM STREAM(bronze_customer_changes);
+
+-- SCD type 2 customers dimension: one row per version, __START_AT / __END_AT from seq; the current
+-- version has __END_AT NULL; events out of order (in a file or across files) resolve by seq.
+CREATE OR REFRESH STREAMING TABLE customers_scd2
+COMMENT 'Customer history (SCD type 2)';
+
+CREATE FLOW customers_scd2_flow AS AUTO CDC INTO customers_scd2
+FROM stream(silver_customer_changes)
+KEYS (customer_id)
+APPLY AS DELETE WHEN op = 'DELETE'
+SEQUENCE BY seq
+COLUMNS * EXCEPT (op, _rescued_data)
+STORED AS SCD TYPE 2;
+
+-- SCD type 1: the current record per customer (deleted customers are gone), in the older spelling.
+CREATE OR REFRESH STREAMING TABLE customers_current
+COMMENT 'Current customers (SCD type 1)';
+
+APPLY CHANGES INTO LIVE.customers_current
+FROM STREAM(LIVE.silver_customer_changes)
+KEYS (customer_id)
+APPLY AS DELETE WHEN op = 'DELETE'
+SEQUENCE BY seq
+COLUMNS * EXCEPT (op, _rescued_data)
+STORED AS SCD TYPE 1;
