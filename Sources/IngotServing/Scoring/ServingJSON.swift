@@ -1,7 +1,7 @@
 /// A JSON document as parsed by ``ServingJSON/parse(_:)``: keeps integers and floating-point numbers
 /// apart (a scoring request's `1` and `1.0` mean different things to a typed signature) and keeps
 /// object keys in their order.
-public indirect enum ServingJSON: Sendable, Equatable {
+public enum ServingJSON: Sendable, Equatable {
     case null
     case bool(Bool)
     case int(Int64)
