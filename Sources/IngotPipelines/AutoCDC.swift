@@ -242,6 +242,9 @@ enum PipelineCDCParser {
             guard out[k].kind == .streamingTable, out[k].query.isEmpty else {
                 throw PipelineError("\(f.location): the target of flow \(f.name) must be declared without a query: CREATE OR REFRESH STREAMING TABLE \(f.target); (\(out[k].location))")
             }
+            guard out[k].expectations.isEmpty else {
+                throw PipelineError("\(out[k].location): expectations on the target of a CDC flow (\(f.target)) are not supported: put them on the flow's source")
+            }
             if let other = out[k].cdc {
                 throw PipelineError("\(f.location): \(f.target) already has a CDC flow (\(other.name) at \(other.location)); one flow per target is supported")
             }

@@ -43,6 +43,10 @@ import Testing
          "x.sql:3: APPLY AS TRUNCATE WHEN is not supported"),
         ("CREATE FLOW f AS AUTO CDC INTO t FROM stream(s) KEYS (id) SEQUENCE BY x;", "x.sql:1: flow f writes into t, which is not defined"),
         ("CREATE OR REFRESH STREAMING TABLE t;", "x.sql:1: streaming table t has no query and no flow"),
+        ("CREATE OR REFRESH STREAMING TABLE t (CONSTRAINT c EXPECT (id > 0));\nAPPLY CHANGES INTO LIVE.t FROM STREAM(LIVE.s) KEYS (id) SEQUENCE BY x;",
+         "x.sql:1: expectations on the target of a CDC flow"),
+        ("CREATE OR REFRESH STREAMING TABLE t;\nCREATE FLOW f AS AUTO CDC INTO t FROM stream(s) KEYS (id) SEQUENCE BY x TRACK HISTORY ON (a);",
+         "x.sql:2: TRACK HISTORY ON applies to STORED AS SCD TYPE 2 only"),
         ("CREATE OR REFRESH STREAMING TABLE t;\nCREATE FLOW f AS AUTO CDC INTO t FROM s KEYS (id) SEQUENCE BY x;", "x.sql:2: the source of a CDC flow is read as a stream"),
         ("CREATE OR REFRESH STREAMING TABLE t;\nCREATE FLOW f AS AUTO CDC INTO t FROM stream(s) KEYS (id) SEQUENCE BY x STORED AS SCD TYPE 3;", "x.sql:2: expected SCD TYPE 1 or 2"),
     ])
