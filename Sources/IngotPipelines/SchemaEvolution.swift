@@ -104,7 +104,7 @@ struct AutoLoaderReader {
                 for r in 0..<b.numRows {
                     guard !c.isNull(r) else { builder.appendNull(); continue }
                     let one = c.slice(r..<(r + 1))
-                    if let v = (try? TableBatches.cast(one, to: f.type, column: f.name))?.value(at: 0) {
+                    if let v = (try? TableBatches.cast(one, to: f.type, column: f.name))?.value(at: 0) ?? Self.parse(c.value(at: r), as: f.type) {
                         builder.append(v)
                     } else {
                         builder.appendNull()
@@ -128,6 +128,26 @@ struct AutoLoaderReader {
         rescuedCol = builder.finish()
         cols.append(rescuedCol)
         return try RecordBatch(schema: output, columns: cols)
+    }
+
+    /// Text that reads as a number or boolean of the column's type (Parquet string columns).
+    static func parse(_ v: Value?, as type: LakeType) -> Value? {
+        guard case .string(let raw)? = v else { return nil }
+        let s = raw.trimmingCharacters(in: .whitespaces)
+        switch type {
+        case .int8: return Int8(s).map { .int(Int64($0)) }
+        case .int16: return Int16(s).map { .int(Int64($0)) }
+        case .int32: return Int32(s).map { .int(Int64($0)) }
+        case .int64: return Int64(s).map { .int($0) }
+        case .float32, .float64: return Double(s).map { .double($0) }
+        case .bool:
+            switch s.lowercased() {
+            case "true": return .bool(true)
+            case "false": return .bool(false)
+            default: return nil
+            }
+        default: return nil
+        }
     }
 
     static func object(_ text: String?) -> [String: Any] {

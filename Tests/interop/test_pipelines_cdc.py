@@ -195,3 +195,28 @@ def test_retail_cdc_scd_and_schema_evolution(start_ingot, tmp_path):
     assert sorted((r["country"], r["customers"], r["versions"]) for r in ice) == gold
     scd2_ice = iceberg_rows(table_path(server, "customers_scd2"))
     assert scd2_ice.num_rows == len(scd2) and "__START_AT" in scd2_ice.schema.names
+
+
+def test_parquet_landing_schema_evolution(start_ingot, tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    server = start_ingot()
+    pdir = tmp_path / "pq"
+    (pdir / "landing").mkdir(parents=True)
+    (pdir / "pipeline.yaml").write_text("name: pq\ncatalog: main\nschema: pq\n")
+    (pdir / "p.sql").write_text("CREATE OR REFRESH STREAMING TABLE raw AS SELECT * FROM STREAM read_files('landing', format => 'parquet');\n")
+    pq.write_table(pa.table({"id": pa.array([1, 2], pa.int64()), "v": pa.array([10, 20], pa.int64())}), pdir / "landing" / "a.parquet")
+    run_pq = lambda *a: json.loads(cli("pipelines", "run", pdir, "--output", "json", *a, server=server).stdout)
+    assert run_pq()["state"] == "COMPLETED"
+    # A later file: v as strings (one not a number) and a new column.
+    pq.write_table(pa.table({"id": pa.array([3, 4], pa.int64()), "v": ["30", "abc"], "extra": ["x", "y"]}), pdir / "landing" / "b.parquet")
+    update = run_pq()
+    assert update["state"] == "COMPLETED"
+    assert {d["name"]: d for d in update["datasets"]}["raw"]["input_files"] == 1
+    location = os.path.join(server.data_dir, "warehouse", "main", "pq", "raw")
+    got = sorted(deltalake.DeltaTable(location).to_pyarrow_table().to_pylist(), key=lambda r: r["id"])
+    assert [(r["id"], r["v"], r["extra"]) for r in got] == [(1, 10, None), (2, 20, None), (3, 30, "x"), (4, None, "y")]
+    rescued = json.loads(got[3]["_rescued_data"])
+    assert rescued["v"] == "abc" and rescued["_file_path"].endswith("b.parquet")
+    assert got[0]["_rescued_data"] is None and got[2]["_rescued_data"] is None
