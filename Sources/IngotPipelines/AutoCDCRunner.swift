@@ -284,8 +284,18 @@ extension PipelineRunner {
         // The target's rows of the affected keys.
         let affected = Set(keyOrder)
         let keyNames = keyIdx.map { dataFields[$0].name }
+        let keyValues = Dictionary(keyOrder.map { ($0, byKey[$0]![0].key) }, uniquingKeysWith: { a, _ in a })
         let keyFilter: @Sendable (Set<String>) -> ClosureFilter = { keys in
-            ClosureFilter(description: "keys of the CDC batch") { batch in
+            // Files whose key statistics rule out every key of the batch are not read.
+            var lo: [Value?] = Array(repeating: nil, count: keyNames.count), hi = lo
+            for k in keys {
+                for (j, v) in (keyValues[k] ?? []).enumerated() {
+                    if lo[j] == nil || (compareValues(v, lo[j]!) ?? 0) < 0 { lo[j] = v }
+                    if hi[j] == nil || (compareValues(v, hi[j]!) ?? 0) > 0 { hi[j] = v }
+                }
+            }
+            let hint: ParquetPredicate = keys.isEmpty ? .or([]) : .and(keyNames.indices.map { j in .between(keyNames[j], lo[j]!, hi[j]!) })
+            return ClosureFilter(description: "keys of the CDC batch", hint: hint) { batch in
                 let cols = keyNames.map { batch.column(named: $0)! }
                 return (0..<batch.numRows).map { r in
                     var key: [Value] = []
