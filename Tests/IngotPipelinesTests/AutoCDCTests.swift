@@ -187,4 +187,35 @@ import Testing
         #expect(try await rows(env, "SELECT * FROM hist ORDER BY id, __START_AT").map(Set.init) == hist2.map(Set.init))
         _ = (cur, hist)
     }
+
+    @Test func pendingCheckpointResolvesACrashedBatchOnce() async throws {
+        let env = try PipelineRunnerTests.Env()
+        defer { try? FileManager.default.removeItem(at: env.root) }
+        try Self.cdcSQL.write(to: env.pipelineDir.appendingPathComponent("p.sql"), atomically: true, encoding: .utf8)
+        let p = try await env.service.save(rootPath: env.pipelineDir.path, name: nil, creator: "t")
+        try feed(env, "1.json", [(1, "INSERT", "a", 1), (2, "INSERT", "b", 2)])
+        _ = try await env.run(p)
+        let before = try await env.service.store.checkpoint(pipelineID: p.id, dataset: "cur")
+        try feed(env, "2.json", [(1, "UPDATE", "a2", 3), (2, "DELETE", nil, 4)])
+        _ = try await env.run(p)
+        let after = try await env.service.store.checkpoint(pipelineID: p.id, dataset: "cur")
+        let cur = try await rows(env, "SELECT id, name, seq FROM cur ORDER BY id")
+        #expect(cur == [["1", "a2", "3"]])
+        // As if the server died after the commit of batch 2 but before its checkpoint: the pending
+        // record is resolved against the table version, and batch 2 is not read again.
+        var crashed = before
+        let version = try #require(try await env.tables.open(try TableName(catalog: "main", schema: "s1", table: "cur")).record.deltaVersion)
+        crashed.pending = .init(files: [], sources: after.sources, baseVersion: version - 1, cdc: after.cdc)
+        try await env.service.store.saveCheckpoint(pipelineID: p.id, dataset: "cur", crashed)
+        var (state, m) = try await env.run(p)
+        #expect(state == "COMPLETED" && m["cur"]?.inputRecords == 0)
+        let resolved = try await env.service.store.checkpoint(pipelineID: p.id, dataset: "cur")
+        #expect(resolved.cdc == after.cdc && resolved.sources == after.sources && resolved.pending == nil)
+        // As if it died before the commit: batch 2 is read again and applied once.
+        crashed.pending = .init(files: [], sources: after.sources, baseVersion: version, cdc: after.cdc)
+        try await env.service.store.saveCheckpoint(pipelineID: p.id, dataset: "cur", crashed)
+        (state, m) = try await env.run(p)
+        #expect(state == "COMPLETED" && m["cur"]?.inputRecords == 2)
+        #expect(try await rows(env, "SELECT id, name, seq FROM cur ORDER BY id") == cur)
+    }
 }
