@@ -171,6 +171,14 @@ import Testing
             ) { response in
                 #expect(response.status == .contentTooLarge)
             }
+            // No Content-Length: the limit applies while the body is collected.
+            try await client.execute(
+                uri: "/serving-endpoints/x/invocations", method: .post, headers: [.contentType: "application/json"], body: ByteBuffer(string: big)
+            ) { response in
+                #expect(response.status == .contentTooLarge)
+                let code = try ServerTests.json(response.body)["error_code"] as? String
+                #expect(code == "REQUEST_LIMIT_EXCEEDED")
+            }
         }
     }
 

@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import IngotCore
 import IngotServing
+import NIOCore
 
 /// Scoring: `POST /serving-endpoints/{name}/invocations` (MLflow's scoring formats, JSON or CSV;
 /// the `served-model-name` header names the entity that answered) and the Open Inference Protocol
@@ -36,9 +37,14 @@ struct InvocationsController {
         }
     }
 
+    /// Collects a scoring body up to the configured limit; a larger (chunked) body is a 413.
     static func body(_ request: Request, _ context: IngotRequestContext) async throws -> [UInt8] {
-        let buffer = try await request.body.collect(upTo: context.maxBodyBytes)
-        return Array(buffer.readableBytesView)
+        do {
+            let buffer = try await request.body.collect(upTo: context.maxBodyBytes)
+            return Array(buffer.readableBytesView)
+        } catch is NIOTooManyBytesError {
+            throw APIErrorResponse(.requestLimitExceeded, "request body exceeds the limit of \(context.maxBodyBytes) bytes", status: .contentTooLarge)
+        }
     }
 
     static func version(_ context: IngotRequestContext) throws -> Int {

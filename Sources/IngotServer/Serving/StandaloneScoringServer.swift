@@ -71,8 +71,8 @@ public enum StandaloneScoringServer {
         router.get("/health") { _, _ in Response(status: await model.model == nil ? .serviceUnavailable : .ok) }
         router.get("/version") { _, _ in Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: IngotVersion.current))) }
         router.post("/invocations") { request, context in
-            let body = try await request.body.collect(upTo: context.maxBodyBytes)
-            let scoring = try ScoringRequest.parse(body: Array(body.readableBytesView), contentType: request.headers[.contentType])
+            let body = try await InvocationsController.body(request, context)
+            let scoring = try ScoringRequest.parse(body: body, contentType: request.headers[.contentType])
             let frame = try mlmodel?.signature?.conform(scoring.frame) ?? scoring.frame
             guard let m = await model.model else { throw ServingError(.notReady, "the model is still loading") }
             let out = try await m.predict(frame, params: scoring.params)
