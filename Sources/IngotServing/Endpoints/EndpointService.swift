@@ -154,8 +154,13 @@ public actor EndpointService {
                     entityVersion: entity.spec.resolvedVersion, timestampMillis: Int64(start.timeIntervalSince1970 * 1000), statusCode: status,
                     durationMillis: seconds * 1000, request: request, response: body, error: failure, shadow: shadow, requester: requester))
             if shadow {
+                // Shadow answers are never returned: they go to the inference log sink and, at debug level, the log.
                 logger.debug(
-                    "shadow answer", metadata: ["endpoint": "\(entity.endpoint)", "entity": "\(entity.spec.name)", "status": "\(status)"])
+                    "shadow answer",
+                    metadata: [
+                        "endpoint": "\(entity.endpoint)", "entity": "\(entity.spec.name)", "status": "\(status)", "request_id": "\(requestID)",
+                        "answer": "\(String((body ?? failure ?? "").prefix(512)))",
+                    ])
             }
         }
         do {
