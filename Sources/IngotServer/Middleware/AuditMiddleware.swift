@@ -11,8 +11,9 @@ struct AuditMiddleware: RouterMiddleware {
     typealias Context = IngotRequestContext
     let recorder: AuditRecorder
 
-    /// POST routes that only read (MLflow and others search with POST); not audited as changes.
-    static let readOnlySuffixes = ["/search", "/get-history", "/get-history-bulk-interval", "/search-datasets"]
+    /// POST routes that only read (MLflow and others search with POST; scoring requests change
+    /// nothing and are logged by the endpoint's inference table instead); not audited as changes.
+    static let readOnlySuffixes = ["/search", "/get-history", "/get-history-bulk-interval", "/search-datasets", "/invocations", "/infer"]
 
     static func isMutation(_ request: Request) -> Bool {
         switch request.method {

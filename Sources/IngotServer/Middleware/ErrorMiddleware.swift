@@ -1,6 +1,7 @@
 import Hummingbird
 import IngotCore
 import Logging
+import NIOCore
 
 /// Turns every error a route throws into the documented JSON error shape, so no request ever
 /// gets an HTML page or a dropped connection: module errors keep their code, Hummingbird's own
@@ -20,6 +21,9 @@ struct ErrorMiddleware: RouterMiddleware {
             throw Self.translate(error, request: request)
         } catch let error as DecodingError {
             throw APIErrorResponse(.malformedRequest, "invalid JSON body: \(Self.describe(error))")
+        } catch is NIOTooManyBytesError {
+            // `collect(upTo:)` on a chunked body (no Content-Length for the limit middleware to see).
+            throw APIErrorResponse(.requestLimitExceeded, "request body is too large", status: .contentTooLarge)
         } catch {
             context.logger.error("unhandled error", metadata: ["error": "\(String(reflecting: error))"])
             throw APIErrorResponse(.internalError, "internal error (request id \(context.id))")
