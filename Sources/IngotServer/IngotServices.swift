@@ -58,6 +58,8 @@ public struct IngotServices: Sendable {
     public let pipelines: PipelineService
     /// Model serving endpoints and their runtime (run by the app as a service).
     public let endpoints: EndpointService
+    /// Writes the inference tables of endpoints with `auto_capture_config` (run by the app as a service).
+    let inferenceTables: InferenceTableWriter
     /// Jobs: DAGs of tasks, their runs and the scheduling decisions (the scheduler runs in the app).
     public let jobs: JobService
 
@@ -95,8 +97,9 @@ public struct IngotServices: Sendable {
         self.pipelines = PipelineService(metadata: metadata, tables: tables)
         self.jobs = JobService(metadata: metadata, environment: Self.jobEnvironment(config), pipelines: PipelineJobTasks(pipelines: pipelines), sql: SQLJobTasks(tables: tables))
         let sources = TrackingModelSources(store: SQLiteTrackingStore(metadata: metadata))
+        self.inferenceTables = InferenceTableWriter(tables: tables, store: EndpointStore(metadata: metadata))
         self.endpoints = Self.makeEndpoints(
-            config: config, metadata: metadata,
+            config: config, metadata: metadata, logSink: inferenceTables,
             registry: RegistryService(store: registryStore, sources: sources, lineage: sources, events: webhooks))
     }
 

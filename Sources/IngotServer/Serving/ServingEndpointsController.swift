@@ -74,7 +74,7 @@ struct ServingEndpointsController {
             legacy[k]["model_name"] = legacy[k]["entity_name"]
             legacy[k]["model_version"] = legacy[k]["entity_version"]
         }
-        return [
+        var out: [String: Any] = [
             "config_version": version, "served_entities": entities, "served_models": legacy,
             "traffic_config": [
                 "routes": c.routes.map {
@@ -82,6 +82,13 @@ struct ServingEndpointsController {
                 }
             ],
         ]
+        if let a = c.autoCapture {
+            out["auto_capture_config"] = [
+                "catalog_name": a.catalog, "schema_name": a.schema, "table_name_prefix": a.tablePrefix, "enabled": a.enabled,
+                "state": ["payload_table": ["name": a.payloadTable]],
+            ]
+        }
+        return out
     }
 
     static func endpointJSON(_ v: EndpointView, detailed: Bool) -> [String: Any] {

@@ -20,7 +20,9 @@ extension IngotServices {
     }
 
     /// Builds the endpoint service, wired to the registry (model versions) and tracking (run artifacts).
-    static func makeEndpoints(config: IngotConfig, metadata: MetadataStore, registry: RegistryService) -> EndpointService {
+    static func makeEndpoints(
+        config: IngotConfig, metadata: MetadataStore, logSink: any InferenceLogSink = NoInferenceLog(), registry: RegistryService
+    ) -> EndpointService {
         let settings = servingSettings(config)
         let queue = ServingTaskQueue()
         let logger = Logger(label: "ingot.serving")
@@ -30,7 +32,7 @@ extension IngotServices {
             registry: registry, runs: TrackingModelSources(store: SQLiteTrackingStore(metadata: metadata)), dataDirectory: config.dataDirectoryURL)
         return EndpointService(
             store: EndpointStore(metadata: metadata), resolver: resolver, loader: loader, queue: queue, settings: settings, observer: observer,
-            logger: logger)
+            logSink: logSink, logger: logger)
     }
 }
 

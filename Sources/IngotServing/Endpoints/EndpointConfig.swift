@@ -86,11 +86,49 @@ public struct EndpointConfigInput: Codable, Sendable, Equatable {
     public var served_entities: [ServedEntityInput]?
     public var served_models: [ServedEntityInput]?
     public var traffic_config: TrafficConfigInput?
+    /// Databricks' inference table settings; omitted in an update, the current ones are kept.
+    public var auto_capture_config: AutoCaptureConfigInput?
 
-    public init(served_entities: [ServedEntityInput]?, traffic_config: TrafficConfigInput? = nil) {
+    public init(served_entities: [ServedEntityInput]?, traffic_config: TrafficConfigInput? = nil, auto_capture_config: AutoCaptureConfigInput? = nil) {
         self.served_entities = served_entities
         self.traffic_config = traffic_config
+        self.auto_capture_config = auto_capture_config
     }
+}
+
+/// Databricks' `auto_capture_config`: log every request and response to the table
+/// `<catalog_name>.<schema_name>.<table_name_prefix>_payload`.
+public struct AutoCaptureConfigInput: Codable, Sendable, Equatable {
+    public var catalog_name: String?
+    public var schema_name: String?
+    public var table_name_prefix: String?
+    public var enabled: Bool?
+
+    public init(catalog_name: String?, schema_name: String?, table_name_prefix: String? = nil, enabled: Bool? = true) {
+        self.catalog_name = catalog_name
+        self.schema_name = schema_name
+        self.table_name_prefix = table_name_prefix
+        self.enabled = enabled
+    }
+}
+
+/// A validated inference table setting.
+public struct AutoCaptureConfig: Codable, Sendable, Equatable {
+    public var catalog: String
+    public var schema: String
+    /// The table name prefix (the endpoint name, with '-' as '_', when the client gave none).
+    public var tablePrefix: String
+    public var enabled: Bool
+
+    public init(catalog: String, schema: String, tablePrefix: String, enabled: Bool) {
+        self.catalog = catalog
+        self.schema = schema
+        self.tablePrefix = tablePrefix
+        self.enabled = enabled
+    }
+
+    /// The payload table's name: `<prefix>_payload`.
+    public var payloadTable: String { tablePrefix + "_payload" }
 }
 
 /// A validated served entity, as stored and deployed.
@@ -148,10 +186,13 @@ public struct TrafficRoute: Codable, Sendable, Equatable {
 public struct EndpointConfig: Codable, Sendable, Equatable {
     public var entities: [ServedEntity]
     public var routes: [TrafficRoute]
+    /// The inference table, when the endpoint logs its requests (`auto_capture_config`).
+    public var autoCapture: AutoCaptureConfig?
 
-    public init(entities: [ServedEntity], routes: [TrafficRoute]) {
+    public init(entities: [ServedEntity], routes: [TrafficRoute], autoCapture: AutoCaptureConfig? = nil) {
         self.entities = entities
         self.routes = routes
+        self.autoCapture = autoCapture
     }
 
     public var servedEntities: [ServedEntity] { entities.filter { !$0.shadow } }

@@ -66,7 +66,9 @@ public actor EndpointService {
         -> EndpointView
     {
         let name = try EndpointValidation.name(name)
-        let resolved = try await resolve(try EndpointValidation.config(config))
+        let capture = try EndpointValidation.autoCapture(config?.auto_capture_config, endpoint: name)
+        var resolved = try await resolve(try EndpointValidation.config(config))
+        resolved.autoCapture = capture
         let record = try await store.insert(name: name, creator: creator, description: description, tags: tags, pending: resolved)
         startDeploy(name: name, version: record.pendingVersion ?? 1, config: resolved)
         return view(record)
@@ -100,7 +102,11 @@ public actor EndpointService {
         if record.configUpdate == .inProgress {
             throw ServingError(.updateInProgress, "Endpoint '\(name)' is already updating its config; wait for the update to finish")
         }
-        let config = try await resolve(try EndpointValidation.config(input))
+        // An update that leaves out auto_capture_config keeps the endpoint's inference table.
+        let capture =
+            try input?.auto_capture_config.map { try EndpointValidation.autoCapture($0, endpoint: name) } ?? (record.config ?? record.pendingConfig)?.autoCapture
+        var config = try await resolve(try EndpointValidation.config(input))
+        config.autoCapture = capture
         let version = try await store.beginUpdate(name, pending: config)
         aliasAttempts[name] = nil
         startDeploy(name: name, version: version, config: config)

@@ -114,4 +114,21 @@ public enum EndpointValidation {
         }
         return EndpointConfig(entities: entities, routes: routes)
     }
+
+    /// Validates `auto_capture_config`; the table prefix defaults to the endpoint name ('-' as '_').
+    public static func autoCapture(_ input: AutoCaptureConfigInput?, endpoint: String) throws -> AutoCaptureConfig? {
+        guard let input else { return nil }
+        func identifier(_ raw: String?, _ what: String) throws -> String {
+            guard let raw, !raw.isEmpty else { throw ServingError.invalid("auto_capture_config.\(what) is required") }
+            guard raw.count <= 255, raw.unicodeScalars.allSatisfy({ $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "_") })
+            else {
+                throw ServingError.invalid("auto_capture_config.\(what) '\(raw)' is invalid: use letters, digits and '_'")
+            }
+            return raw
+        }
+        let prefix = try identifier(input.table_name_prefix ?? endpoint.replacingOccurrences(of: "-", with: "_"), "table_name_prefix")
+        return AutoCaptureConfig(
+            catalog: try identifier(input.catalog_name, "catalog_name"), schema: try identifier(input.schema_name, "schema_name"),
+            tablePrefix: prefix, enabled: input.enabled ?? true)
+    }
 }
