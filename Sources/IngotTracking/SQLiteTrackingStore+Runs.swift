@@ -164,15 +164,24 @@ extension SQLiteTrackingStore {
 
     static func insertMetrics(_ db: Database, runPK: Int64, metrics: [Metric]) throws {
         guard !metrics.isEmpty else { return }
-        // The newest value per key in this batch: max step, then timestamp, then value (MLflow's rule).
-        var newest: [String: Metric] = [:]
-        for metric in metrics {
-            if let current = newest[metric.key], !Self.isNewer(metric, than: current) { continue }
-            newest[metric.key] = metric
+        // One sort by key (input order kept among equal keys) serves both statements: rows land on
+        // neighbouring b-tree positions (a batch usually shares one step, so key order is primary-key
+        // order), and the newest value per key — max step, then timestamp, then value, MLflow's rule,
+        // later entries winning ties — falls out of one pass over each key's run, with no hashing.
+        let order = metrics.indices.sorted { a, b in
+            let ka = metrics[a].key, kb = metrics[b].key
+            return ka != kb ? ka < kb : a < b
         }
-        // Rows in primary-key order (step, then key) land on neighbouring b-tree positions, so the
-        // pages a batch touches stay hot and are written once.
-        let ordered = metrics.sorted { ($0.step, $0.key) < ($1.step, $1.key) }
+        let ordered = order.map { metrics[$0] }
+        var newest: [Metric] = []
+        newest.reserveCapacity(ordered.count)
+        for metric in ordered {
+            if let last = newest.last, last.key == metric.key {
+                if Self.isNewer(metric, than: last) { newest[newest.count - 1] = metric }
+            } else {
+                newest.append(metric)
+            }
+        }
         for chunk in ordered.chunked(rowsPerInsert) {
             let statement = try db.cachedStatement(sql: metricInsertSQL[chunk.count])
             var insert = RawInsert(statement)
@@ -190,7 +199,7 @@ extension SQLiteTrackingStore {
             }
             try insert.run(db)
         }
-        for chunk in newest.values.sorted(by: { $0.key < $1.key }).chunked(rowsPerInsert) {
+        for chunk in newest.chunked(rowsPerInsert) {
             let statement = try db.cachedStatement(sql: latestUpsertSQL[chunk.count])
             var insert = RawInsert(statement)
             for metric in chunk {
