@@ -29,6 +29,8 @@ public func buildRouter(services: IngotServices) -> Router<IngotRequestContext> 
     TableController(tables: services.tables, stagingDirectory: services.config.dataDirectoryURL.appendingPathComponent("tmp")).addRoutes(to: router)
     PipelinesController(pipelines: services.pipelines).addRoutes(to: router)
     JobsController(jobs: services.jobs).addRoutes(to: router)
+    PipelineGraphController(pipelines: services.pipelines).addRoutes(to: router)
+    JobScheduleController(jobs: services.jobs).addRoutes(to: router)
     ServingStatsController.install(on: router)
     ServingEndpointsController(endpoints: services.endpoints).addRoutes(to: router)
     InvocationsController(endpoints: services.endpoints).addRoutes(to: router)
