@@ -8,6 +8,7 @@ import { h, clear, clearBanners, showError, setTitle, icon } from './lib/ui.js';
 const ROUTES = {
   home: { module: 'home', nav: 'home' },
   pipelines: { module: 'pipelines', nav: 'pipelines' },
+  jobs: { module: 'jobs', nav: 'jobs' },
   catalog: { module: 'catalog', nav: 'catalog' },
   sql: { module: 'sql', nav: 'sql' },
   experiments: { module: 'experiments', nav: 'experiments' },

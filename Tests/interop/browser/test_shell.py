@@ -6,9 +6,9 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from browser_helpers import output_dir, severe_entries
 
-NAV = ["home", "pipelines", "catalog", "sql", "experiments", "models", "serving", "admin"]
+NAV = ["home", "pipelines", "jobs", "catalog", "sql", "experiments", "models", "serving", "admin"]
 LABELS = {
-    "home": "Home", "pipelines": "Pipelines", "catalog": "Catalog", "sql": "SQL",
+    "home": "Home", "pipelines": "Pipelines", "jobs": "Jobs", "catalog": "Catalog", "sql": "SQL",
     "experiments": "Experiments", "models": "Models", "serving": "Serving", "admin": "Admin",
 }
 
@@ -72,7 +72,7 @@ def test_home_status_and_navigation(ingot_server, driver):
         wait(driver).until(EC.presence_of_element_located((By.CSS_SELECTOR, "#view h1")))
         heading = driver.find_element(By.CSS_SELECTOR, "#view h1").text
         assert heading, f"{key} page has no heading"
-        if key not in ("home", "catalog", "sql", "experiments", "models", "serving"):
+        if key not in ("home", "pipelines", "jobs", "catalog", "sql", "experiments", "models", "serving"):
             text = driver.find_element(By.ID, "view").text
             assert "not available in this build yet" in text
         assert driver.execute_script("return window.__shellMarker") == 42, "navigation reloaded the page"

@@ -5,6 +5,7 @@ import { refreshServerState } from '../app.js';
 
 const MODULE_ICONS = {
   pipelines: ['M7.2 6h9.6M6.2 7.9l4.6 8.2M17.8 7.9l-4.6 8.2', 'M5 8.2a2.2 2.2 0 1 0 0-4.4 2.2 2.2 0 0 0 0 4.4zM19 8.2a2.2 2.2 0 1 0 0-4.4 2.2 2.2 0 0 0 0 4.4zM12 20.2a2.2 2.2 0 1 0 0-4.4 2.2 2.2 0 0 0 0 4.4z'],
+  jobs: ['M12 20.5a8.5 8.5 0 1 0 0-17 8.5 8.5 0 0 0 0 17z', 'M12 7.5V12l3 2'],
   catalog: ['M5 6c0 1.4 3.1 2.6 7 2.6S19 7.4 19 6s-3.1-2.6-7-2.6S5 4.6 5 6zM5 6v12c0 1.4 3.1 2.6 7 2.6s7-1.2 7-2.6V6M5 12c0 1.4 3.1 2.6 7 2.6s7-1.2 7-2.6'],
   sql: ['M5.5 4.5h13a2 2 0 0 1 2 2v11a2 2 0 0 1-2 2h-13a2 2 0 0 1-2-2v-11a2 2 0 0 1 2-2z', 'm7.5 10 2.5 2-2.5 2M12 15h4.5'],
   experiments: ['M9.5 3.5h5M10.5 3.5v6L5 18.5A1.3 1.3 0 0 0 6.1 20.5h11.8a1.3 1.3 0 0 0 1.1-2L13.5 9.5v-6M7.5 14.5h9'],
@@ -14,7 +15,8 @@ const MODULE_ICONS = {
 };
 
 export const MODULES = [
-  { id: 'pipelines', name: 'Pipelines', line: 'Declarative ETL pipelines and scheduled jobs that land and transform data.', ready: false },
+  { id: 'pipelines', name: 'Pipelines', line: 'Declarative bronze → silver → gold pipelines with expectations, CDC and an event log.', ready: true },
+  { id: 'jobs', name: 'Jobs', line: 'Scheduled DAGs of pipeline, SQL, Python and shell tasks with retries and repair.', ready: true },
   { id: 'catalog', name: 'Catalog', line: 'Catalogs, schemas, tables and volumes with grants and lineage.', ready: false },
   { id: 'sql', name: 'SQL', line: 'Query Delta, Iceberg and Parquet tables with SQL from the browser.', ready: false },
   { id: 'experiments', name: 'Experiments', line: 'MLflow-compatible experiment tracking: runs, metrics, params and artifacts.', ready: true },

@@ -1,16 +1,11 @@
-// Pipelines — placeholder until the module's console ships.
+// /ui/pipelines          → pipelines list (state of the latest update, last run, duration, schedule)
+// /ui/pipelines/<id>     → one pipeline (DAG, updates, event log, data quality; start / full refresh / stop)
 
-import { renderPlaceholder } from '../lib/placeholder.js';
-
-export async function render(root) {
-  renderPlaceholder(root, {
-    name: 'Pipelines',
-    summary: 'Declarative ETL pipelines and scheduled jobs.',
-    planned: [
-      'Pipeline graph with per-table status and data quality expectations',
-      'Job runs, schedules, retries and logs',
-      'Full and incremental refreshes',
-    ],
-    api: '/api/2.0/pipelines/* · /api/2.2/jobs/*',
-  });
+export async function render(root, params) {
+  if (params.parts.length === 0) {
+    const { renderList } = await import('./pipelines/list.js');
+    return renderList(root, params);
+  }
+  const { renderPipeline } = await import('./pipelines/pipeline.js');
+  return renderPipeline(root, params, params.parts[0]);
 }

@@ -1,0 +1,221 @@
+"""Pipelines and jobs pages (issue 7): the retail example pipeline's DAG page renders one node per
+dataset (names and dependency layers as `ingot pipelines validate` reports them), "Start update" runs
+it and every node then shows the counts the update recorded; the updates, event log and data-quality
+tabs; the pipelines list; a scheduled two-task job (shell → pipeline update) on the jobs list, paused
+and unpaused from its page, run with "Run now", its run in the timeline (run bar, per-task cells and
+the task Gantt chart) and a task's logs.
+
+Runs its own server with `--web-root web/` so the pages under test are the files in the tree.
+"""
+
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+import pytest
+import requests
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions as EC
+from selenium.webdriver.support.ui import WebDriverWait
+
+from browser_helpers import output_dir, severe_entries
+from ingot_harness import REPO, IngotServer, ingot_binary
+
+EXAMPLE = REPO / "examples" / "retail"
+PIPELINES = "/api/2.0/pipelines"
+JOBS = "/api/2.2/jobs"
+
+
+@pytest.fixture(scope="module")
+def web_server():
+    with tempfile.TemporaryDirectory(prefix="ingot-web-pipelines-") as data_dir:
+        server = IngotServer(data_dir, extra_args=["--web-root", str(REPO / "web")], name="pipelines-web")
+        try:
+            yield server
+        finally:
+            server.stop()
+
+
+@pytest.fixture(scope="module")
+def retail(tmp_path_factory):
+    """A copy of examples/retail with one small batch of landing files, and its validated definition."""
+    pdir = tmp_path_factory.mktemp("retail-web") / "retail"
+    shutil.copytree(EXAMPLE, pdir, ignore=shutil.ignore_patterns("landing", "__pycache__"))
+    subprocess.run([sys.executable, str(pdir / "generate.py"), "--out", str(pdir / "landing"), "--batch", "1", "--orders", "120"], check=True)
+    p = subprocess.run([ingot_binary(), "pipelines", "validate", str(pdir), "--output", "json"], capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, p.stderr
+    return pdir, json.loads(p.stdout)
+
+
+def wait(driver, timeout=20):
+    # Pages redraw sections when they poll: elements found mid-redraw may go stale.
+    return WebDriverWait(driver, timeout, poll_frequency=0.2, ignored_exceptions=[StaleElementReferenceException, NoSuchElementException])
+
+
+def call(server, method, path, body=None, params=None):
+    r = requests.request(method, server.url + path, json=body, params=params, timeout=30)
+    assert r.status_code == 200, f"{method} {path}: {r.status_code} {r.text}"
+    return r.json()
+
+
+def nodes(driver):
+    """Dataset nodes of the DAG as {name: attributes} (read in one script call: the graph redraws while polling)."""
+    return driver.execute_script("""
+        const out = {};
+        for (const g of document.querySelectorAll("svg.dag g.dag-node[data-kind='dataset']")) {
+          const box = g.getBoundingClientRect();
+          out[g.dataset.name] = {state: g.dataset.state, type: g.dataset.type, input: g.dataset.input, output: g.dataset.output,
+            dropped: g.dataset.dropped, counts: g.querySelector("[data-role='counts']").textContent, x: box.left};
+        }
+        out.__count = document.querySelectorAll("svg.dag g.dag-node[data-kind='dataset']").length;
+        return out;""")
+
+
+def wait_update(server, pid, update_id, timeout=60):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        u = call(server, "GET", f"{PIPELINES}/{pid}/updates/{update_id}")["update"]
+        if u["state"] in ("COMPLETED", "FAILED", "CANCELED"):
+            return u
+        time.sleep(0.2)
+    raise AssertionError(f"update {update_id} did not finish")
+
+
+def wait_run(server, run_id, timeout=60):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        run = call(server, "GET", JOBS + "/runs/get", params={"run_id": run_id})
+        if run["state"]["life_cycle_state"] in ("TERMINATED", "SKIPPED", "INTERNAL_ERROR"):
+            return run
+        time.sleep(0.2)
+    raise AssertionError(f"run {run_id} did not finish")
+
+
+def test_pipeline_dag_page_and_job_timeline(web_server, driver, retail):
+    pdir, definition = retail
+    datasets = {d["name"]: d for d in definition["datasets"]}
+    assert {"bronze_orders", "silver_orders", "customers_scd2", "gold_sales_by_country"} <= set(datasets)
+    pid = call(web_server, "POST", PIPELINES, {"root_path": str(pdir)})["pipeline_id"]
+    severe_entries(driver)
+
+    # Before any run: one node per dataset, no counts yet, laid out by dependency depth.
+    driver.get(f"{web_server.url}/ui/pipelines/{pid}")
+    wait(driver).until(lambda d: nodes(d)["__count"] == len(datasets))
+    before = nodes(driver)
+    assert set(before) - {"__count"} == set(datasets)
+    assert all(before[n]["state"] == "NOT_RUN" and before[n]["output"] == "" for n in datasets)
+    assert before["bronze_orders"]["type"] == "STREAMING_TABLE" and before["gold_sales_by_country"]["type"] == "MATERIALIZED_VIEW"
+    for name, d in datasets.items():
+        for dep in d["depends_on"]:
+            assert before[dep]["x"] < before[name]["x"], f"{dep} should be left of {name}"
+    edges = driver.find_elements(By.CSS_SELECTOR, "svg.dag path.dag-edge:not(.from-source)")
+    assert len(edges) == sum(len(d["depends_on"]) for d in datasets.values())
+    assert len(driver.find_elements(By.CSS_SELECTOR, "svg.dag g.dag-source")) == 3  # the three landing folders
+    assert "AUTO CDC" in driver.find_element(By.CSS_SELECTOR, "g.dag-node[data-name='customers_scd2'] [data-role='type']").text
+
+    # Start update from the page; the update's recorded counts appear on every node.
+    driver.find_element(By.ID, "start-update").click()
+    update_id = wait(driver).until(lambda d: call(web_server, "GET", f"{PIPELINES}/{pid}")["latest_updates"][0]["update_id"]
+                                   if call(web_server, "GET", f"{PIPELINES}/{pid}")["latest_updates"] else False)
+    update = wait_update(web_server, pid, update_id)
+    assert update["state"] == "COMPLETED", update
+    recorded = {d["name"]: d for d in update["datasets"]}
+    assert set(recorded) == set(datasets)
+    wait(driver).until(lambda d: all(v["state"] == "COMPLETED" for k, v in nodes(d).items() if k != "__count"))
+    after = nodes(driver)
+    assert after["__count"] == len(datasets)
+    for name, d in recorded.items():
+        node = after[name]
+        assert node["output"] == str(d["output_records"]) and node["input"] == str(d["input_records"]), (name, node, d)
+        assert f"out {d['output_records']:,}" in node["counts"], (name, node["counts"])
+    assert recorded["bronze_orders"]["output_records"] == 120
+    assert recorded["silver_orders"]["dropped_records"] > 0 and "dropped" in after["silver_orders"]["counts"]
+    assert driver.find_element(By.CSS_SELECTOR, "[data-role='update-summary']").get_attribute("data-state") == "COMPLETED"
+    assert driver.find_element(By.ID, "start-update").is_enabled() and not driver.find_element(By.ID, "stop-update").is_enabled()
+
+    # Dataset details: expectation results of silver_orders.
+    driver.find_element(By.CSS_SELECTOR, "g.dag-node[data-name='silver_orders']").click()
+    row = wait(driver).until(EC.presence_of_element_located((By.CSS_SELECTOR, "[data-role='dataset-expectations'] tr[data-expectation='valid_order_id']")))
+    exp = {e["name"]: e for e in recorded["silver_orders"]["expectations"]}["valid_order_id"]
+    assert row.find_elements(By.CSS_SELECTOR, "td.num")[1].text == f"{exp['failed_records']:,}"
+    driver.save_screenshot(str(output_dir() / "pipeline-graph.png"))
+
+    # Updates, event log, data quality.
+    driver.find_element(By.CSS_SELECTOR, "[data-tab='updates']").click()
+    wait(driver).until(lambda d: d.find_element(By.CSS_SELECTOR, f"[data-panel='updates'] tr[data-row-key='{update_id}'] [data-role='update-state']")
+                       .get_attribute("data-status") == "COMPLETED")
+    driver.find_element(By.CSS_SELECTOR, "[data-tab='events']").click()
+    wait(driver).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "[data-role='event-log'] tbody tr[data-row-key]")) >= len(datasets))
+    assert "COMPLETED" in driver.find_element(By.CSS_SELECTOR, "[data-role='event-log']").text
+    driver.find_element(By.CSS_SELECTOR, "[data-tab='quality']").click()
+    chart = wait(driver).until(EC.presence_of_element_located((By.CSS_SELECTOR, "[data-chart='silver_orders.valid_order_id'] svg.chart")))
+    assert len(chart.find_elements(By.CSS_SELECTOR, "path.series")) == 2
+    summary = driver.find_element(By.CSS_SELECTOR, "[data-role='quality-summary'] tr[data-expectation='silver_orders.known_status']").text
+    assert "Warn" in summary
+    driver.save_screenshot(str(output_dir() / "pipeline-quality.png"))
+
+    # Pipelines list: the pipeline with its latest update.
+    driver.get(f"{web_server.url}/ui/pipelines")
+    link = wait(driver).until(EC.element_to_be_clickable((By.LINK_TEXT, "retail")))
+    row = link.find_element(By.XPATH, "./ancestor::tr")
+    assert row.find_element(By.CSS_SELECTOR, "[data-role='latest-state']").get_attribute("data-status") == "COMPLETED"
+    assert row.find_element(By.CSS_SELECTOR, "[data-role='mode']").get_attribute("data-mode") == "triggered"
+
+    # A scheduled job: shell task → pipeline update.
+    job_id = call(web_server, "POST", JOBS + "/create", {
+        "name": "retail-nightly",
+        "schedule": {"quartz_cron_expression": "0 0 3 * * ?", "timezone_id": "UTC", "pause_status": "UNPAUSED"},
+        "tasks": [
+            {"task_key": "extract", "shell_command_task": {"command": "echo hello-from-extract"}},
+            {"task_key": "refresh", "depends_on": [{"task_key": "extract"}], "pipeline_task": {"pipeline_id": pid}},
+        ],
+    })["job_id"]
+    driver.get(f"{web_server.url}/ui/jobs")
+    link = wait(driver).until(EC.element_to_be_clickable((By.LINK_TEXT, "retail-nightly")))
+    row = link.find_element(By.XPATH, "./ancestor::tr")
+    assert "0 0 3 * * ?" in row.find_element(By.CSS_SELECTOR, "[data-role='schedule']").text
+    assert row.find_element(By.CSS_SELECTOR, "[data-role='pause-status']").get_attribute("data-status") == "UNPAUSED"
+    assert row.find_element(By.CSS_SELECTOR, "[data-role='last-run-state']").text == "Never run"
+    link.click()
+
+    # Job page: schedule with its next fire times; pause and unpause.
+    wait(driver).until(EC.presence_of_element_located((By.CSS_SELECTOR, "[data-role='next-runs'] .tag-chip")))
+    assert len(driver.find_elements(By.CSS_SELECTOR, "[data-role='next-runs'] .tag-chip")) == 5
+    assert driver.find_element(By.CSS_SELECTOR, "[data-role='no-runs']")
+    driver.find_element(By.ID, "toggle-pause").click()
+    wait(driver).until(lambda d: d.find_element(By.CSS_SELECTOR, "[data-role='pause-status']").get_attribute("data-status") == "PAUSED")
+    assert call(web_server, "GET", JOBS + "/get", params={"job_id": job_id})["settings"]["schedule"]["pause_status"] == "PAUSED"
+    driver.find_element(By.ID, "toggle-pause").click()
+    wait(driver).until(lambda d: d.find_element(By.CSS_SELECTOR, "[data-role='pause-status']").get_attribute("data-status") == "UNPAUSED")
+    assert call(web_server, "GET", JOBS + "/get", params={"job_id": job_id})["settings"]["schedule"]["pause_status"] == "UNPAUSED"
+
+    # Run now: the run shows in the timeline with both tasks; the shell task's logs.
+    driver.find_element(By.ID, "run-now").click()
+    run_id = wait(driver).until(lambda d: (call(web_server, "GET", JOBS + "/runs/list", params={"job_id": job_id})["runs"] or [{}])[0].get("run_id"))
+    run = wait_run(web_server, run_id)
+    assert run["state"]["result_state"] == "SUCCESS", run
+    bar = wait(driver).until(lambda d: d.find_element(By.CSS_SELECTOR, f"[data-role='run-matrix'] rect.tl-bar[data-run-id='{run_id}']:not([data-task])")
+                             if d.find_element(By.CSS_SELECTOR, f"[data-role='run-matrix'] rect.tl-bar[data-run-id='{run_id}']:not([data-task])")
+                             .get_attribute("data-state") == "SUCCESS" else False)
+    assert int(bar.get_attribute("data-duration")) >= 0
+    cells = driver.find_elements(By.CSS_SELECTOR, f"[data-role='run-matrix'] rect[data-task][data-run-id='{run_id}']")
+    assert sorted(c.get_attribute("data-task") for c in cells) == ["extract", "refresh"]
+    assert all(c.get_attribute("data-state") == "SUCCESS" for c in cells)
+    gantt = {b.get_attribute("data-task"): b for b in driver.find_elements(By.CSS_SELECTOR, f"[data-role='task-gantt'][data-run-id='{run_id}'] [data-role='gantt-bar']")}
+    assert set(gantt) == {"extract", "refresh"}
+    assert float(gantt["extract"].get_attribute("x")) <= float(gantt["refresh"].get_attribute("x"))
+    gantt["extract"].click()
+    logs = wait(driver).until(EC.presence_of_element_located((By.CSS_SELECTOR, "[data-role='task-logs']")))
+    assert "hello-from-extract" in logs.text
+    assert driver.find_element(By.CSS_SELECTOR, "[data-role='output-task']").get_attribute("data-task") == "extract"
+    driver.save_screenshot(str(output_dir() / "job-timeline.png"))
+
+    # The job's pipeline task ran a second update: the pipeline page follows it.
+    driver.get(f"{web_server.url}/ui/pipelines/{pid}?tab=updates")
+    wait(driver).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "[data-panel='updates'] [data-role='update-state']")) == 2)
+
+    assert severe_entries(driver) == []
