@@ -177,6 +177,7 @@ extension PipelineRunner {
             stage = st
             newFiles = files
             metrics.inputFiles = files.count
+            metrics.sourceFiles = files
         case .stream(let parts), .table(let parts):
             let full = parts.count == 3 ? parts : parts.count == 2 ? [s.catalog] + parts : [s.catalog, s.schema] + parts
             let source = try TableName(catalog: full[0], schema: full[1], table: full[2])
@@ -200,7 +201,9 @@ extension PipelineRunner {
         let staged = "\(Self.q(StagedResolver.catalog)).`s`.\(Self.q(stage.name))"
         let result: SQLResult
         do {
-            result = try await engine.query("SELECT *, (\(flow.sequenceBy)) AS \(Self.cdcSeq), \(del) AS \(Self.cdcDelete) FROM \(staged)")
+            result = try await sql(engine, "SELECT *, (\(flow.sequenceBy)) AS \(Self.cdcSeq), \(del) AS \(Self.cdcDelete) FROM \(staged)")
+        } catch is CancellationError {
+            throw CancellationError()
         } catch {
             throw PipelineError(.invalidState, "\(flow.location): flow \(flow.name): \((error as? any IngotError)?.message ?? "\(error)")")
         }

@@ -2,8 +2,9 @@ import Foundation
 import IngotCore
 import Yams
 
-/// `pipeline.yaml`: Databricks' setting names (`name`, `catalog`, `schema`, `configuration`) plus
-/// Ingot's `schedule`, `engine`, `notifications` (accepted and kept; not acted on yet).
+/// `pipeline.yaml`: Databricks' setting names (`name`, `catalog`, `schema`, `configuration`,
+/// `continuous`, `event_log`) plus Ingot's `schedule`, `engine`, `notifications` (kept; not acted on
+/// yet) and `max_parallel_datasets`.
 public struct PipelineSettings: Sendable, Equatable, Codable {
     public var name: String
     public var catalog: String
@@ -12,6 +13,42 @@ public struct PipelineSettings: Sendable, Equatable, Codable {
     public var schedule: String?
     public var engine: String?
     public var notifications: [String]
+    /// Databricks' `continuous`: the update keeps running, processing new files as micro-batches.
+    /// Optional so that settings stored before it existed still decode.
+    public var continuous: Bool?
+    /// Databricks' `event_log: {name, catalog, schema}`: the table the event log is appended to.
+    public var eventLog: EventLogSettings?
+    /// Most datasets run at once (independent ones run in parallel); default 4.
+    public var maxParallelDatasets: Int?
+
+    public var isContinuous: Bool { continuous ?? false }
+    public var parallelLimit: Int { max(1, maxParallelDatasets ?? 4) }
+    /// The event-log table: `event_log` when given, else `event_log_<name>` in the pipeline's schema.
+    public var eventLogTable: [String] {
+        [eventLog?.catalog ?? catalog, eventLog?.schema ?? schema,
+         eventLog?.name ?? "event_log_" + name.replacingOccurrences(of: "-", with: "_")]
+    }
+    /// Continuous mode's poll interval: `configuration["pipelines.trigger.interval"]` (Databricks'
+    /// key: "5 seconds", "500 ms", "1 minute", a number of seconds), default 1 second.
+    public var triggerIntervalMillis: Int64 {
+        Self.parseInterval(configuration["pipelines.trigger.interval"]) ?? 1000
+    }
+
+    public static func parseInterval(_ text: String?) -> Int64? {
+        guard let t = text?.trimmingCharacters(in: .whitespaces).lowercased(), !t.isEmpty else { return nil }
+        let digits = t.prefix { $0.isNumber || $0 == "." }
+        guard let n = Double(digits), n >= 0 else { return nil }
+        let unit = t.dropFirst(digits.count).trimmingCharacters(in: .whitespaces)
+        let factor: Double
+        switch unit {
+        case "", "s", "sec", "secs", "second", "seconds": factor = 1000
+        case "ms", "millisecond", "milliseconds": factor = 1
+        case "m", "min", "mins", "minute", "minutes": factor = 60_000
+        case "h", "hour", "hours": factor = 3_600_000
+        default: return nil
+        }
+        return max(100, Int64(n * factor))
+    }
 
     public init(name: String, catalog: String = "main", schema: String = "default", configuration: [String: String] = [:]) {
         self.name = name
@@ -25,7 +62,8 @@ public struct PipelineSettings: Sendable, Equatable, Codable {
         let loaded: Any?
         do { loaded = try Yams.load(yaml: text) } catch { throw PipelineError("\(file): invalid YAML: \(error)") }
         guard let map = loaded as? [String: Any] else { throw PipelineError("\(file): expected a mapping of settings") }
-        let known: Set<String> = ["name", "catalog", "schema", "target", "configuration", "schedule", "engine", "notifications", "libraries", "development", "continuous", "channel", "edition"]
+        let known: Set<String> = ["name", "catalog", "schema", "target", "configuration", "schedule", "engine", "notifications", "libraries", "development",
+                                  "continuous", "channel", "edition", "event_log", "max_parallel_datasets"]
         for key in map.keys where !known.contains(key) { throw PipelineError("\(file): unknown setting '\(key)'") }
         func string(_ key: String) throws -> String? {
             guard let v = map[key] else { return nil }
@@ -44,12 +82,43 @@ public struct PipelineSettings: Sendable, Equatable, Codable {
         if let n = map["notifications"] {
             if let list = n as? [Any] { s.notifications = list.map { "\($0)" } } else { s.notifications = ["\(n)"] }
         }
-        for (label, value) in [("name", s.name), ("catalog", s.catalog), ("schema", s.schema)] {
+        if let c = map["continuous"] {
+            guard let b = c as? Bool else { throw PipelineError("\(file): 'continuous' must be true or false") }
+            s.continuous = b
+        }
+        if let n = map["max_parallel_datasets"] {
+            guard let i = n as? Int, i >= 1 else { throw PipelineError("\(file): 'max_parallel_datasets' must be a positive integer") }
+            s.maxParallelDatasets = i
+        }
+        if let e = map["event_log"] {
+            guard let m = e as? [String: Any] else { throw PipelineError("\(file): 'event_log' must be a mapping of name, catalog, schema") }
+            for k in m.keys where !["name", "catalog", "schema"].contains(k) { throw PipelineError("\(file): unknown event_log setting '\(k)'") }
+            guard let name = m["name"] as? String, !name.isEmpty else { throw PipelineError("\(file): 'event_log.name' is required") }
+            s.eventLog = EventLogSettings(name: name, catalog: m["catalog"].map { "\($0)" }, schema: m["schema"].map { "\($0)" })
+        }
+        if let t = s.configuration["pipelines.trigger.interval"], parseInterval(t) == nil {
+            throw PipelineError("\(file): configuration 'pipelines.trigger.interval' must be like '5 seconds' or '500 ms': '\(t)'")
+        }
+        var labelled = [("name", s.name), ("catalog", s.catalog), ("schema", s.schema)]
+        if let e = s.eventLog { labelled += [("event_log.name", e.name), ("event_log.catalog", e.catalog ?? s.catalog), ("event_log.schema", e.schema ?? s.schema)] }
+        for (label, value) in labelled {
             guard !value.isEmpty, value.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" }) else {
                 throw PipelineError("\(file): '\(label)' must be letters, digits, _ or -: '\(value)'")
             }
         }
         return s
+    }
+}
+
+/// Databricks' `event_log` setting.
+public struct EventLogSettings: Sendable, Equatable, Codable {
+    public var name: String
+    public var catalog: String?
+    public var schema: String?
+    public init(name: String, catalog: String? = nil, schema: String? = nil) {
+        self.name = name
+        self.catalog = catalog
+        self.schema = schema
     }
 }
 
@@ -115,6 +184,10 @@ public struct PipelineDefinition: Sendable {
             byName[d.name.lowercased()] = d
         }
         let cat = settings.catalog.lowercased(), sch = settings.schema.lowercased()
+        let log = settings.eventLogTable.map { $0.lowercased() }
+        if log[0] == cat, log[1] == sch, let d = byName[log[2]] {
+            throw PipelineError("\(d.location): dataset \(d.name) has the name of the pipeline's event-log table (set event_log.name)")
+        }
         var deps: [String: [String]] = [:]
         var external: [[String]] = []
         for d in all {

@@ -27,11 +27,14 @@ public struct PipelineRunner: Sendable {
     public let tables: TableService
     public let store: PipelineStore
     public let owner: String
+    /// Live progress of the updates running in this process.
+    public let progress: PipelineProgress
 
-    public init(tables: TableService, store: PipelineStore, owner: String = "pipelines") {
+    public init(tables: TableService, store: PipelineStore, owner: String = "pipelines", progress: PipelineProgress = PipelineProgress()) {
         self.tables = tables
         self.store = store
         self.owner = owner
+        self.progress = progress
     }
 
     static func q(_ s: String) -> String { "`" + s.replacingOccurrences(of: "`", with: "``") + "`" }
@@ -44,14 +47,26 @@ public struct PipelineRunner: Sendable {
     }
 
     /// Runs an update to its end, recording state, metrics and events. Returns the final state.
+    ///
+    /// Cancelling the calling task stops the update (see ``PipelineCancelToken``): datasets running
+    /// finish at their next safe point or commit whole, none starts after, and the state is CANCELED.
     @discardableResult
     public func run(pipeline p: PipelineRecord, update: PipelineUpdateRecord) async -> String {
+        let token = PipelineCancelToken()
+        let work = Task { await PipelineCancelToken.$current.withValue(token) { await execute(pipeline: p, update: update, token: token) } }
+        return await withTaskCancellationHandler { await work.value } onCancel: { token.cancel() }
+    }
+
+    func execute(pipeline p: PipelineRecord, update: PipelineUpdateRecord, token: PipelineCancelToken) async -> String {
         let u = update.id
+        var settings = p.settings
+        defer { Task { [progress] in await progress.finish(u) } }
         do {
             try await store.setState(u, "INITIALIZING")
             await event(p, u, "INFO", "update_progress", "Update \(u) is INITIALIZING.", details: ["update_progress": ["state": "INITIALIZING"]])
             let def = try PipelineDefinition.load(directory: URL(fileURLWithPath: p.rootPath))
             let s = def.settings
+            settings = s
             _ = try await tables.namespace.catalog(s.catalog)
             do {
                 _ = try await tables.namespace.schema(catalog: s.catalog, name: s.schema)
@@ -67,20 +82,147 @@ public struct PipelineRunner: Sendable {
                     throw PipelineError("\(user?.location ?? "pipeline"): unknown reference \(name) (no such table)")
                 }
             }
+            try token.check()
+            if update.fullRefresh {
+                try await store.markFullRefresh(pipelineID: p.id, datasets: def.datasets.filter { $0.kind == .streamingTable }.map(\.name))
+            }
             try await store.setState(u, "RUNNING")
             await event(p, u, "INFO", "update_progress", "Update \(u) is RUNNING.", details: ["update_progress": ["state": "RUNNING"]])
-            for d in def.datasets {
-                try await runDataset(d, def: def, pipeline: p, update: update)
+            await progress.start(u, total: def.datasets.count)
+            var externals = try await externalVersions(def)
+            try await runPass(def, pipeline: p, update: update, seeds: nil)
+            if s.isContinuous {
+                await flushEventLog(p, settings: s)
+                // Continuous: poll the landing folders and external sources; run a micro-batch for
+                // the datasets with new input and, downstream, those whose inputs changed.
+                var batch = 0
+                while true {
+                    try await token.sleep(millis: s.triggerIntervalMillis)
+                    let now = try await externalVersions(def)
+                    let seeds = try await datasetsWithNewInput(def, pipelineID: p.id, externals: externals, now: now)
+                    externals = now
+                    if seeds.isEmpty { continue }
+                    batch += 1
+                    await progress.newBatch(u)
+                    await event(p, u, "INFO", "micro_batch", "Micro-batch \(batch): new input for \(seeds.sorted().joined(separator: ", ")).",
+                                details: ["micro_batch": ["number": batch, "datasets": seeds.sorted()]])
+                    try await runPass(def, pipeline: p, update: update, seeds: seeds)
+                    await flushEventLog(p, settings: s)
+                }
             }
-            try await store.setState(u, "COMPLETED")
+            // The final event is appended to the event-log table before the state says the update ended.
             await event(p, u, "INFO", "update_progress", "Update \(u) is COMPLETED.", details: ["update_progress": ["state": "COMPLETED"]])
+            await flushEventLog(p, settings: s)
+            try await store.setState(u, "COMPLETED")
             return "COMPLETED"
+        } catch where token.isCancelled || error is CancellationError {
+            await event(p, u, "INFO", "update_progress", "Update \(u) is CANCELED.", details: ["update_progress": ["state": "CANCELED"]])
+            await flushEventLog(p, settings: settings)
+            try? await store.setState(u, "CANCELED")
+            return "CANCELED"
         } catch {
             let message = (error as? any IngotError)?.message ?? "\(error)"
-            try? await store.setState(u, "FAILED", error: message)
             await event(p, u, "ERROR", "update_progress", "Update \(u) is FAILED: \(message)", details: ["update_progress": ["state": "FAILED"]], error: message)
+            await flushEventLog(p, settings: settings)
+            try? await store.setState(u, "FAILED", error: message)
             return "FAILED"
         }
+    }
+
+    /// Appends the update's events to the pipeline's event-log table (a failure is logged as an event,
+    /// and the events are appended by a later flush).
+    func flushEventLog(_ p: PipelineRecord, settings: PipelineSettings) async {
+        do {
+            try await PipelineEventLogTable(tables: tables, store: store, owner: owner).flush(p, settings: settings)
+        } catch {
+            let message = (error as? any IngotError)?.message ?? "\(error)"
+            FileHandle.standardError.write(Data("pipeline \(p.name): cannot append to the event-log table: \(message)\n".utf8))
+        }
+    }
+
+    /// One pass over the DAG: every dataset (`seeds` nil), or the seeds plus every dataset with an
+    /// input that changed in this pass (a continuous micro-batch).
+    func runPass(_ def: PipelineDefinition, pipeline p: PipelineRecord, update: PipelineUpdateRecord, seeds: Set<String>?) async throws {
+        let order = def.datasets.map { $0.name.lowercased() }
+        let runner = self
+        _ = try await PipelineScheduler.run(order: order, dependencies: def.dependencies, limit: def.settings.parallelLimit) { name, changedInputs in
+            if let seeds, !seeds.contains(name), changedInputs.isEmpty { return false }
+            guard let d = def.dataset(name) else { return false }
+            try runner.checkStopped()
+            let target = try TableName(catalog: def.settings.catalog, schema: def.settings.schema, table: d.name)
+            let before = try await runner.currentVersion(target)
+            let m = try await runner.runDataset(d, def: def, pipeline: p, update: update)
+            await runner.progress.done(update.id, dataset: d.name, rows: m.outputRecords)
+            return m.tableVersion != before
+        }
+    }
+
+    /// The current versions of the tables outside the pipeline that it reads.
+    func externalVersions(_ def: PipelineDefinition) async throws -> [String: Int64] {
+        var out: [String: Int64] = [:]
+        for ext in def.externalTables {
+            let name = try TableName(catalog: ext[0], schema: ext[1], table: ext[2])
+            if let v = try await currentVersion(name) { out[name.description.lowercased()] = v }
+        }
+        return out
+    }
+
+    /// Datasets with unprocessed landing files, or reading an outside table whose version moved.
+    func datasetsWithNewInput(_ def: PipelineDefinition, pipelineID: String, externals before: [String: Int64], now: [String: Int64]) async throws -> Set<String> {
+        var out = Set<String>()
+        let s = def.settings
+        for d in def.datasets {
+            var sources = d.references.map(\.source)
+            if let flow = d.cdc { sources.append(flow.source) }
+            var done: Set<String>?
+            for src in sources {
+                switch src {
+                case .files(let path, _):
+                    if done == nil {
+                        let c = try await store.checkpoint(pipelineID: pipelineID, dataset: d.name)
+                        done = Set(c.files + (c.pending?.files ?? []))
+                    }
+                    let files = (try? landingFiles(path: path, def: def, line: d.location)) ?? []
+                    if files.contains(where: { !done!.contains($0) }) { out.insert(d.name.lowercased()) }
+                case .table(let parts), .stream(let parts):
+                    let full = parts.count == 3 ? parts : parts.count == 2 ? [s.catalog] + parts : [s.catalog, s.schema] + parts
+                    guard let name = try? TableName(catalog: full[0], schema: full[1], table: full[2]) else { continue }
+                    let key = name.description.lowercased()
+                    if let v = now[key], v != before[key] { out.insert(d.name.lowercased()) }
+                }
+            }
+        }
+        return out
+    }
+
+    /// Lineage of one dataset run: the tables it read (with their versions), the files, and its table.
+    func recordLineage(_ d: PipelineDataset, def: PipelineDefinition, pipeline p: PipelineRecord, update: PipelineUpdateRecord, metrics m: DatasetMetrics) async throws {
+        let s = def.settings
+        var edges: [LineageEdge] = []
+        var sources = d.references.map(\.source)
+        if let flow = d.cdc { sources.append(flow.source) }
+        var seen = Set<String>()
+        for src in sources {
+            switch src {
+            case .files: continue
+            case .table(let parts), .stream(let parts):
+                let full = parts.count == 3 ? parts : parts.count == 2 ? [s.catalog] + parts : [s.catalog, s.schema] + parts
+                let name = try TableName(catalog: full[0], schema: full[1], table: full[2])
+                guard seen.insert(name.description.lowercased()).inserted else { continue }
+                edges.append(LineageEdge(updateID: update.id, pipelineID: p.id, dataset: d.name, direction: .read, kind: .table, name: name.description,
+                                         version: try await currentVersion(name)))
+            }
+        }
+        for f in m.sourceFiles ?? [] {
+            edges.append(LineageEdge(updateID: update.id, pipelineID: p.id, dataset: d.name, direction: .read, kind: .file, name: f))
+        }
+        let target = try TableName(catalog: s.catalog, schema: s.schema, table: d.name)
+        var written = m.tableVersion
+        if written == nil { written = try await currentVersion(target) }
+        if let v = written {
+            edges.append(LineageEdge(updateID: update.id, pipelineID: p.id, dataset: d.name, direction: .write, kind: .table, name: target.description, version: v))
+        }
+        try await store.recordLineage(edges)
     }
 
     struct Stage {
@@ -88,12 +230,14 @@ public struct PipelineRunner: Sendable {
         var table: LakeTable
     }
 
-    func runDataset(_ d: PipelineDataset, def: PipelineDefinition, pipeline p: PipelineRecord, update: PipelineUpdateRecord) async throws {
+    @discardableResult
+    func runDataset(_ d: PipelineDataset, def: PipelineDefinition, pipeline p: PipelineRecord, update: PipelineUpdateRecord) async throws -> DatasetMetrics {
         let started = Clock.nowMillis()
         let s = def.settings
         let target = try TableName(catalog: s.catalog, schema: s.schema, table: d.name)
         let targetSQL = [s.catalog, s.schema, d.name].map(Self.q).joined(separator: ".")
         var metrics = DatasetMetrics(dataset: d.name, kind: d.kind.rawValue, state: "RUNNING")
+        await progress.started(update.id, dataset: d.name)
         await event(p, update.id, "INFO", "flow_progress", dataset: d.name, "Flow '\(d.name)' is RUNNING.", details: ["flow_progress": ["status": "RUNNING"]])
         var stages: [Stage] = []
         defer {
@@ -105,11 +249,13 @@ public struct PipelineRunner: Sendable {
             let isStreaming = d.kind == .streamingTable
             var checkpoint = StreamCheckpoint()
             if isStreaming {
-                if update.fullRefresh {
-                    if try await tables.namespace.tableIfExists(target) != nil { try await tables.drop(target) }
-                    try await store.saveCheckpoint(pipelineID: p.id, dataset: d.name, nil)
+                checkpoint = try await store.checkpoint(pipelineID: p.id, dataset: d.name)
+                if checkpoint.refresh == true {
+                    // Owed by this or an earlier, interrupted full refresh (see FullRefreshIntent).
+                    try await resetForFullRefresh(target, pipelineID: p.id, dataset: d.name)
+                    checkpoint = StreamCheckpoint()
                 } else {
-                    checkpoint = try await store.checkpoint(pipelineID: p.id, dataset: d.name)
+                    try await adoptUnrecorded(target)
                     if let pending = checkpoint.pending {
                         // Resolve a write a crash interrupted (see StreamCheckpoint).
                         let now = try await currentVersion(target) ?? -1
@@ -123,12 +269,16 @@ public struct PipelineRunner: Sendable {
                         try await store.saveCheckpoint(pipelineID: p.id, dataset: d.name, checkpoint)
                     }
                 }
+            } else {
+                try await adoptUnrecorded(target)
             }
             if let flow = d.cdc {
                 try await runCDC(d, flow, pipelineID: p.id, checkpoint: checkpoint, def: def, metrics: &metrics, stages: &stages)
                 metrics.state = "COMPLETED"
+                metrics.tableVersion = try await currentVersion(target)
                 try await finish(metrics, started: started, d, p, update)
-                return
+                try await recordLineage(d, def: def, pipeline: p, update: update, metrics: metrics)
+                return metrics
             }
             // Replace each streaming source by a staging table of its new rows.
             var query = Array(d.query)
@@ -146,6 +296,7 @@ public struct PipelineRunner: Sendable {
                     if let schema { newSchemas[path] = schema }
                     newFiles += files
                     metrics.inputFiles += files.count
+                    metrics.sourceFiles = (metrics.sourceFiles ?? []) + files
                     if let stage { stages.append(stage); anyInput = true }
                     replacements.append((r.range, stage.map { "\(Self.q(StagedResolver.catalog)).`s`.\(Self.q($0.name))" } ?? "(SELECT * FROM (SELECT 1) WHERE 0)"))
                 case .stream(let parts):
@@ -167,7 +318,7 @@ public struct PipelineRunner: Sendable {
                 metrics.tableVersion = try await currentVersion(target)
                 metrics.expectations = d.expectations.map { ExpectationMetrics(name: $0.name, dataset: d.name, action: $0.action.rawValue, passedRecords: 0, failedRecords: 0) }
                 try await finish(metrics, started: started, d, p, update)
-                return
+                return metrics
             }
             for (range, text) in replacements.sorted(by: { $0.0.lowerBound > $1.0.lowerBound }) {
                 query.replaceSubrange(range, with: Array(text))
@@ -184,7 +335,7 @@ public struct PipelineRunner: Sendable {
             for e in d.expectations { counts.append("sum(CASE WHEN (\(e.condition)) THEN 0 ELSE 1 END)") }
             let drops = d.expectations.filter { $0.action == .drop }.map { "(\($0.condition))" }
             if !drops.isEmpty { counts.append("sum(CASE WHEN \(drops.joined(separator: " AND ")) THEN 0 ELSE 1 END)") }
-            let stats = try await engine.query("SELECT \(counts.joined(separator: ", ")) FROM (\(q)) AS __q")
+            let stats = try await sql(engine, "SELECT \(counts.joined(separator: ", ")) FROM (\(q)) AS __q")
             let textRow = stats.textRows.first ?? []
             // Counts come back as text ("12", or "12.0" when SQLite summed into REAL; empty when no rows).
             func count(_ i: Int) -> Int64 { i < textRow.count ? Int64(Double(textRow[i]) ?? 0) : 0 }
@@ -195,7 +346,7 @@ public struct PipelineRunner: Sendable {
             }
             metrics.droppedRecords = drops.isEmpty ? 0 : count(d.expectations.count + 1)
             for (k, e) in d.expectations.enumerated() where e.action == .fail && metrics.expectations[k].failedRecords > 0 {
-                let sample = try await engine.query("SELECT * FROM (\(q)) AS __q WHERE NOT coalesce((\(e.condition)), false) LIMIT 1")
+                let sample = try await sql(engine, "SELECT * FROM (\(q)) AS __q WHERE NOT coalesce((\(e.condition)), false) LIMIT 1")
                 var record: [String: String] = [:]
                 if let r = sample.textRows.first { for (f, v) in zip(sample.schema.fields, r) { record[f.name] = v } }
                 let json = String(decoding: (try? JSONSerialization.data(withJSONObject: record, options: [.sortedKeys])) ?? Data(), as: UTF8.self)
@@ -208,7 +359,7 @@ public struct PipelineRunner: Sendable {
             if exists, isStreaming {
                 // New columns of the query (Auto Loader schema evolution) are added to the table first,
                 // before the write is recorded as pending (the pending base version is after this commit).
-                let columns = try await engine.query("SELECT * FROM (\(filtered)) AS __e LIMIT 0").schema.fields
+                let columns = try await sql(engine, "SELECT * FROM (\(filtered)) AS __e LIMIT 0").schema.fields
                 let (_, table) = try await tables.open(target)
                 let have = Set(try await table.snapshot().schema.fields.map { $0.name.lowercased() })
                 let missing = columns.filter { !have.contains($0.name.lowercased()) }
@@ -232,7 +383,9 @@ public struct PipelineRunner: Sendable {
             } else {
                 statement = "INSERT OVERWRITE TABLE \(targetSQL) \(filtered)"
             }
-            _ = try await engine.query(statement)
+            // The last safe point: once the write's statement runs, it commits whole or not at all.
+            try checkStopped()
+            _ = try await sql(engine, statement)
             metrics.outputRecords = metrics.inputRecords - metrics.droppedRecords
             metrics.tableVersion = try await currentVersion(target)
             if isStreaming {
@@ -244,7 +397,17 @@ public struct PipelineRunner: Sendable {
             }
             metrics.state = "COMPLETED"
             try await finish(metrics, started: started, d, p, update)
+            try await recordLineage(d, def: def, pipeline: p, update: update, metrics: metrics)
+            return metrics
         } catch {
+            if error is CancellationError || PipelineCancelToken.current?.isCancelled == true {
+                metrics.state = "CANCELED"
+                metrics.durationMs = Clock.nowMillis() - started
+                metrics.tableVersion = try? await currentVersion(target)
+                try? await store.record(update.id, metrics)
+                await event(p, update.id, "INFO", "flow_progress", dataset: d.name, "Flow '\(d.name)' is CANCELED.", details: ["flow_progress": ["status": "CANCELED"]])
+                throw CancellationError()
+            }
             metrics.state = "FAILED"
             metrics.durationMs = Clock.nowMillis() - started
             try? await store.record(update.id, metrics)
@@ -296,12 +459,14 @@ public struct PipelineRunner: Sendable {
         }
         let fresh = snap.files.filter { (snap.addedVersion[$0.path] ?? snap.version) > since }
         guard !fresh.isEmpty else { return (nil, key, snap.version) }
+        try checkStopped()
         let schema = try snap.schema
         let stage = try newStage()
         let store = tables.objects
         let keys = fresh.map { table.fileKey($0) }
         try await stage.table.create(schema: schema, data: { emit in
             for key in keys {
+                try PipelineCancelToken.current?.check()
                 // Files written before a column was added lack it: read what they have, null the rest.
                 let reader = try await ParquetReader.open(try await ObjectSource(store: store, key: key))
                 let present = Set(reader.schema.fields.map(\.name))

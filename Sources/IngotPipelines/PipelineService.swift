@@ -3,17 +3,21 @@ import IngotCatalog
 import IngotCore
 import IngotStorage
 
-/// Pipelines as the server offers them: create/edit from a folder, start updates in the background.
+/// Pipelines as the server offers them: create/edit from a folder, start updates in the background,
+/// stop them.
 public struct PipelineService: Sendable {
     public let store: PipelineStore
     public let runner: PipelineRunner
     let active = ActiveUpdates()
 
-    /// The updates this process is running; an active update not in it was left by a stopped server.
+    /// The updates this process is running (with their tasks); an active update not in it was left
+    /// by a stopped server.
     actor ActiveUpdates {
-        var ids = Set<String>()
-        func insert(_ id: String) { ids.insert(id) }
-        func remove(_ id: String) { ids.remove(id) }
+        var tasks: [String: Task<String, Never>] = [:]
+        var ids: Set<String> { Set(tasks.keys) }
+        func insert(_ id: String, _ task: Task<String, Never>) { tasks[id] = task }
+        func remove(_ id: String) { tasks[id] = nil }
+        func task(_ id: String) -> Task<String, Never>? { tasks[id] }
     }
 
     public init(metadata: MetadataStore, tables: TableService) {
@@ -34,19 +38,62 @@ public struct PipelineService: Sendable {
     }
 
     /// Queues an update and runs it in the background.
-    public func start(_ idOrName: String, fullRefresh: Bool) async throws -> PipelineUpdateRecord {
+    public func start(_ idOrName: String, fullRefresh: Bool, cause: String = "API_CALL") async throws -> PipelineUpdateRecord {
         let p = try await store.pipeline(idOrName)
         try await store.failAbandonedUpdates(pipelineID: p.id, except: await active.ids)
-        let update = try await store.createUpdate(pipelineID: p.id, fullRefresh: fullRefresh)
-        await active.insert(update.id)
+        let update = try await store.createUpdate(pipelineID: p.id, fullRefresh: fullRefresh, cause: cause)
         try await store.log(PipelineEvent(
             id: IDGenerator.uuid(), pipelineID: p.id, updateID: update.id, timestamp: Clock.nowMillis(), level: "INFO", eventType: "create_update",
-            dataset: nil, message: "Update \(update.id) started by API_CALL\(fullRefresh ? " (full refresh)" : "").", details: "{\"create_update\":{\"cause\":\"API_CALL\",\"full_refresh\":\(fullRefresh)}}", error: nil))
+            dataset: nil, message: "Update \(update.id) started by \(cause)\(fullRefresh ? " (full refresh)" : "").",
+            details: "{\"create_update\":{\"cause\":\"\(cause)\",\"full_refresh\":\(fullRefresh)}}", error: nil))
         let runner = self.runner, active = self.active
-        Task.detached {
-            await runner.run(pipeline: p, update: update)
+        // Registered before it can finish, so `stop` always finds a running update's task.
+        let gate = AsyncGate()
+        let task = Task.detached { () -> String in
+            await gate.wait()
+            let state = await runner.run(pipeline: p, update: update)
             await active.remove(update.id)
+            return state
         }
+        await active.insert(update.id, task)
+        await gate.open()
         return update
+    }
+
+    /// Stops the pipeline's active update (Databricks' `stop`): its task is cancelled, which stops
+    /// the running datasets at their next safe point (each leaves its table at a committed version)
+    /// and ends the update CANCELED. Waits for the update to end when `wait`. An active update that no
+    /// runner of this process owns is marked CANCELED at once. Returns the update stopped, if any.
+    @discardableResult
+    public func stop(_ idOrName: String, wait: Bool = false) async throws -> PipelineUpdateRecord? {
+        let p = try await store.pipeline(idOrName)
+        guard let u = try await store.updates(pipelineID: p.id, limit: 20).first(where: { ["QUEUED", "INITIALIZING", "RUNNING", "STOPPING"].contains($0.state) }) else {
+            return nil
+        }
+        guard let task = await active.task(u.id) else {
+            try await store.setState(u.id, "CANCELED", error: nil)
+            return try await store.update(u.id)
+        }
+        try await store.log(PipelineEvent(
+            id: IDGenerator.uuid(), pipelineID: p.id, updateID: u.id, timestamp: Clock.nowMillis(), level: "INFO", eventType: "update_progress",
+            dataset: nil, message: "Update \(u.id) is STOPPING.", details: "{\"update_progress\":{\"state\":\"STOPPING\"}}", error: nil))
+        task.cancel()
+        if wait { _ = await task.value }
+        return try await store.update(u.id)
+    }
+}
+
+/// Opens once; waiters resume then.
+actor AsyncGate {
+    var isOpen = false
+    var waiters: [CheckedContinuation<Void, Never>] = []
+    func wait() async {
+        if isOpen { return }
+        await withCheckedContinuation { waiters.append($0) }
+    }
+    func open() {
+        isOpen = true
+        for w in waiters { w.resume() }
+        waiters = []
     }
 }

@@ -107,6 +107,8 @@ public struct DatasetMetrics: Sendable, Codable {
     public var tableVersion: Int64?
     public var durationMs: Int64 = 0
     public var expectations: [ExpectationMetrics] = []
+    /// Source files this run read (`read_files`), for lineage; not stored with the metrics.
+    public var sourceFiles: [String]?
 }
 
 public struct ExpectationMetrics: Sendable, Codable {
@@ -158,6 +160,8 @@ public struct StreamCheckpoint: Sendable, Codable, Equatable {
     public var cdc: [String: CDCKeyState]?
     /// Auto Loader: the schema of each `read_files` source (by path), kept with the table.
     public var schemas: [String: AutoLoaderSchema]?
+    /// A full refresh owes this dataset a reset (see ``PipelineStore/markFullRefresh(pipelineID:datasets:)``).
+    public var refresh: Bool?
     public init() {}
 }
 

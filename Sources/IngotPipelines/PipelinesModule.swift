@@ -6,5 +6,9 @@ public enum PipelinesModule {
     public static let migrations: [Migration] = [
         Migration("pipelines.v1") { db in try PipelineSchema.createV1(db) },
         Migration("jobs.v1") { db in try JobSchema.createV1(db) },
+        Migration("pipelines.v2") { db in
+            try PipelineSchema.createLineageV2(db)
+            try PipelineSchema.createEventLogMarksV2(db)
+        },
     ]
 }

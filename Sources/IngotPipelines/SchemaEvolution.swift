@@ -187,6 +187,7 @@ extension PipelineRunner {
         var fields = known?.schema.fields ?? []
         var perFile: [(String, [Field])] = []
         for f in fresh {
+            try checkStopped()
             let cols: [Field]
             do {
                 cols = try await AutoLoaderReader.columns(of: f, format: format)
@@ -211,7 +212,10 @@ extension PipelineRunner {
         let stage = try newStage()
         let files = perFile
         try await stage.table.create(schema: reader.output, data: { emit in
-            for (f, cols) in files { try await reader.read(f, fileColumns: cols, emit: emit) }
+            for (f, cols) in files {
+                try checkStopped()
+                try await reader.read(f, fileColumns: cols, emit: emit)
+            }
         })
         return (stage, fresh, AutoLoaderSchema(fields))
     }

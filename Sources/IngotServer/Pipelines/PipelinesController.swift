@@ -29,6 +29,68 @@ struct PipelinesController {
             return try Self.json(["update": try await updateJSON(u, p)])
         }
         group.get(":id/events") { request, context in try await events(request, try context.parameters.require("id")) }
+        group.post(":id/stop") { _, context in
+            // Databricks' stop: answers once the stop is requested; the update ends CANCELED.
+            _ = try await pipelines.stop(try context.parameters.require("id"))
+            return try Self.json([String: Any]())
+        }
+        router.get("/api/2.0/ingot/pipelines/:id/lineage") { request, context in
+            try await lineage(try context.parameters.require("id"), updateID: request.uri.queryParameters.get("update_id").map { String($0) })
+        }
+        router.get("/api/2.0/lineage-tracking/table-lineage") { request, _ in
+            guard let name = request.uri.queryParameters.get("table_name").map({ String($0) }), !name.isEmpty else {
+                throw PipelineError("table_name is required")
+            }
+            return try await tableLineage(name)
+        }
+    }
+
+    /// Per dataset of one update (default: the latest that ran a dataset): the tables and files it
+    /// read and the table (version) it wrote.
+    func lineage(_ idOrName: String, updateID: String?) async throws -> Response {
+        let p = try await pipelines.store.pipeline(idOrName)
+        let edges = try await pipelines.store.lineage(pipelineID: p.id, updateID: updateID)
+        var byDataset: [String: [String: Any]] = [:]
+        for e in edges {
+            var d = byDataset[e.dataset] ?? ["dataset": e.dataset, "upstream_tables": [[String: Any]](), "source_files": [String]()]
+            switch (e.direction, e.kind) {
+            case (.read, .table):
+                var t: [String: Any] = ["name": e.name]
+                if let v = e.version { t["version"] = v }
+                d["upstream_tables"] = (d["upstream_tables"] as? [[String: Any]] ?? []) + [t]
+            case (.read, .file): d["source_files"] = (d["source_files"] as? [String] ?? []) + [e.name]
+            case (.write, _):
+                var t: [String: Any] = ["name": e.name]
+                if let v = e.version { t["version"] = v }
+                d["target"] = t
+            }
+            byDataset[e.dataset] = d
+        }
+        var out: [String: Any] = ["pipeline_id": p.id, "datasets": byDataset.keys.sorted().map { byDataset[$0]! }]
+        if let u = edges.first?.updateID { out["update_id"] = u }
+        return try Self.json(out)
+    }
+
+    /// Databricks' table lineage: `upstreams` (tables and files read by the pipeline datasets that
+    /// write the table) and `downstreams` (tables written by datasets that read it).
+    func tableLineage(_ name: String) async throws -> Response {
+        let (wrote, read) = try await pipelines.store.lineage(table: name)
+        func info(_ e: LineageEdge) -> [String: Any] {
+            var o: [String: Any] = [:]
+            switch e.kind {
+            case .file: o["fileInfo"] = ["path": e.name, "has_permission": true]
+            case .table:
+                let parts = e.name.split(separator: ".", maxSplits: 2).map(String.init)
+                o["tableInfo"] = ["name": parts.last ?? e.name, "catalog_name": parts.count == 3 ? parts[0] : "", "schema_name": parts.count == 3 ? parts[1] : "",
+                                  "table_type": "TABLE", "lineage_timestamp": Self.iso(e.recordedAt)]
+            }
+            o["pipelineInfos"] = [["pipeline_id": e.pipelineID, "update_id": e.updateID, "dataset_name": e.dataset]]
+            return o
+        }
+        var seen = Set<String>()
+        let up = wrote.filter { seen.insert("u\($0.kind.rawValue):\($0.name)".lowercased()).inserted }.map(info)
+        let down = read.filter { seen.insert("d\($0.kind.rawValue):\($0.name)".lowercased()).inserted }.map(info)
+        return try Self.json(["upstreams": up, "downstreams": down])
     }
 
     static func json(_ value: Any, status: HTTPResponse.Status = .ok) throws -> Response {
@@ -61,8 +123,11 @@ struct PipelinesController {
     func spec(_ p: PipelineRecord) -> [String: Any] {
         var s: [String: Any] = [
             "id": p.id, "name": p.name, "catalog": p.settings.catalog, "schema": p.settings.schema, "configuration": p.settings.configuration,
-            "root_path": p.rootPath, "libraries": [["glob": ["include": p.rootPath + "/**"]]], "continuous": false, "development": false,
+            "root_path": p.rootPath, "libraries": [["glob": ["include": p.rootPath + "/**"]]], "continuous": p.settings.isContinuous, "development": false,
         ]
+        let log = p.settings.eventLogTable
+        s["event_log"] = ["catalog": log[0], "schema": log[1], "name": log[2]]
+        if let n = p.settings.maxParallelDatasets { s["max_parallel_datasets"] = n }
         if let e = p.settings.engine { s["engine"] = e }
         if let e = p.settings.schedule { s["schedule"] = e }
         if !p.settings.notifications.isEmpty { s["notifications"] = p.settings.notifications }
@@ -117,6 +182,11 @@ struct PipelinesController {
         if let t = u.startTime { o["start_time"] = t }
         if let t = u.endTime { o["end_time"] = t }
         if let e = u.error { o["error"] = e }
+        // Ingot: live progress while the update runs in this server.
+        if let g = await pipelines.runner.progress.snapshot(u.id) {
+            o["progress"] = ["datasets_total": g.total, "datasets_done": g.done, "datasets_running": g.running, "output_records": g.outputRecords,
+                             "micro_batches": g.microBatches, "elapsed_ms": Clock.nowMillis() - g.startedAt]
+        }
         // Ingot: per-dataset and per-expectation counts of the update.
         o["datasets"] = try await pipelines.store.metrics(u.id).map { m -> [String: Any] in
             var d: [String: Any] = [
