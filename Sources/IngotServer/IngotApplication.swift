@@ -34,6 +34,7 @@ public func buildRouter(services: IngotServices) -> Router<IngotRequestContext> 
     ServingStatsController.install(on: router)
     ServingEndpointsController(endpoints: services.endpoints).addRoutes(to: router)
     InvocationsController(endpoints: services.endpoints).addRoutes(to: router)
+    ServingRolloutController(endpoints: services.endpoints).addRoutes(to: router)
     MetricsController(registry: IngotMetrics.registry).addRoutes(to: router)
     let assets: any WebAssetSource = services.config.webRoot.map { DirectoryWebAssets(root: $0) } ?? EmbeddedWebAssets()
     WebController(assets: assets).addRoutes(to: router)

@@ -7,6 +7,8 @@ public struct ServingError: IngotError, Equatable {
     public enum Kind: String, Sendable, Equatable {
         case invalidConfig, notFound, alreadyExists, updateInProgress, badInput, schemaMismatch, overloaded, notReady, timeout, workerFailed,
             modelLoad
+        /// The model raised while predicting (MLflow answers 400; rollouts count it as an error).
+        case predictionFailed
     }
 
     public let kind: Kind
@@ -23,7 +25,7 @@ public struct ServingError: IngotError, Equatable {
         case .notFound: .resourceDoesNotExist
         case .alreadyExists: .resourceAlreadyExists
         case .updateInProgress: .resourceConflict
-        case .badInput: .badRequest
+        case .badInput, .predictionFailed: .badRequest
         // MLflow answers schema-enforcement failures with INVALID_PARAMETER_VALUE (still a 400).
         case .schemaMismatch: .invalidParameterValue
         case .overloaded: .requestLimitExceeded

@@ -4,8 +4,11 @@ import Foundation
 /// `ingot endpoints …`: model serving endpoints on a running server (Databricks' serving-endpoints API).
 struct EndpointsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "endpoints", abstract: "Model serving endpoints: create, inspect, update, delete and query.",
-        subcommands: [EndpointsList.self, EndpointsGet.self, EndpointsCreate.self, EndpointsUpdate.self, EndpointsDelete.self, EndpointsQuery.self])
+        commandName: "endpoints", abstract: "Model serving endpoints: create, inspect, update, delete, query and roll out.",
+        subcommands: [
+            EndpointsList.self, EndpointsGet.self, EndpointsCreate.self, EndpointsUpdate.self, EndpointsDelete.self, EndpointsQuery.self,
+            EndpointsRollout.self,
+        ])
 
     static let api = "/api/2.0/serving-endpoints"
 

@@ -16,6 +16,7 @@ struct InvocationsController {
     func addRoutes(to router: Router<IngotRequestContext>) {
         router.post("/serving-endpoints/:name/invocations") { request, context in
             let name = try context.parameters.require("name")
+            if let refused = admit(name, context) { return refused }
             let body = try await Self.body(request, context)
             let scoring = try ScoringRequest.parse(body: body, contentType: request.headers[.contentType])
             let result = try await endpoints.invoke(
@@ -35,6 +36,21 @@ struct InvocationsController {
         router.post("/v2/models/:name/versions/:version/infer") { request, context in
             try await infer(request, context, version: try Self.version(context))
         }
+    }
+
+    /// Counts the request against the endpoint's rate limits (in memory); a refusal is a 429 with
+    /// `REQUEST_LIMIT_EXCEEDED` and `Retry-After` (whole seconds until a call is allowed again).
+    func admit(_ name: String, _ context: IngotRequestContext) -> Response? {
+        guard case .limited(let wait, let limit) = endpoints.rateLimits.admit(endpoint: name, principal: context.principal.name) else { return nil }
+        ServingMetrics.rateLimited(endpoint: name, key: limit.key.rawValue)
+        let period = limit.renewalPeriod
+        let whom = limit.key == .user ? "for user '\(context.principal.name)' on endpoint '\(name)'" : "for endpoint '\(name)'"
+        let message = "Exceeded the rate limit of \(limit.calls) calls per \(period) \(whom); retry after \(Int(wait.rounded(.up))) s"
+        var headers = HTTPFields()
+        headers[.contentType] = "application/json"
+        headers[.retryAfter] = String(max(1, Int(wait.rounded(.up))))
+        let body = "{\"error_code\":\"REQUEST_LIMIT_EXCEEDED\",\"message\":\(JSONText.quote(message))}"
+        return Response(status: .tooManyRequests, headers: headers, body: .init(byteBuffer: ByteBuffer(string: body)))
     }
 
     /// Collects a scoring body up to the configured limit; a larger (chunked) body is a 413.
@@ -98,6 +114,7 @@ struct InvocationsController {
 
     func infer(_ request: Request, _ context: IngotRequestContext, version: Int?) async throws -> Response {
         let name = try context.parameters.require("name")
+        if let refused = admit(name, context) { return refused }
         let body = try ServingJSON.parse(try await Self.body(request, context))
         let (frame, id, params) = try OpenInferenceV2.frame(body)
         let scoring = ScoringRequest(frame: frame, params: params, clientRequestID: id, format: .v2)

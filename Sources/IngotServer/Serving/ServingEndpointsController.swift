@@ -28,6 +28,24 @@ struct ServingEndpointsController {
             let view = try await endpoints.updateConfig(try context.parameters.require("name"), input)
             return try Self.json(Self.endpointJSON(view, detailed: true))
         }
+        // Databricks' (legacy) rate limits: replace the list, answer it.
+        group.put(":name/rate-limits") { request, context in
+            let body = try await request.decode(as: RateLimitsBody.self, context: context)
+            let limits = try await endpoints.setRateLimits(try context.parameters.require("name"), body.rate_limits ?? [])
+            return try Self.json(["rate_limits": Self.rateLimitsJSON(limits)])
+        }
+        group.get(":name/rate-limits") { _, context in
+            let view = try await endpoints.get(try context.parameters.require("name"))
+            return try Self.json(["rate_limits": Self.rateLimitsJSON(view.record.rateLimits)])
+        }
+    }
+
+    struct RateLimitsBody: Decodable {
+        let rate_limits: [RateLimitInput]?
+    }
+
+    static func rateLimitsJSON(_ limits: [RateLimit]) -> [[String: Any]] {
+        limits.map { ["calls": $0.calls, "key": $0.key.rawValue, "renewal_period": $0.renewalPeriod] }
     }
 
     struct CreateBody: Decodable {
@@ -35,12 +53,14 @@ struct ServingEndpointsController {
         let config: EndpointConfigInput?
         let description: String?
         let tags: [EndpointTag]?
+        let rate_limits: [RateLimitInput]?
     }
 
     func create(_ request: Request, _ context: IngotRequestContext) async throws -> Response {
         let body = try await request.decode(as: CreateBody.self, context: context)
         let view = try await endpoints.create(
-            name: body.name, config: body.config, description: body.description, tags: body.tags ?? [], creator: context.principal.name)
+            name: body.name, config: body.config, description: body.description, tags: body.tags ?? [], creator: context.principal.name,
+            rateLimits: body.rate_limits)
         return try Self.json(Self.endpointJSON(view, detailed: true))
     }
 
@@ -121,6 +141,12 @@ struct ServingEndpointsController {
                 }
             }
             o["config"] = cfg
+        }
+        if !r.rateLimits.isEmpty { o["rate_limits"] = rateLimitsJSON(r.rateLimits) }
+        if detailed {
+            // Ingot extension: the latest rollout (running or finished) and all of them, newest first.
+            if let latest = v.rollouts.first { o["rollout"] = RolloutJSON.rollout(latest) }
+            o["rollout_history"] = v.rollouts.map(RolloutJSON.rollout)
         }
         if detailed, let p = r.pendingConfig {
             var pending = configJSON(

@@ -21,6 +21,11 @@ struct ServingMetrics: ServingObserver {
         Gauge(label: "ingot_serving_workers", dimensions: [("endpoint", endpoint), ("entity", entity)]).record(count)
     }
 
+    /// A scoring request refused by a rate limit (`key`: endpoint or user).
+    static func rateLimited(endpoint: String, key: String) {
+        Counter(label: "ingot_serving_rate_limited_total", dimensions: [("endpoint", endpoint), ("key", key)]).increment()
+    }
+
     func coldStart(endpoint: String, entity: String, seconds: Double) {
         let labels = [("endpoint", endpoint), ("entity", entity)]
         Counter(label: "ingot_serving_cold_starts_total", dimensions: labels).increment()

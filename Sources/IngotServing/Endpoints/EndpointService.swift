@@ -15,6 +15,8 @@ public struct EndpointView: Sendable {
     public var pendingStatus: [String: EntityStatus]
     /// Live statistics of the serving config's entities (Ingot extension, for pages and rollouts).
     public var entityStats: [String: EntityStats.Snapshot] = [:]
+    /// The endpoint's rollouts, newest first (filled in by ``EndpointService/get(_:)``).
+    public var rollouts: [RolloutRecord] = []
 }
 
 /// What answered an invocation.
@@ -31,6 +33,9 @@ public struct InvocationResult: Sendable {
 /// serving (UPDATE_FAILED). Aliases are re-resolved periodically and redeployed when they move.
 public actor EndpointService {
     public nonisolated let store: EndpointStore
+    public nonisolated let rolloutStore: RolloutStore
+    /// Per-endpoint rate limits, checked on every scoring request without touching the database.
+    public nonisolated let rateLimits: RateLimitTable
     let resolver: any ModelVersionResolver
     let loader: any ModelLoading
     let queue: ServingTaskQueue
@@ -40,16 +45,22 @@ public actor EndpointService {
     let logSink: any InferenceLogSink
     let logger: Logger
 
-    private var deployments: [String: Deployment] = [:]
+    var deployments: [String: Deployment] = [:]
     let shadowBudget = InFlightBudget(limit: 256)
-    private var pendingStatus: [String: [String: EntityStatus]] = [:]
+    var pendingStatus: [String: [String: EntityStatus]] = [:]
+    /// Rollouts this process is driving, by endpoint (updated on every tick), and requests to them.
+    var activeRollouts: [String: RolloutRecord] = [:]
+    var rolloutControls: [String: RolloutControl] = [:]
     private var aliasAttempts: [String: String] = [:]
 
     public init(
         store: EndpointStore, resolver: any ModelVersionResolver, loader: any ModelLoading, queue: ServingTaskQueue, settings: ServingSettings,
-        observer: any ServingObserver = NoServingObserver(), logSink: any InferenceLogSink = NoInferenceLog(), logger: Logger
+        observer: any ServingObserver = NoServingObserver(), logSink: any InferenceLogSink = NoInferenceLog(), logger: Logger,
+        rateLimits: RateLimitTable = RateLimitTable()
     ) {
         self.store = store
+        self.rolloutStore = RolloutStore(writer: store.writer)
+        self.rateLimits = rateLimits
         self.resolver = resolver
         self.loader = loader
         self.queue = queue
@@ -62,20 +73,32 @@ public actor EndpointService {
 
     // MARK: - API
 
-    public func create(name: String?, config: EndpointConfigInput?, description: String?, tags: [EndpointTag], creator: String?) async throws
-        -> EndpointView
-    {
+    public func create(
+        name: String?, config: EndpointConfigInput?, description: String?, tags: [EndpointTag], creator: String?, rateLimits: [RateLimitInput]? = nil
+    ) async throws -> EndpointView {
         let name = try EndpointValidation.name(name)
         let capture = try EndpointValidation.autoCapture(config?.auto_capture_config, endpoint: name)
+        let limits = try RateLimit.validate(rateLimits)
         var resolved = try await resolve(try EndpointValidation.config(config))
         resolved.autoCapture = capture
-        let record = try await store.insert(name: name, creator: creator, description: description, tags: tags, pending: resolved)
+        let record = try await store.insert(name: name, creator: creator, description: description, tags: tags, pending: resolved, rateLimits: limits)
+        self.rateLimits.set(name, limits)
         startDeploy(name: name, version: record.pendingVersion ?? 1, config: resolved)
         return view(record)
     }
 
     public func get(_ name: String) async throws -> EndpointView {
-        view(try await store.get(name))
+        var v = view(try await store.get(name))
+        v.rollouts = try await rollouts(name)
+        return v
+    }
+
+    /// Replaces an endpoint's rate limits (`PUT …/rate-limits`); they apply to the next request.
+    public func setRateLimits(_ name: String, _ input: [RateLimitInput]?) async throws -> [RateLimit] {
+        let limits = try RateLimit.validate(input)
+        let record = try await store.setRateLimits(name, limits)
+        rateLimits.set(name, record.rateLimits)
+        return record.rateLimits
     }
 
     public func list() async throws -> [EndpointView] {
@@ -85,6 +108,9 @@ public actor EndpointService {
     public func delete(_ name: String) async throws {
         try await store.delete(name)
         pendingStatus[name] = nil
+        activeRollouts[name] = nil
+        rolloutControls[name] = nil
+        rateLimits.set(name, [])
         aliasAttempts[name] = nil
         // The cached copies go now (running workers keep what they loaded), so a new endpoint of the
         // same name never races a late cleanup.
@@ -150,9 +176,10 @@ public actor EndpointService {
         var status = 200
         var body: String?
         var failure: String?
+        var modelFailed = false
         defer {
             let seconds = -start.timeIntervalSinceNow
-            entity.stats.record(seconds: seconds, ok: status < 500 && status != 429)
+            entity.stats.record(seconds: seconds, ok: status < 500 && status != 429 && !modelFailed)
             observer.request(endpoint: entity.endpoint, entity: entity.spec.name, status: status, seconds: seconds)
             logSink.record(
                 InferenceRecord(
@@ -175,6 +202,7 @@ public actor EndpointService {
             return out
         } catch {
             status = Self.status(of: error)
+            modelFailed = (error as? ServingError)?.kind == .predictionFailed
             failure = "\(error)"
             throw error
         }
@@ -184,7 +212,7 @@ public actor EndpointService {
     public static func status(of error: any Error) -> Int {
         guard let e = error as? ServingError else { return 500 }
         switch e.kind {
-        case .badInput, .schemaMismatch, .invalidConfig, .alreadyExists: return 400
+        case .badInput, .schemaMismatch, .invalidConfig, .alreadyExists, .predictionFailed: return 400
         case .notFound: return 404
         case .updateInProgress: return 409
         case .overloaded: return 429
@@ -210,7 +238,9 @@ public actor EndpointService {
     }
 
     private func recover() async {
+        await rollBackInterruptedRollouts()
         guard let records = try? await store.list() else { return }
+        for r in records { rateLimits.set(r.name, r.rateLimits) }
         // Endpoints created or updated since start are already being deployed.
         for r in records where pendingStatus[r.name] == nil && deployments[r.name] == nil {
             if let config = r.config {
@@ -271,7 +301,7 @@ public actor EndpointService {
         queue.submit { [self] in await deploy(name: name, version: version, config: config, promote: true) }
     }
 
-    private func setPending(_ name: String, _ entity: String, _ status: EntityStatus, promote: Bool) {
+    func setPending(_ name: String, _ entity: String, _ status: EntityStatus, promote: Bool) {
         guard promote else { return }
         pendingStatus[name, default: [:]][entity] = status
     }
@@ -329,7 +359,7 @@ public actor EndpointService {
         }
     }
 
-    private func buildEntity(endpoint: String, _ entity: ServedEntity) async throws -> EntityRuntime {
+    func buildEntity(endpoint: String, _ entity: ServedEntity) async throws -> EntityRuntime {
         let resolved = try await resolver.resolve(model: entity.modelName, version: entity.resolvedVersion ?? entity.version, alias: nil)
         guard let source = resolved.artifactDirectory else {
             throw ServingError(.modelLoad, "the artifacts of version \(resolved.version) (\(resolved.artifactURI)) are not stored on this server")
@@ -346,7 +376,7 @@ public actor EndpointService {
         return runtime
     }
 
-    private func view(_ record: EndpointRecord) -> EndpointView {
+    func view(_ record: EndpointRecord) -> EndpointView {
         let dep = deployments[record.name]
         var status: [String: EntityStatus] = [:]
         for e in record.config?.entities ?? [] {

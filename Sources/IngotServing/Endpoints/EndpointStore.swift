@@ -36,6 +36,8 @@ public struct EndpointRecord: Sendable, Equatable {
     public var pendingVersion: Int?
     public var configUpdate: ConfigUpdateState
     public var updateMessage: String?
+    /// Databricks' `rate_limits`, enforced in memory by ``RateLimitTable``.
+    public var rateLimits: [RateLimit] = []
 }
 
 /// Endpoint records in the metadata store (table `serving_endpoints`, owned by this module).
@@ -61,23 +63,24 @@ public struct EndpointStore: Sendable {
             lastUpdatedTimestamp: row["last_updated_timestamp"], config: decode(EndpointConfig.self, row["config"]),
             configVersion: row["config_version"], pendingConfig: decode(EndpointConfig.self, row["pending_config"]),
             pendingVersion: row["pending_version"], configUpdate: ConfigUpdateState(rawValue: row["config_update"]) ?? .notUpdating,
-            updateMessage: row["update_message"])
+            updateMessage: row["update_message"], rateLimits: decode([RateLimit].self, row["rate_limits"]) ?? [])
     }
 
-    public func insert(name: String, creator: String?, description: String?, tags: [EndpointTag], pending: EndpointConfig) async throws
-        -> EndpointRecord
-    {
+    public func insert(
+        name: String, creator: String?, description: String?, tags: [EndpointTag], pending: EndpointConfig, rateLimits: [RateLimit] = []
+    ) async throws -> EndpointRecord {
         let now = Clock.nowMillis()
         let id = IDGenerator.uuid().replacingOccurrences(of: "-", with: "")
         let tagText = String(decoding: try JSONEncoder().encode(tags), as: UTF8.self)
+        let limitText = String(decoding: try JSONEncoder().encode(rateLimits), as: UTF8.self)
         do {
             try await writer.write { db in
                 try db.execute(
                     sql: """
                         INSERT INTO serving_endpoints (name, id, creator, description, tags, creation_timestamp, last_updated_timestamp,
-                            config, config_version, pending_config, pending_version, config_update)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, NULL, 0, ?, 1, 'IN_PROGRESS')
-                        """, arguments: [name, id, creator, description, tagText, now, now, Self.encode(pending)])
+                            config, config_version, pending_config, pending_version, config_update, rate_limits)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, NULL, 0, ?, 1, 'IN_PROGRESS', ?)
+                        """, arguments: [name, id, creator, description, tagText, now, now, Self.encode(pending), limitText])
             }
         } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_PRIMARYKEY || error.resultCode == .SQLITE_CONSTRAINT {
             throw ServingError(.alreadyExists, "Endpoint with name '\(name)' already exists")
@@ -109,22 +112,57 @@ public struct EndpointStore: Sendable {
 
     /// Starts a config update unless one is in progress; returns the pending version number.
     public func beginUpdate(_ name: String, pending: EndpointConfig) async throws -> Int {
+        try await writer.write { db in try Self.beginUpdate(db, name, pending: pending) }
+    }
+
+    /// ``beginUpdate(_:pending:)`` inside a caller's transaction (a rollout starts with it).
+    static func beginUpdate(_ db: Database, _ name: String, pending: EndpointConfig) throws -> Int {
+        guard let row = try Row.fetchOne(db, sql: "SELECT * FROM serving_endpoints WHERE name = ?", arguments: [name]) else {
+            throw ServingError.notFound("Endpoint with name '\(name)' does not exist")
+        }
+        let r = Self.record(row)
+        if r.configUpdate == .inProgress {
+            throw ServingError(.updateInProgress, "Endpoint '\(name)' is already updating its config; wait for the update to finish")
+        }
+        let version = max(r.configVersion, r.pendingVersion ?? 0) + 1
+        try db.execute(
+            sql: """
+                UPDATE serving_endpoints SET pending_config = ?, pending_version = ?, config_update = 'IN_PROGRESS', update_message = NULL,
+                    last_updated_timestamp = ? WHERE name = ?
+                """, arguments: [Self.encode(pending), version, Clock.nowMillis(), name])
+        return version
+    }
+
+    /// Replaces the serving config while an update (a rollout) stays in progress.
+    public func setServing(_ name: String, config: EndpointConfig) async throws {
         try await writer.write { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM serving_endpoints WHERE name = ?", arguments: [name]) else {
-                throw ServingError.notFound("Endpoint with name '\(name)' does not exist")
-            }
-            let r = Self.record(row)
-            if r.configUpdate == .inProgress {
-                throw ServingError(.updateInProgress, "Endpoint '\(name)' is already updating its config; wait for the update to finish")
-            }
-            let version = max(r.configVersion, r.pendingVersion ?? 0) + 1
+            try db.execute(
+                sql: "UPDATE serving_endpoints SET config = ?, last_updated_timestamp = ? WHERE name = ?",
+                arguments: [Self.encode(config), Clock.nowMillis(), name])
+        }
+    }
+
+    /// Ends an update without promoting it (a rollout rolled back or canceled): the pending config
+    /// goes, the state says why.
+    public func abandon(_ name: String, version: Int, state: ConfigUpdateState, message: String) async throws {
+        try await writer.write { db in
             try db.execute(
                 sql: """
-                    UPDATE serving_endpoints SET pending_config = ?, pending_version = ?, config_update = 'IN_PROGRESS', update_message = NULL,
-                        last_updated_timestamp = ? WHERE name = ?
-                    """, arguments: [Self.encode(pending), version, Clock.nowMillis(), name])
-            return version
+                    UPDATE serving_endpoints SET pending_config = NULL, pending_version = NULL, config_update = ?, update_message = ?,
+                        last_updated_timestamp = ? WHERE name = ? AND pending_version = ?
+                    """, arguments: [state.rawValue, message, Clock.nowMillis(), name, version])
         }
+    }
+
+    /// Replaces an endpoint's rate limits.
+    public func setRateLimits(_ name: String, _ limits: [RateLimit]) async throws -> EndpointRecord {
+        let text = String(decoding: try JSONEncoder().encode(limits), as: UTF8.self)
+        let n = try await writer.write { db in
+            try db.execute(sql: "UPDATE serving_endpoints SET rate_limits = ? WHERE name = ?", arguments: [text, name])
+            return db.changesCount
+        }
+        if n == 0 { throw ServingError.notFound("Endpoint with name '\(name)' does not exist") }
+        return try await get(name)
     }
 
     /// The pending config now carries all traffic.

@@ -130,7 +130,9 @@ public actor PythonWorkerPool: LoadedModel {
                 checkin(worker)
                 if reply.kind == UInt8(ascii: "O") { return String(decoding: reply.body, as: UTF8.self) }
                 let text = Self.message(reply.body) ?? "the model failed to predict"
-                let schema = (try? ServingJSON.parse(reply.body))?["error_code"]?.stringValue == "INVALID_PARAMETER_VALUE"
+                let parsed = try? ServingJSON.parse(reply.body)
+                if parsed?["model_error"] == .bool(true) { throw ServingError(.predictionFailed, text) }
+                let schema = parsed?["error_code"]?.stringValue == "INVALID_PARAMETER_VALUE"
                 throw schema ? ServingError.schema(text) : ServingError.badInput(text)
             } catch let e as ServingError where e.kind == .workerFailed {
                 discard(worker)

@@ -41,8 +41,8 @@ public enum PythonWorkerScript {
             return b"".join(chunks)
 
 
-        def error(message, bad_input=True, code="BAD_REQUEST"):
-            send(b"E", json.dumps({"message": message, "bad_input": bad_input, "error_code": code}).encode())
+        def error(message, bad_input=True, code="BAD_REQUEST", model_error=False):
+            send(b"E", json.dumps({"message": message, "bad_input": bad_input, "error_code": code, "model_error": model_error}).encode())
 
 
         def main():
@@ -91,7 +91,7 @@ public enum PythonWorkerScript {
                     if code == "INVALID_PARAMETER_VALUE":
                         error(f"Failed to predict data. Error: {getattr(e, 'message', e)}", code=code)
                     else:
-                        error(f"Encountered an unexpected error while evaluating the model: {type(e).__name__}: {e}")
+                        error(f"Encountered an unexpected error while evaluating the model: {type(e).__name__}: {e}", model_error=True)
 
 
         if __name__ == "__main__":

@@ -130,6 +130,35 @@ public final class EntityStats: @unchecked Sendable {
         lock.unlock()
     }
 
+    /// A point in the request sequence, to measure a window from.
+    public struct Mark: Sendable, Equatable {
+        public var requests: Int
+        public var errors: Int
+    }
+
+    public func mark() -> Mark {
+        lock.lock()
+        defer { lock.unlock() }
+        return Mark(requests: requests, errors: errors)
+    }
+
+    /// Requests, errors and p99 since `mark` (the p99 over the window's samples still in the ring).
+    public func window(since mark: Mark) -> StatsWindow {
+        lock.lock()
+        let n = requests - mark.requests
+        let e = errors - mark.errors
+        let from = max(mark.requests, requests - samples.count)
+        var window: [Double] = []
+        window.reserveCapacity(max(0, requests - from))
+        if from < requests {
+            for i in from..<requests { window.append(samples[i % Self.capacity]) }
+        }
+        lock.unlock()
+        window.sort()
+        let p99 = window.isEmpty ? 0 : window[min(window.count - 1, Int(Double(window.count) * 0.99))]
+        return StatsWindow(requests: n, errors: e, p99Seconds: p99)
+    }
+
     public func snapshot() -> Snapshot {
         lock.lock()
         let s = samples.sorted()
