@@ -8,9 +8,10 @@ import IngotPipelines
 /// `GET /api/2.0/ingot/pipelines/{id}/graph[?update_id=…]` answers the datasets of the pipeline's
 /// current definition (its folder) with their kind, AUTO CDC flow, expectations, file sources and
 /// dependency edges, each with a layered `depth` (0 = reads no pipeline dataset), plus the state and
-/// counts of every dataset in one update (the latest when `update_id` is absent): COMPLETED / FAILED
-/// from the recorded metrics, RUNNING from the update's flow_progress events, else QUEUED (update
-/// active) or NOT_RUN (update finished without reaching it). When the folder no longer loads, the
+/// counts of every dataset in one update (the latest when `update_id` is absent): RUNNING from the
+/// runner's live progress (or, for an update this process does not run, its flow_progress events),
+/// else the recorded metrics' state (COMPLETED / FAILED / …), else QUEUED (update active) or NOT_RUN
+/// (update finished without reaching it). An active update carries the runner's `progress`. When the folder no longer loads, the
 /// datasets come from the update's metrics and `definition_error` says why.
 struct PipelineGraphController {
     let pipelines: PipelineService
@@ -38,12 +39,18 @@ struct PipelineGraphController {
         if let u = update { metrics = try await pipelines.store.metrics(u.id) }
         let byName = Dictionary(metrics.map { ($0.dataset.lowercased(), $0) }, uniquingKeysWith: { (_: DatasetMetrics, b: DatasetMetrics) in b })
         var running = Set<String>()
+        var progress: PipelineProgress.Snapshot?
         if let u = update, Self.active.contains(u.state) {
-            // Newest first: a dataset's latest flow_progress event tells whether it is running now.
-            var seen = Set<String>()
-            for e in try await pipelines.store.events(pipelineID: p.id, updateID: u.id, limit: 10_000) where e.eventType == "flow_progress" {
-                guard let d = e.dataset?.lowercased(), seen.insert(d).inserted else { continue }
-                if e.details.contains("\"RUNNING\"") { running.insert(d) }
+            progress = await pipelines.runner.progress.snapshot(u.id)
+            if let progress {
+                running = Set(progress.running.map { $0.lowercased() })
+            } else {
+                // Not run by this process: a dataset's newest flow_progress event tells whether it runs.
+                var seen = Set<String>()
+                for e in try await pipelines.store.events(pipelineID: p.id, updateID: u.id, limit: 10_000) where e.eventType == "flow_progress" {
+                    guard let d = e.dataset?.lowercased(), seen.insert(d).inserted else { continue }
+                    if e.details.contains("\"RUNNING\"") { running.insert(d) }
+                }
             }
         }
 
@@ -53,14 +60,19 @@ struct PipelineGraphController {
             if let t = u.startTime { o["start_time"] = t }
             if let t = u.endTime { o["end_time"] = t }
             if let e = u.error { o["error"] = e }
+            if let g = progress {
+                o["progress"] = ["datasets_total": g.total, "datasets_done": g.done, "datasets_running": g.running, "output_records": g.outputRecords,
+                                 "micro_batches": g.microBatches, "elapsed_ms": Clock.nowMillis() - g.startedAt] as [String: Any]
+            }
             out["update"] = o
         }
 
         func state(_ name: String) -> String {
             let key = name.lowercased()
+            // Running first: in a continuous update a dataset re-runs after its last pass's metrics.
+            if running.contains(key) { return "RUNNING" }
             if let m = byName[key] { return m.state }
             guard let u = update else { return "NOT_RUN" }
-            if running.contains(key) { return "RUNNING" }
             return Self.active.contains(u.state) ? "QUEUED" : "NOT_RUN"
         }
         func counts(_ name: String, into d: inout [String: Any]) {

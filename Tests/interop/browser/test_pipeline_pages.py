@@ -219,3 +219,51 @@ def test_pipeline_dag_page_and_job_timeline(web_server, driver, retail):
     wait(driver).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "[data-panel='updates'] [data-role='update-state']")) == 2)
 
     assert severe_entries(driver) == []
+
+
+def write_csv(landing, name, start, count):
+    tmp = landing / ("." + name)
+    tmp.write_text("id,v\n" + "".join(f"{i},{i % 7 + 1}\n" for i in range(start, start + count)))
+    tmp.rename(landing / name)  # appear whole
+
+
+def test_continuous_update_refreshes_live_and_stops(web_server, driver, tmp_path):
+    """A continuous update never ends by itself: the page follows it while RUNNING (a dropped file's
+    micro-batch shows up on the nodes without a reload) and its Stop button cancels it."""
+    root = tmp_path / "live"
+    (root / "landing").mkdir(parents=True)
+    (root / "pipeline.yaml").write_text(
+        "name: web_live\ncatalog: main\nschema: web_live\ncontinuous: true\nconfiguration:\n  pipelines.trigger.interval: 300 ms\n")
+    (root / "bronze.sql").write_text("CREATE OR REFRESH STREAMING TABLE raw AS SELECT * FROM STREAM read_files('landing', format => 'csv');\n")
+    (root / "gold.sql").write_text("CREATE OR REFRESH MATERIALIZED VIEW totals AS SELECT count(*) AS n, sum(v) AS s FROM raw;\n")
+    write_csv(root / "landing", "a.csv", 0, 10)
+    pid = call(web_server, "POST", PIPELINES, {"root_path": str(root)})["pipeline_id"]
+    severe_entries(driver)
+
+    driver.get(f"{web_server.url}/ui/pipelines/{pid}")
+    wait(driver).until(lambda d: nodes(d)["__count"] == 2)
+    assert driver.find_element(By.CSS_SELECTOR, "[data-role='pipeline-mode']").text.endswith("Continuous")
+    driver.find_element(By.ID, "start-update").click()
+    # First pass: both datasets done while the update keeps RUNNING.
+    wait(driver, 30).until(lambda d: (lambda n: n["raw"]["output"] == "10" and n["totals"]["output"] == "1")(nodes(d)))
+    summary = driver.find_element(By.CSS_SELECTOR, "[data-role='update-summary']")
+    assert summary.get_attribute("data-state") == "RUNNING"
+    update_id = summary.get_attribute("data-update")
+    assert driver.find_element(By.ID, "stop-update").is_enabled() and not driver.find_element(By.ID, "start-update").is_enabled()
+
+    # A new file: its micro-batch's counts reach the nodes with no reload.
+    driver.execute_script("window.__liveMarker = 7;")
+    write_csv(root / "landing", "b.csv", 10, 5)
+    wait(driver, 30).until(lambda d: (lambda n: n["raw"]["output"] == "5" and n["raw"]["state"] == "COMPLETED")(nodes(d)))
+    wait(driver).until(lambda d: d.find_element(By.CSS_SELECTOR, "[data-role='progress-batches']").text.endswith("1"))
+    assert driver.execute_script("return window.__liveMarker") == 7
+    assert call(web_server, "GET", f"{PIPELINES}/{pid}/updates/{update_id}")["update"]["state"] == "RUNNING"
+    driver.save_screenshot(str(output_dir() / "pipeline-continuous.png"))
+
+    # Stop: the update ends CANCELED and the buttons follow.
+    driver.find_element(By.ID, "stop-update").click()
+    wait(driver, 30).until(lambda d: d.find_element(By.CSS_SELECTOR, "[data-role='update-summary']").get_attribute("data-state") == "CANCELED")
+    assert call(web_server, "GET", f"{PIPELINES}/{pid}/updates/{update_id}")["update"]["state"] == "CANCELED"
+    wait(driver).until(lambda d: d.find_element(By.ID, "start-update").is_enabled())
+    assert not driver.find_element(By.ID, "stop-update").is_enabled()
+    assert severe_entries(driver) == []

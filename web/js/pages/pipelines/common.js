@@ -17,6 +17,7 @@ export const getUpdate = (id, updateId) => api.get(`${PIPELINES}/${enc(id)}/upda
 export const listUpdates = (id) => api.get(`${PIPELINES}/${enc(id)}/updates`);
 export const listEvents = (id, query) => api.get(`${PIPELINES}/${enc(id)}/events`, query);
 export const getGraph = (id, updateId) => api.get(`${GRAPH}/${enc(id)}/graph`, { update_id: updateId });
+export const getLineage = (id, updateId) => api.get(`${GRAPH}/${enc(id)}/lineage`, { update_id: updateId });
 export const startUpdate = (id, fullRefresh) => api.post(`${PIPELINES}/${enc(id)}/updates`, { full_refresh: !!fullRefresh });
 export const stopPipeline = (id) => api.post(`${PIPELINES}/${enc(id)}/stop`, {});
 

@@ -5,7 +5,7 @@
 import { h, clear, pageHeader, setTitle, card, tabs, showError, showNotice, icon, formatTime, inlineError, spinner } from '../../lib/ui.js';
 import { dataTable } from '../../lib/table.js';
 import {
-  getGraph, getPipeline, listUpdates, startUpdate, stopPipeline, stateBadge, isActive, updateDuration, when, duration, count, toMs, poller, pipelineHref,
+  getGraph, getLineage, getPipeline, listUpdates, startUpdate, stopPipeline, stateBadge, isActive, updateDuration, when, duration, count, toMs, poller, pipelineHref,
 } from './common.js';
 import { drawGraph, typeLabel } from './graph.js';
 import { eventLog } from './events.js';
@@ -53,6 +53,34 @@ function datasetDetails(d, graph) {
       : null);
 }
 
+const tableHref = (full) => `/ui/catalog/${String(full).split('.').map(encodeURIComponent).join('/')}`;
+
+/** What the dataset read and wrote in the shown update (GET …/lineage). */
+function lineageSection(entry) {
+  if (!entry) return h('p', { class: 'muted small', 'data-role': 'dataset-lineage' }, 'No lineage recorded for this dataset in this update.');
+  const files = entry.source_files || [];
+  return h('dl', { class: 'kv', 'data-role': 'dataset-lineage' },
+    h('dt', null, 'Read tables'), h('dd', null, (entry.upstream_tables || []).length
+      ? entry.upstream_tables.map((t) => h('a', { class: 'tag-chip', href: tableHref(t.name) }, h('span', { class: 'k' }, t.name), t.version !== undefined ? h('span', { class: 'v' }, `v${t.version}`) : null))
+      : h('span', { class: 'muted' }, 'none')),
+    h('dt', null, 'Read files'), h('dd', null, files.length
+      ? h('span', { title: files.join('\n') }, `${files.length} file${files.length === 1 ? '' : 's'}: ${files.slice(0, 3).map((f) => f.split('/').pop()).join(', ')}${files.length > 3 ? ', …' : ''}`)
+      : h('span', { class: 'muted' }, 'none')),
+    entry.target ? [h('dt', null, 'Wrote'), h('dd', null, h('a', { href: tableHref(entry.target.name) }, entry.target.name), entry.target.version !== undefined ? ` at version ${entry.target.version}` : '')] : null);
+}
+
+/** Live progress of a running update: datasets done of the pass, rows written and their rate, micro-batches. */
+function progressItems(p) {
+  const secs = Number(p.elapsed_ms) / 1000;
+  const rate = secs > 0 ? Number(p.output_records) / secs : null;
+  return [
+    h('span', { class: 'meta-item', 'data-role': 'progress-datasets' }, h('span', { class: 'meta-label' }, 'Datasets'), `${p.datasets_done} / ${p.datasets_total}`),
+    h('span', { class: 'meta-item', 'data-role': 'progress-rows' }, h('span', { class: 'meta-label' }, 'Rows written'),
+      `${count(p.output_records)}${rate !== null ? ` (${count(Math.round(rate))} rows/s)` : ''}`),
+    Number(p.micro_batches) > 0 ? h('span', { class: 'meta-item', 'data-role': 'progress-batches' }, h('span', { class: 'meta-label' }, 'Micro-batches'), String(p.micro_batches)) : null,
+  ];
+}
+
 function updateSummary(u) {
   if (!u) return h('div', { class: 'muted', 'data-role': 'update-summary' }, 'This pipeline has not run yet. Start an update to build its datasets.');
   return h('div', { 'data-role': 'update-summary', 'data-update': u.update_id, 'data-state': u.state },
@@ -62,7 +90,8 @@ function updateSummary(u) {
       h('span', { class: 'meta-item' }, h('span', { class: 'meta-label' }, 'Started'), when(toMs(u.start_time) ?? toMs(u.creation_time))),
       h('span', { class: 'meta-item' }, h('span', { class: 'meta-label' }, 'Duration'), duration(updateDuration(u))),
       u.full_refresh ? h('span', { class: 'badge warn' }, 'Full refresh') : null,
-      u.cause ? h('span', { class: 'meta-item' }, h('span', { class: 'meta-label' }, 'Cause'), u.cause) : null),
+      u.cause ? h('span', { class: 'meta-item' }, h('span', { class: 'meta-label' }, 'Cause'), u.cause) : null,
+      u.progress ? progressItems(u.progress) : null),
     u.error ? h('div', { class: 'banner error', role: 'alert', style: { marginTop: '10px' }, 'data-role': 'update-error' },
       h('div', { class: 'banner-body' }, h('span', { class: 'banner-title' }, 'Update failed.'), ' ', h('span', { class: 'banner-message' }, u.error))) : null);
 }
@@ -178,6 +207,25 @@ export async function renderPipeline(root, params, id) {
     });
     const d = (g.datasets || []).find((x) => x.name === state.selected) || null;
     clear(detailsHost).appendChild(datasetDetails(d, g));
+    if (d && g.update && !isActive(g.update.state)) {
+      const lineageHost = h('div', null, h('div', { class: 'section-title' }, 'Lineage in this update'));
+      detailsHost.appendChild(lineageHost);
+      lineageFor(g.update.update_id).then((byName) => {
+        if (byName) lineageHost.appendChild(lineageSection(byName.get(d.name.toLowerCase())));
+        else lineageHost.remove();
+      });
+    }
+  }
+
+  // Lineage of finished updates, fetched once each (null when the server has no lineage route).
+  const lineageCache = new Map();
+  function lineageFor(updateId) {
+    if (!lineageCache.has(updateId)) {
+      lineageCache.set(updateId, getLineage(pid, updateId)
+        .then((r) => new Map((r.datasets || []).map((e) => [String(e.dataset).toLowerCase(), e])))
+        .catch(() => null));
+    }
+    return lineageCache.get(updateId);
   }
 
   async function reloadGraph() {
