@@ -267,3 +267,34 @@ def test_continuous_update_refreshes_live_and_stops(web_server, driver, tmp_path
     wait(driver).until(lambda d: d.find_element(By.ID, "start-update").is_enabled())
     assert not driver.find_element(By.ID, "stop-update").is_enabled()
     assert severe_entries(driver) == []
+
+
+def test_failed_job_run_shows_error_and_repairs(web_server, driver, tmp_path):
+    """A failed task's error and stderr on the job page; Repair re-runs it and its dependent."""
+    marker = tmp_path / "second-attempt"
+    job_id = call(web_server, "POST", JOBS + "/create", {"name": "flaky-web", "tasks": [
+        {"task_key": "load", "shell_command_task": {"command": "echo loading"}},
+        {"task_key": "check", "depends_on": [{"task_key": "load"}],
+         "shell_command_task": {"command": f"test -f {marker} || {{ touch {marker}; echo first-try-fails >&2; exit 3; }}"}},
+        {"task_key": "publish", "depends_on": [{"task_key": "check"}], "shell_command_task": {"command": "echo published"}},
+    ]})["job_id"]
+    run_id = call(web_server, "POST", JOBS + "/run-now", {"job_id": job_id})["run_id"]
+    run = wait_run(web_server, run_id)
+    assert run["state"]["result_state"] == "FAILED"
+    severe_entries(driver)
+
+    driver.get(f"{web_server.url}/ui/jobs/{job_id}?run={run_id}")
+    states = lambda d: {c.get_attribute("data-task"): c.get_attribute("data-state")  # noqa: E731
+                        for c in d.find_elements(By.CSS_SELECTOR, f"[data-role='run-matrix'] rect[data-task][data-run-id='{run_id}']")}
+    wait(driver).until(lambda d: states(d) == {"load": "SUCCESS", "check": "FAILED", "publish": "UPSTREAM_FAILED"})
+    # The failed task's output opens by itself: its error and its stderr.
+    wait(driver).until(lambda d: d.find_element(By.CSS_SELECTOR, "[data-role='output-task']").get_attribute("data-task") == "check")
+    assert "first-try-fails" in driver.find_element(By.CSS_SELECTOR, "[data-role='task-logs']").text
+    assert driver.find_element(By.CSS_SELECTOR, "[data-role='task-error']").text
+
+    driver.find_element(By.ID, "repair-run").click()
+    wait(driver, 30).until(lambda d: states(d) == {"load": "SUCCESS", "check": "SUCCESS", "publish": "SUCCESS"})
+    run = call(web_server, "GET", JOBS + "/runs/get", params={"run_id": run_id})
+    assert run["state"]["result_state"] == "SUCCESS" and len(run["repair_history"]) == 2
+    wait(driver).until(lambda d: d.find_element(By.ID, "repair-run").get_attribute("hidden") is not None)
+    assert severe_entries(driver) == []

@@ -25,6 +25,8 @@ export const listRuns = (id, limit = 25) => api.get(`${JOBS}/runs/list`, { job_i
 export const getRun = (runId) => api.get(`${JOBS}/runs/get`, { run_id: runId });
 export const getOutput = (runId) => api.get(`${JOBS}/runs/get-output`, { run_id: runId });
 export const runNow = (id, params) => api.post(`${JOBS}/run-now`, { job_id: Number(id), job_parameters: params || undefined });
+/** Re-runs the failed tasks of a run and their dependents (Databricks' repair). */
+export const repairRun = (runId) => api.post(`${JOBS}/runs/repair`, { run_id: runId, rerun_all_failed_tasks: true, rerun_dependent_tasks: true });
 export const cancelRun = (runId) => api.post(`${JOBS}/runs/cancel`, { run_id: runId });
 export const getSchedule = (id) => api.get(`${SCHEDULE}/${encodeURIComponent(id)}/schedule`, { count: 5 });
 /** Pause or unpause: jobs/update replaces the schedule object as a whole. */

@@ -5,7 +5,7 @@
 import { h, add, clear, pageHeader, setTitle, card, showError, showNotice, icon, formatTime, formatRelative, formatDuration, inlineError, spinner } from '../../lib/ui.js';
 import { fitWidth } from '../../lib/chart.js';
 import {
-  getJob, listRuns, getOutput, getSchedule, runNow, setPaused, cancelRun, runBadge, runState, isActiveRun, runDuration, taskType, taskTarget,
+  getJob, listRuns, getOutput, getSchedule, runNow, setPaused, cancelRun, repairRun, runBadge, runState, isActiveRun, runDuration, taskType, taskTarget,
 } from './common.js';
 import { runMatrix, taskGantt } from './timeline.js';
 import { poller } from '../pipelines/common.js';
@@ -54,6 +54,7 @@ export async function renderJob(root, params, id) {
   const runBtn = h('button', { class: 'btn primary', type: 'button', id: 'run-now' }, icon('pulse'), 'Run now');
   const pauseBtn = h('button', { class: 'btn', type: 'button', id: 'toggle-pause' });
   const cancelBtn = h('button', { class: 'btn danger', type: 'button', id: 'cancel-run', hidden: true }, 'Cancel run');
+  const repairBtn = h('button', { class: 'btn', type: 'button', id: 'repair-run', hidden: true, title: 'Re-run the failed tasks of the selected run and their dependents' }, 'Repair run');
   root.appendChild(pageHeader({
     title: name,
     crumbs: [{ label: 'Jobs', href: '/ui/jobs' }, { label: name }],
@@ -63,7 +64,7 @@ export async function renderJob(root, params, id) {
       h('span', { class: 'meta-item' }, h('span', { class: 'meta-label' }, 'Created'), formatTime(job.created_time)),
       (job.settings.parameters || []).length ? h('span', { class: 'meta-item' }, h('span', { class: 'meta-label' }, 'Parameters'),
         job.settings.parameters.map((p) => `${p.name}=${p.default}`).join(', ')) : null),
-    actions: [cancelBtn, pauseBtn, runBtn],
+    actions: [cancelBtn, repairBtn, pauseBtn, runBtn],
   }));
 
   const scheduleHost = h('div');
@@ -98,6 +99,7 @@ export async function renderJob(root, params, id) {
       clear(ganttHost);
       clear(runInfo);
       cancelBtn.hidden = true;
+      repairBtn.hidden = true;
       return;
     }
     const run = selectedRun();
@@ -118,6 +120,9 @@ export async function renderJob(root, params, id) {
       onSelectTask: (rid, t) => { state.task = t.run_id; drawHistory(); showOutput(t); },
     }));
     cancelBtn.hidden = !isActiveRun(run);
+    const failed = !isActiveRun(run) && (run.tasks || []).some((t) => ['FAILED', 'TIMEDOUT', 'UPSTREAM_FAILED', 'CANCELED', 'UPSTREAM_CANCELED'].includes(runState(t)));
+    repairBtn.hidden = !failed;
+    repairBtn.textContent = `Repair run ${run.run_id}`;
   }
 
   let outputSeq = 0;
@@ -178,6 +183,19 @@ export async function renderJob(root, params, id) {
       showError(e);
     }
     pauseBtn.disabled = false;
+  });
+  repairBtn.addEventListener('click', async () => {
+    const run = selectedRun();
+    if (!run) return;
+    repairBtn.disabled = true;
+    try {
+      const r = await repairRun(run.run_id);
+      showNotice('ok', `Repair ${r.repair_id} of run ${run.run_id} started: failed tasks and their dependents run again.`);
+      await reloadRuns();
+    } catch (e) {
+      showError(e);
+    }
+    repairBtn.disabled = false;
   });
   cancelBtn.addEventListener('click', async () => {
     const run = selectedRun();

@@ -83,7 +83,7 @@ export function taskGantt(run, taskKeys, width, { selectedTask, onSelectTask }) 
   const keys = taskKeys.filter((k) => tasks.has(k)).concat([...tasks.keys()].filter((k) => !taskKeys.includes(k)));
   const t0 = run.start_time || Math.min(...[...tasks.values()].map((t) => t.start_time || Infinity));
   const ends = [...tasks.values()].map((t) => t.end_time || (t.start_time ? Date.now() : 0));
-  const t1 = Math.max(t0 + 1000, run.end_time || 0, ...ends);
+  const t1 = Math.max(t0 + 100, run.end_time || 0, ...ends);
   const plotW = Math.max(200, width - LABEL_W - 90);
   const height = 26 + keys.length * ROW_H + 6;
   const svg = s('svg', {
