@@ -33,7 +33,8 @@ public struct TableService: Sendable {
         public let minWriterVersion: Int
     }
 
-    static func managedKey(_ name: TableName) -> String { "warehouse/\(name.catalog)/\(name.schema)/\(name.table)" }
+    /// Where a managed table of this name keeps its files.
+    public static func managedKey(_ name: TableName) -> String { "warehouse/\(name.catalog)/\(name.schema)/\(name.table)" }
 
     public func lakeTable(_ record: TableRecord) throws -> LakeTable {
         try LakeTable(store: objects, key: record.storageLocation)

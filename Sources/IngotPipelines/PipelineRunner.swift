@@ -251,7 +251,7 @@ public struct PipelineRunner: Sendable {
             if isStreaming {
                 checkpoint = try await store.checkpoint(pipelineID: p.id, dataset: d.name)
                 if checkpoint.refresh == true {
-                    // Owed by this or an earlier, interrupted full refresh (see FullRefreshIntent).
+                    // Owed by this or an earlier, interrupted full refresh (see PipelineRecovery.swift).
                     try await resetForFullRefresh(target, pipelineID: p.id, dataset: d.name)
                     checkpoint = StreamCheckpoint()
                 } else {
@@ -457,7 +457,7 @@ public struct PipelineRunner: Sendable {
         guard since <= snap.version else {
             throw PipelineError(.invalidState, "source \(source) is at version \(snap.version), older than version \(since) last read: run a full refresh")
         }
-        let fresh = snap.files.filter { (snap.addedVersion[$0.path] ?? snap.version) > since }
+        let fresh = try await filesAdded(to: table, after: since, in: snap)
         guard !fresh.isEmpty else { return (nil, key, snap.version) }
         try checkStopped()
         let schema = try snap.schema
