@@ -99,11 +99,26 @@ def test_pipeline_dag_page_and_job_timeline(web_server, driver, retail):
     pdir, definition = retail
     datasets = {d["name"]: d for d in definition["datasets"]}
     assert {"bronze_orders", "silver_orders", "customers_scd2", "gold_sales_by_country"} <= set(datasets)
-    pid = call(web_server, "POST", PIPELINES, {"root_path": str(pdir)})["pipeline_id"]
     severe_entries(driver)
 
+    # Create it from the list page; a folder that is not a pipeline gets the API's validation message.
+    driver.get(f"{web_server.url}/ui/pipelines")
+    wait(driver).until(EC.element_to_be_clickable((By.ID, "create-pipeline"))).click()
+    path = wait(driver).until(EC.visibility_of_element_located((By.ID, "new-pipeline-path")))
+    path.send_keys(str(pdir / "nowhere"))
+    driver.find_element(By.CSS_SELECTOR, "dialog button[type='submit']").click()
+    wait(driver).until(lambda d: "is not a directory" in d.find_element(By.CSS_SELECTOR, "[data-role='create-error']").text)
+    # Chromium logs the refused POST itself; nothing else may be logged.
+    assert [e["message"] for e in severe_entries(driver) if f"{PIPELINES} - Failed to load resource" not in e["message"]] == []
+    path.clear()
+    path.send_keys(str(pdir))
+    driver.find_element(By.CSS_SELECTOR, "dialog button[type='submit']").click()
+    wait(driver).until(lambda d: "/ui/pipelines/" in d.current_url)
+    pid = driver.current_url.rstrip("/").split("/")[-1].split("?")[0]
+    assert call(web_server, "GET", f"{PIPELINES}/{pid}")["name"] == "retail"
+    assert driver.find_elements(By.CSS_SELECTOR, "dialog[open]") == []
+
     # Before any run: one node per dataset, no counts yet, laid out by dependency depth.
-    driver.get(f"{web_server.url}/ui/pipelines/{pid}")
     wait(driver).until(lambda d: nodes(d)["__count"] == len(datasets))
     before = nodes(driver)
     assert set(before) - {"__count"} == set(datasets)

@@ -1,10 +1,11 @@
 // Pipelines list: state of the latest update, when it ran and for how long, schedule / continuous mode.
 // Each row is completed from the pipeline's spec and its latest update; refreshes while an update runs.
 
-import { h, icon, pageHeader, setTitle, navigate, showError, mapLimit } from '../../lib/ui.js';
+import { h, icon, pageHeader, setTitle, navigate, showError, mapLimit, modal } from '../../lib/ui.js';
+import { api } from '../../lib/api.js';
 import { dataTable } from '../../lib/table.js';
 import {
-  getPipeline, getUpdate, listPipelines, pipelineHref, stateBadge, updateDuration, when, duration, toMs, isActive, poller,
+  PIPELINES, getPipeline, getUpdate, listPipelines, pipelineHref, stateBadge, updateDuration, when, duration, toMs, isActive, poller,
 } from './common.js';
 
 async function loadRows() {
@@ -36,6 +37,35 @@ function scheduleCell(r) {
   if (r.continuous) return h('span', { class: 'badge info', 'data-role': 'mode', 'data-mode': 'continuous' }, 'Continuous');
   if (r.schedule) return h('span', { 'data-role': 'mode', 'data-mode': 'scheduled' }, h('code', { class: 'inline' }, r.schedule));
   return h('span', { class: 'muted', 'data-role': 'mode', 'data-mode': 'triggered' }, 'Triggered');
+}
+
+/** Registers a pipeline from a folder on the server (its pipeline.yaml and SQL are validated first). */
+function createDialog() {
+  const path = h('input', { class: 'input mono', id: 'new-pipeline-path', autocomplete: 'off', placeholder: '/srv/pipelines/retail' });
+  const name = h('input', { class: 'input', id: 'new-pipeline-name', autocomplete: 'off', placeholder: 'defaults to the name in pipeline.yaml' });
+  const err = h('div', { class: 'form-error', role: 'alert', 'data-role': 'create-error' });
+  const submit = h('button', { class: 'btn primary', type: 'submit', form: 'create-pipeline-form' }, 'Create');
+  const cancel = h('button', { class: 'btn', type: 'button' }, 'Cancel');
+  const form = h('form', { id: 'create-pipeline-form', novalidate: true },
+    h('div', { class: 'field' }, h('label', { for: 'new-pipeline-path' }, 'Pipeline folder (on the server)'), path,
+      h('span', { class: 'help' }, 'A folder with a pipeline.yaml and *.sql files defining the datasets.')),
+    h('div', { class: 'field' }, h('label', { for: 'new-pipeline-name' }, 'Name (optional)'), name),
+    err);
+  const dlg = modal({ title: 'Create a pipeline', body: form, footer: [cancel, submit] });
+  cancel.addEventListener('click', () => dlg.close());
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    submit.disabled = true;
+    try {
+      const r = await api.post(PIPELINES, { root_path: path.value.trim(), name: name.value.trim() || undefined });
+      dlg.close();
+      navigate(pipelineHref(r.pipeline_id));
+    } catch (e) {
+      err.textContent = e.message;
+      submit.disabled = false;
+    }
+  });
+  path.focus();
 }
 
 export async function renderList(root, params) {
@@ -73,6 +103,7 @@ export async function renderList(root, params) {
       actions: [
         h('a', { class: 'btn', href: '/ui/jobs' }, icon('clock'), 'Jobs'),
         h('button', { class: 'btn', type: 'button', id: 'refresh-pipelines', onClick: () => refresh().catch(showError) }, icon('refresh'), 'Refresh'),
+        h('button', { class: 'btn primary', type: 'button', id: 'create-pipeline', onClick: createDialog }, icon('plus'), 'Create pipeline'),
       ],
     }),
     table.el,
