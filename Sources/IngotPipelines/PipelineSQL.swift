@@ -290,9 +290,18 @@ public enum PipelineSQLParser {
         var ctes = Set<String>()
         // CTE names: `WITH [RECURSIVE] name [(cols)] AS (` and `, name AS (` at the WITH level.
         for k in t.indices where t[k].isName && k + 2 < t.count {
-            if t[k + 1].isWord("AS"), t[k + 2].text == "(", k > 0, t[k - 1].isWord("WITH") || t[k - 1].isWord("RECURSIVE") || t[k - 1].text == "," {
-                ctes.insert(t[k].text.lowercased())
+            guard k > 0, t[k - 1].isWord("WITH") || t[k - 1].isWord("RECURSIVE") || t[k - 1].text == "," else { continue }
+            var a = k + 1
+            if t[a].text == "(" {
+                // A column list: `name (c1, c2) AS (`.
+                var depth = 0
+                while a < t.count {
+                    if t[a].text == "(" { depth += 1 } else if t[a].text == ")" { depth -= 1; if depth == 0 { break } }
+                    a += 1
+                }
+                a += 1
             }
+            if a + 1 < t.count, t[a].isWord("AS"), t[a + 1].text == "(" { ctes.insert(t[k].text.lowercased()) }
         }
         // Parenthesis stack: true when the parenthesis belongs to a function that uses FROM as syntax.
         var parens: [Bool] = []

@@ -232,3 +232,13 @@ import Testing
         #expect(try await env.service.store.events(pipelineID: p.id).contains { $0.eventType == "micro_batch" })
     }
 }
+
+@Suite struct PipelineCTEReferenceTests {
+    @Test func cteWithAColumnListIsNotAReference() throws {
+        let s = PipelineSettings(name: "p")
+        let def = try PipelineDefinition.build(directory: URL(fileURLWithPath: "/tmp"), settings: s, sources: [(
+            "a.sql", "CREATE MATERIALIZED VIEW n AS WITH RECURSIVE r(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM r WHERE x < 10), q (y) AS (SELECT x FROM r) SELECT count(*) FROM q;"
+        )])
+        #expect(def.datasets[0].references.isEmpty)
+    }
+}
