@@ -184,8 +184,9 @@ def test_pipeline_dag_page_and_job_timeline(web_server, driver, retail):
     job_id = call(web_server, "POST", JOBS + "/create", {
         "name": "retail-nightly",
         "schedule": {"quartz_cron_expression": "0 0 3 * * ?", "timezone_id": "UTC", "pause_status": "UNPAUSED"},
+        "parameters": [{"name": "note", "default": "from-default"}],
         "tasks": [
-            {"task_key": "extract", "shell_command_task": {"command": "echo hello-from-extract"}},
+            {"task_key": "extract", "shell_command_task": {"command": "echo hello-from-extract note=$INGOT_PARAM_NOTE"}},
             {"task_key": "refresh", "depends_on": [{"task_key": "extract"}], "pipeline_task": {"pipeline_id": pid}},
         ],
     })["job_id"]
@@ -208,8 +209,13 @@ def test_pipeline_dag_page_and_job_timeline(web_server, driver, retail):
     wait(driver).until(lambda d: d.find_element(By.CSS_SELECTOR, "[data-role='pause-status']").get_attribute("data-status") == "UNPAUSED")
     assert call(web_server, "GET", JOBS + "/get", params={"job_id": job_id})["settings"]["schedule"]["pause_status"] == "UNPAUSED"
 
-    # Run now: the run shows in the timeline with both tasks; the shell task's logs.
-    driver.find_element(By.ID, "run-now").click()
+    # Run with a parameter: the run shows in the timeline with both tasks; the shell task's logs.
+    driver.find_element(By.ID, "run-with-parameters").click()
+    note = wait(driver).until(EC.visibility_of_element_located((By.ID, "param-note")))
+    assert note.get_attribute("value") == "from-default"
+    note.clear()
+    note.send_keys("from-the-page")
+    driver.find_element(By.ID, "run-params-submit").click()
     run_id = wait(driver).until(lambda d: (call(web_server, "GET", JOBS + "/runs/list", params={"job_id": job_id})["runs"] or [{}])[0].get("run_id"))
     run = wait_run(web_server, run_id)
     assert run["state"]["result_state"] == "SUCCESS", run
@@ -225,7 +231,7 @@ def test_pipeline_dag_page_and_job_timeline(web_server, driver, retail):
     assert float(gantt["extract"].get_attribute("x")) <= float(gantt["refresh"].get_attribute("x"))
     gantt["extract"].click()
     logs = wait(driver).until(EC.presence_of_element_located((By.CSS_SELECTOR, "[data-role='task-logs']")))
-    assert "hello-from-extract" in logs.text
+    assert "hello-from-extract note=from-the-page" in logs.text
     assert driver.find_element(By.CSS_SELECTOR, "[data-role='output-task']").get_attribute("data-task") == "extract"
     driver.save_screenshot(str(output_dir() / "job-timeline.png"))
 
@@ -293,11 +299,14 @@ def test_failed_job_run_shows_error_and_repairs(web_server, driver, tmp_path):
          "shell_command_task": {"command": f"test -f {marker} || {{ touch {marker}; echo first-try-fails >&2; exit 3; }}"}},
         {"task_key": "publish", "depends_on": [{"task_key": "check"}], "shell_command_task": {"command": "echo published"}},
     ]})["job_id"]
-    run_id = call(web_server, "POST", JOBS + "/run-now", {"job_id": job_id})["run_id"]
+    severe_entries(driver)
+    driver.get(f"{web_server.url}/ui/jobs/{job_id}")
+    wait(driver).until(EC.element_to_be_clickable((By.ID, "run-now"))).click()
+    run_id = wait(driver).until(lambda d: (call(web_server, "GET", JOBS + "/runs/list", params={"job_id": job_id})["runs"] or [{}])[0].get("run_id"))
     run = wait_run(web_server, run_id)
     assert run["state"]["result_state"] == "FAILED"
-    severe_entries(driver)
 
+    # Opened on the run (?run=): the failed task's output shows by itself.
     driver.get(f"{web_server.url}/ui/jobs/{job_id}?run={run_id}")
     states = lambda d: {c.get_attribute("data-task"): c.get_attribute("data-state")  # noqa: E731
                         for c in d.find_elements(By.CSS_SELECTOR, f"[data-role='run-matrix'] rect[data-task][data-run-id='{run_id}']")}

@@ -2,7 +2,7 @@
 // the task DAG definition, run history as a timeline (a run matrix plus the selected run's task
 // Gantt chart) and the selected task run's output (runs/get-output: logs, error, SQL output).
 
-import { h, add, clear, pageHeader, setTitle, card, showError, showNotice, icon, formatTime, formatRelative, formatDuration, inlineError, spinner } from '../../lib/ui.js';
+import { h, add, clear, pageHeader, setTitle, card, showError, showNotice, icon, modal, formatTime, formatRelative, formatDuration, inlineError, spinner } from '../../lib/ui.js';
 import { fitWidth } from '../../lib/chart.js';
 import {
   getJob, listRuns, getOutput, getSchedule, runNow, setPaused, cancelRun, repairRun, runBadge, runState, isActiveRun, runDuration, taskType, taskTarget,
@@ -52,6 +52,8 @@ export async function renderJob(root, params, id) {
 
   // ---- header
   const runBtn = h('button', { class: 'btn primary', type: 'button', id: 'run-now' }, icon('pulse'), 'Run now');
+  const params0 = job.settings.parameters || [];
+  const paramsBtn = params0.length ? h('button', { class: 'btn', type: 'button', id: 'run-with-parameters' }, 'Run with parameters…') : null;
   const pauseBtn = h('button', { class: 'btn', type: 'button', id: 'toggle-pause' });
   const cancelBtn = h('button', { class: 'btn danger', type: 'button', id: 'cancel-run', hidden: true }, 'Cancel run');
   const repairBtn = h('button', { class: 'btn', type: 'button', id: 'repair-run', hidden: true, title: 'Re-run the failed tasks of the selected run and their dependents' }, 'Repair run');
@@ -64,7 +66,7 @@ export async function renderJob(root, params, id) {
       h('span', { class: 'meta-item' }, h('span', { class: 'meta-label' }, 'Created'), formatTime(job.created_time)),
       (job.settings.parameters || []).length ? h('span', { class: 'meta-item' }, h('span', { class: 'meta-label' }, 'Parameters'),
         job.settings.parameters.map((p) => `${p.name}=${p.default}`).join(', ')) : null),
-    actions: [cancelBtn, repairBtn, pauseBtn, runBtn],
+    actions: [cancelBtn, repairBtn, pauseBtn, paramsBtn, runBtn],
   }));
 
   const scheduleHost = h('div');
@@ -158,10 +160,10 @@ export async function renderJob(root, params, id) {
     drawHistory();
   }
 
-  runBtn.addEventListener('click', async () => {
+  async function startRun(parameters) {
     runBtn.disabled = true;
     try {
-      const r = await runNow(jobId);
+      const r = await runNow(jobId, parameters);
       showNotice('ok', `Run ${r.run_id} started.`);
       state.run = r.run_id;
       state.task = null;
@@ -170,7 +172,27 @@ export async function renderJob(root, params, id) {
       showError(e);
     }
     runBtn.disabled = false;
-  });
+  }
+  runBtn.addEventListener('click', () => startRun());
+  if (paramsBtn) {
+    paramsBtn.addEventListener('click', () => {
+      const inputs = (job.settings.parameters || []).map((p) => h('input', { class: 'input', id: `param-${p.name}`, 'data-param': p.name, value: p.default ?? '' }));
+      const submit = h('button', { class: 'btn primary', type: 'submit', form: 'run-params-form', id: 'run-params-submit' }, 'Run');
+      const cancel = h('button', { class: 'btn', type: 'button' }, 'Cancel');
+      const form = h('form', { id: 'run-params-form', novalidate: true },
+        (job.settings.parameters || []).map((p, i) => h('div', { class: 'field' }, h('label', { for: `param-${p.name}` }, p.name), inputs[i],
+          h('span', { class: 'help' }, `default: ${p.default ?? ''}`))));
+      const dlg = modal({ title: `Run ${name} with parameters`, body: form, footer: [cancel, submit] });
+      cancel.addEventListener('click', () => dlg.close());
+      form.addEventListener('submit', (ev) => {
+        ev.preventDefault();
+        const values = Object.fromEntries(inputs.map((el) => [el.dataset.param, el.value]));
+        dlg.close();
+        startRun(values);
+      });
+      if (inputs[0]) inputs[0].focus();
+    });
+  }
   pauseBtn.addEventListener('click', async () => {
     const pause = pauseBtn.dataset.action === 'pause';
     pauseBtn.disabled = true;
