@@ -119,13 +119,21 @@ function edgePath(a, b) {
   return `M${x1.toFixed(1)} ${y1.toFixed(1)} C${(x1 + dx).toFixed(1)} ${y1.toFixed(1)} ${(x2 - dx).toFixed(1)} ${y2.toFixed(1)} ${x2.toFixed(1)} ${y2.toFixed(1)}`;
 }
 
+/** Exact below 100,000; then 395.9k, 12.3M (the exact numbers are in the node's data- attributes and title). */
+function compact(n) {
+  const v = Number(n);
+  if (!Number.isFinite(v) || Math.abs(v) < 1e5) return count(v);
+  const [div, suffix] = Math.abs(v) >= 1e9 ? [1e9, 'G'] : Math.abs(v) >= 1e6 ? [1e6, 'M'] : [1e3, 'k'];
+  return `${Number((v / div).toFixed(1))}${suffix}`;
+}
+
 function countsLine(d) {
   if (d.output_records === undefined) {
     const st = String(d.state || '');
     return st === 'RUNNING' ? 'processing…' : st === 'QUEUED' ? 'waiting for upstream' : 'no counts yet';
   }
-  const parts = [`in ${count(d.input_records)}`, `out ${count(d.output_records)}`];
-  if (Number(d.dropped_records) > 0) parts.push(`dropped ${count(d.dropped_records)}`);
+  const parts = [`in ${compact(d.input_records)}`, `out ${compact(d.output_records)}`];
+  if (Number(d.dropped_records) > 0) parts.push(`dropped ${compact(d.dropped_records)}`);
   return parts.join(' · ');
 }
 
@@ -143,7 +151,8 @@ function datasetNode(n, selected, onSelect) {
   g.addEventListener('click', () => onSelect(d.name));
   g.addEventListener('keydown', (ev) => { if (ev.key === 'Enter' || ev.key === ' ') { ev.preventDefault(); onSelect(d.name); } });
   add(g,
-    s('title', null, `${d.name}\n${typeLabel(d)}${d.location ? `\n${d.location}` : ''}${d.comment ? `\n${d.comment}` : ''}`),
+    s('title', null, `${d.name}\n${typeLabel(d)}${d.location ? `\n${d.location}` : ''}${d.comment ? `\n${d.comment}` : ''}${d.output_records !== undefined
+      ? `\n${count(d.input_records)} in · ${count(d.output_records)} out · ${count(d.dropped_records)} dropped` : ''}`),
     s('rect', { class: 'dag-box', width: String(n.w), height: String(n.h), rx: '7' }),
     s('rect', { class: 'dag-stripe', width: '5', height: String(n.h), rx: '2', fill: stateColor(st) }),
     s('text', { class: 'dag-name', x: '14', y: '20', 'data-role': 'name' }, clip(d.name, 24)),
