@@ -16,6 +16,7 @@ given --seed and --batch.
 """
 import argparse
 import csv
+import datetime
 import json
 import os
 import random
@@ -40,14 +41,15 @@ def main():
 
     first_customer = (a.batch - 1) * a.customers + 1
     last_customer = a.batch * a.customers
+    day = datetime.date(2026, 1, 1) + datetime.timedelta(days=a.batch - 1)  # batch 1 is 2026-01-01, one day per batch
     with open(os.path.join(a.out, "customers", f"customers_{a.batch:04d}.csv"), "w", newline="") as f:
         w = csv.writer(f)
         w.writerow(["customer_id", "name", "country", "updated_at"])
         for cid in range(first_customer, last_customer + 1):
-            w.writerow([cid, f"Customer {cid}", rnd.choice(COUNTRIES), f"2026-01-{a.batch:02d} 00:00:00"])
+            w.writerow([cid, f"Customer {cid}", rnd.choice(COUNTRIES), f"{day} 00:00:00"])
         # A changed record of an earlier customer: the newest one wins in silver.
         if a.batch > 1:
-            w.writerow([1, "Customer 1", COUNTRIES[a.batch % len(COUNTRIES)], f"2026-01-{a.batch:02d} 12:00:00"])
+            w.writerow([1, "Customer 1", COUNTRIES[a.batch % len(COUNTRIES)], f"{day} 12:00:00"])
 
     with open(os.path.join(a.out, "orders", f"orders_{a.batch:04d}.csv"), "w", newline="") as f:
         w = csv.writer(f)
