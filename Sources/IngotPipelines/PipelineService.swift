@@ -83,6 +83,28 @@ public struct PipelineService: Sendable {
     }
 }
 
+extension PipelineService {
+    /// At server start: updates left active by a server that stopped are marked FAILED (they can
+    /// never finish; their streaming writes resolve through the checkpoints on the next update), and a
+    /// continuous pipeline whose update was running is started again (cause `RETRY_ON_FAILURE`), as
+    /// Databricks restarts continuous pipelines. Returns the ids of the updates started.
+    @discardableResult
+    public func recoverAtStartup() async throws -> [String] {
+        var started: [String] = []
+        for p in try await store.pipelines() {
+            let active = try await store.updates(pipelineID: p.id, limit: 20).filter { ["QUEUED", "INITIALIZING", "RUNNING"].contains($0.state) }
+            guard !active.isEmpty else { continue }
+            let mine = await self.active.ids
+            guard active.contains(where: { !mine.contains($0.id) }) else { continue }
+            try await store.failAbandonedUpdates(pipelineID: p.id, except: mine)
+            if p.settings.isContinuous, active.allSatisfy({ !mine.contains($0.id) }) {
+                started.append(try await start(p.id, fullRefresh: false, cause: "RETRY_ON_FAILURE").id)
+            }
+        }
+        return started
+    }
+}
+
 /// Opens once; waiters resume then.
 actor AsyncGate {
     var isOpen = false

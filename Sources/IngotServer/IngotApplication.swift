@@ -49,6 +49,7 @@ public func buildApplication(services: IngotServices, logger: Logger) -> some Ap
         router: router,
         configuration: .init(address: .hostname(services.config.host, port: services.config.port), serverName: "ingot"),
         services: [MetadataCheckpointService(metadata: services.metadata), WebhookDeliveryService(dispatcher: services.webhooks), services.statementRunner, services.auditRecorder,
-            ServingRuntimeService(endpoints: services.endpoints), services.inferenceTables, JobSchedulerService(jobs: services.jobs)],
+            ServingRuntimeService(endpoints: services.endpoints), services.inferenceTables, JobSchedulerService(jobs: services.jobs),
+            PipelineRecoveryService(pipelines: services.pipelines)],
         logger: logger)
 }
