@@ -53,6 +53,7 @@ for bench in bench/*/run.sh; do
         bench/tracking/*) smoke=(BENCH_RUNS=200 BENCH_SECONDS=2 BENCH_SEARCHES=5) ;;
         bench/tables/*) smoke=(BENCH_ROWS=100000 BENCH_RUNS=1) ;;
         bench/serving/*) smoke=(BENCH_SECONDS=2 BENCH_ROWS=5000) ;;
+        bench/pipeline/*) smoke=(BENCH_ROWS=20000 BENCH_RUNS=1 BENCH_FILES=2) ;;  # PySpark only with BENCH_PYSPARK=1
         *) smoke=() ;;
     esac
     env BENCH_SMOKE=1 INGOT_BIN="$BIN" "${smoke[@]}" "$bench" || status=1
