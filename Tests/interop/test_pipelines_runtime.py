@@ -238,3 +238,29 @@ def test_cli_names_and_exit_codes(ingot_server, tmp_path):
     assert cli(server, "pipelines", "run", "no_such_pipeline", check=False).returncode != 0
     p = cli(server, "pipelines", "stop", "rt_cli")
     assert "no running update" in p.stdout
+
+
+def test_continuous_pipeline_restarts_with_the_server(start_ingot, tmp_path):
+    server = start_ingot()
+    root = make_pipeline(tmp_path / "r", "rt_restart", "rt_restart", "continuous: true\nconfiguration:\n  pipelines.trigger.interval: 300 ms\n")
+    write_file(root, "a.csv", 0, 4)
+    out = json.loads(cli(server, "pipelines", "run", root, "--no-wait", "--output", "json").stdout)
+    pid, first = out["pipeline_id"], out["update_id"]
+    deadline = time.time() + 30
+    while table_rows(server, "rt_restart", "silver") != 4 and time.time() < deadline:
+        time.sleep(0.1)
+    assert table_rows(server, "rt_restart", "silver") == 4
+    data_dir = server.data_dir
+    server.stop()
+
+    server = start_ingot(data_dir=data_dir)
+    updates = requests.get(f"{server.url}{API}/{pid}/updates").json()["updates"]
+    assert updates[-1]["update_id"] == first and updates[-1]["state"] == "FAILED"
+    assert updates[0]["cause"] == "RETRY_ON_FAILURE" and updates[0]["state"] in ("QUEUED", "INITIALIZING", "RUNNING")
+    write_file(root, "b.csv", 4, 3)
+    deadline = time.time() + 15
+    while table_rows(server, "rt_restart", "silver") != 7 and time.time() < deadline:
+        time.sleep(0.1)
+    assert table_rows(server, "rt_restart", "silver") == 7
+    assert json.loads(cli(server, "pipelines", "stop", "rt_restart", "--output", "json").stdout)["state"] == "CANCELED"
+    assert table_rows(server, "rt_restart", "bronze") == 7
