@@ -264,3 +264,25 @@ def test_continuous_pipeline_restarts_with_the_server(start_ingot, tmp_path):
     assert table_rows(server, "rt_restart", "silver") == 7
     assert json.loads(cli(server, "pipelines", "stop", "rt_restart", "--output", "json").stdout)["state"] == "CANCELED"
     assert table_rows(server, "rt_restart", "bronze") == 7
+
+
+def test_databricks_sdk_starts_and_stops_a_continuous_pipeline(ingot_server, tmp_path):
+    from databricks.sdk import WorkspaceClient
+    from databricks.sdk.service import pipelines as dp
+
+    server = ingot_server
+    root = make_pipeline(tmp_path / "s", "rt_sdk", "rt_sdk", "continuous: true\nconfiguration:\n  pipelines.trigger.interval: 300 ms\n")
+    write_file(root, "a.csv", 0, 3)
+    w = WorkspaceClient(host=server.url, token="unused")
+    pid = requests.post(server.url + API, json={"name": "rt_sdk", "root_path": str(root)}).json()["pipeline_id"]
+    uid = w.pipelines.start_update(pid).update_id
+    deadline = time.time() + 30
+    while w.pipelines.get_update(pid, uid).update.state != dp.UpdateInfoState.RUNNING and time.time() < deadline:
+        time.sleep(0.1)
+    assert w.pipelines.get(pid).spec.continuous is True
+    assert w.pipelines.get(pid).state == dp.PipelineState.RUNNING
+    got = w.pipelines.stop(pid).result(timeout=__import__("datetime").timedelta(seconds=30))
+    assert got.state == dp.PipelineState.IDLE
+    assert w.pipelines.get_update(pid, uid).update.state == dp.UpdateInfoState.CANCELED
+    events = list(w.pipelines.list_pipeline_events(pid, max_results=100))
+    assert any(e.event_type == "update_progress" and "CANCELED" in e.message for e in events)
