@@ -1,8 +1,12 @@
-// Rollout progress and history. The endpoints API does not expose rollouts yet; this section shows
-// whatever the endpoint carries under `rollout` (the current one) and `rollout_history` / `rollouts`
-// (past ones) as soon as those fields appear, and says so plainly until then.
+// Rollout progress and history: the endpoint GET carries `rollout` (the latest, running or finished:
+// state, strategy, steps[] with observed requests/errors/p99 and decisions, current_step,
+// traffic_percentage, target_entity, reason) and `rollout_history` (newest first). A running rollout
+// can be canceled (all traffic back to the old entity) or promoted (the new one takes 100% now).
 
-import { h, card, statusBadge, formatTime, formatNumber } from '../../lib/ui.js';
+import { api } from '../../lib/api.js';
+import { h, card, statusBadge, formatTime, formatNumber, showError, showNotice } from '../../lib/ui.js';
+
+const ROLLOUT = (name) => `/api/2.0/ingot/serving-endpoints/${encodeURIComponent(name)}/rollout`;
 
 function value(v) {
   if (v === null || v === undefined) return '—';
@@ -14,7 +18,10 @@ function value(v) {
 /** statusBadge with rollout words coloured by meaning (succeeded is good, rolled back is bad). */
 function stateBadge(st) {
   const up = String(st || 'UNKNOWN').toUpperCase();
-  const alias = { SUCCEEDED: 'SUCCESS', COMPLETED: 'SUCCESS', DONE: 'SUCCESS', ROLLED_BACK: 'FAILED', ROLLING_BACK: 'RUNNING', BAKING: 'RUNNING' }[up];
+  const alias = {
+    SUCCEEDED: 'SUCCESS', COMPLETED: 'SUCCESS', DONE: 'SUCCESS', PASSED: 'SUCCESS', ROLLED_BACK: 'FAILED', ROLLING_BACK: 'RUNNING',
+    BAKING: 'RUNNING', LOADING: 'RUNNING', CANCELED: 'KILLED', ABORTED: 'KILLED',
+  }[up];
   const el = statusBadge(alias || up);
   if (alias) el.textContent = up.charAt(0) + up.slice(1).toLowerCase().replace(/_/g, ' ');
   el.dataset.status = up;
@@ -36,7 +43,26 @@ function objectsTable(rows, role) {
         /state|status/.test(k) && typeof r[k] === 'string' ? stateBadge(r[k]) : isTimeKey(k) ? formatTime(r[k]) : value(r[k])))))))));
 }
 
-function progress(rollout) {
+/** Cancel / promote buttons for a running rollout. */
+function actions(ep) {
+  const post = (what, confirmText) => async () => {
+    if (!window.confirm(confirmText)) return;
+    try {
+      const answer = await api.post(`${ROLLOUT(ep.name)}/${what}`);
+      showNotice('ok', `Rollout ${answer.rollout.state.toLowerCase().replace(/_/g, ' ')}.`);
+    } catch (e) {
+      showError(e);
+    }
+  };
+  const cancel = h('button', { class: 'btn danger', type: 'button', 'data-role': 'rollout-cancel' }, 'Cancel rollout');
+  cancel.addEventListener('click', post('cancel', 'Cancel the rollout? All traffic returns to the old entity.'));
+  const promote = h('button', { class: 'btn', type: 'button', 'data-role': 'rollout-promote' }, 'Promote now');
+  promote.addEventListener('click', post('promote', 'Skip the remaining steps? The new entity takes 100% of traffic now.'));
+  return h('div', { class: 'row wrap', style: { marginTop: '8px' } }, promote, cancel);
+}
+
+function progress(rollout, ep) {
+  const active = ['LOADING', 'BAKING'].includes(String(rollout.state).toUpperCase());
   const steps = Array.isArray(rollout.steps) ? rollout.steps : [];
   const step = steps[Number(rollout.current_step)];
   const pct = Number(rollout.traffic_percentage ?? rollout.current_percentage ?? rollout.percentage ?? (step && step.traffic_percentage));
@@ -50,7 +76,17 @@ function progress(rollout) {
     done !== null ? h('div', { class: 'progress', role: 'progressbar', 'aria-valuenow': String(Math.round(done)), 'aria-valuemin': '0', 'aria-valuemax': '100' },
       h('span', { style: { width: `${Math.max(0, Math.min(100, done))}%` } })) : null,
     done !== null ? h('div', { class: 'muted small' }, `${Math.round(done)}% of traffic on the new entity`) : null,
-    steps.length ? objectsTable(steps, 'rollout-steps') : null);
+    rollout.reason ? h('div', { class: 'small', 'data-role': 'rollout-reason' }, rollout.reason) : null,
+    steps.length ? objectsTable(steps, 'rollout-steps') : null,
+    active && ep ? actions(ep) : null);
+}
+
+/** The columns of the history table. */
+function summary(r) {
+  return {
+    state: r.state, strategy: r.strategy, from: r.baseline_entity, to: r.target_entity, traffic_percentage: r.traffic_percentage,
+    start_time: r.start_time, end_time: r.end_time ?? null, reason: r.reason ?? null,
+  };
 }
 
 export function rolloutSection(ep) {
@@ -61,14 +97,14 @@ export function rolloutSection(ep) {
   if (!supported) {
     body = h('div', { 'data-role': 'rollout-unavailable' },
       h('p', { class: 'muted', style: { marginTop: 0 } },
-        'Rollouts (canary or linear steps with bake times, automatic rollback) are not exposed by this server’s endpoints API yet. '
-        + 'Progress and history will appear here once the endpoint carries them.'),
+        'This server does not report rollouts for the endpoint.'),
       ep.pending_config ? h('p', { class: 'muted' }, `A config update (version ${ep.pending_config.config_version}) is pending: see Pending config above.`) : null);
   } else {
     body = h('div', { 'data-role': 'rollout' },
-      current ? progress(current) : h('p', { class: 'muted' }, 'No rollout in progress.'),
+      current ? progress(current, ep) : h('p', { class: 'muted' },
+        'No rollouts yet. Start one with ', h('code', { class: 'inline' }, `ingot endpoints rollout ${ep.name} --version V --steps 10,50,100 --bake 60s`), '.'),
       h('h3', { class: 'section-title' }, 'History'),
-      history && history.length ? objectsTable(history, 'rollout-history') : h('p', { class: 'muted' }, 'No past rollouts.'));
+      history && history.length ? objectsTable(history.map(summary), 'rollout-history') : h('p', { class: 'muted' }, 'No past rollouts.'));
   }
   return card({ title: 'Rollout', body });
 }
