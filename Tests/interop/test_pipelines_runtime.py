@@ -286,3 +286,25 @@ def test_databricks_sdk_starts_and_stops_a_continuous_pipeline(ingot_server, tmp
     assert w.pipelines.get_update(pid, uid).update.state == dp.UpdateInfoState.CANCELED
     events = list(w.pipelines.list_pipeline_events(pid, max_results=100))
     assert any(e.event_type == "update_progress" and "CANCELED" in e.message for e in events)
+
+
+def test_cancelling_a_job_run_stops_its_pipeline_update(ingot_server, tmp_path):
+    server = ingot_server
+    heavy = "CREATE OR REFRESH MATERIALIZED VIEW heavy AS WITH RECURSIVE r(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM r WHERE x < 50000000) SELECT count(*) AS n FROM r;\n"
+    root = make_pipeline(tmp_path / "j", "rt_job", "rt_job", mv_extra=heavy)
+    write_file(root, "a.csv", 0, 5)
+    pid = requests.post(server.url + API, json={"root_path": str(root)}).json()["pipeline_id"]
+    job = requests.post(server.url + "/api/2.2/jobs/create", json={
+        "name": "rt-job-pipeline", "tasks": [{"task_key": "refresh", "pipeline_task": {"pipeline_id": pid}}]}).json()
+    run_id = requests.post(server.url + "/api/2.2/jobs/run-now", json={"job_id": job["job_id"]}).json()["run_id"]
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        updates = requests.get(f"{server.url}{API}/{pid}/updates").json()["updates"]
+        if updates and updates[0]["state"] == "RUNNING":
+            break
+        time.sleep(0.1)
+    assert updates[0]["cause"] == "JOB_TASK"
+    assert requests.post(server.url + "/api/2.2/jobs/runs/cancel", json={"run_id": run_id}).status_code == 200
+    u = wait_state(server, pid, updates[0]["update_id"], {"COMPLETED", "FAILED", "CANCELED"}, timeout=30)
+    assert u["state"] == "CANCELED"
+    assert table_rows(server, "rt_job", "bronze") == 5

@@ -9,14 +9,22 @@ struct PipelineJobTasks: PipelineTaskRunning {
     let pipelines: PipelineService
 
     func runPipeline(id: String, fullRefresh: Bool, context: JobTaskContext) async throws -> String {
-        let update = try await pipelines.start(id, fullRefresh: fullRefresh)
-        while true {
-            let u = try await pipelines.store.update(update.id)
-            switch u.state {
-            case "COMPLETED": return "pipeline \(u.pipelineID) update \(u.id) COMPLETED"
-            case "FAILED", "CANCELED": throw JobError(.invalidState, "pipeline \(u.pipelineID) update \(u.id) \(u.state)\(u.error.map { ": " + $0 } ?? "")")
-            default: try await Task.sleep(nanoseconds: 250_000_000)
+        let update = try await pipelines.start(id, fullRefresh: fullRefresh, cause: "JOB_TASK")
+        do {
+            while true {
+                let u = try await pipelines.store.update(update.id)
+                switch u.state {
+                case "COMPLETED": return "pipeline \(u.pipelineID) update \(u.id) COMPLETED"
+                case "FAILED", "CANCELED": throw JobError(.invalidState, "pipeline \(u.pipelineID) update \(u.id) \(u.state)\(u.error.map { ": " + $0 } ?? "")")
+                default: try await Task.sleep(nanoseconds: 250_000_000)
+                }
             }
+        } catch where Task.isCancelled {
+            // The job run was cancelled or timed out: the update is stopped too (from a task of its
+            // own, since a cancelled task's metadata-store calls throw).
+            let pipelines = self.pipelines
+            _ = await Task { try? await pipelines.stop(update.pipelineID, wait: true) }.value
+            throw error
         }
     }
 }
