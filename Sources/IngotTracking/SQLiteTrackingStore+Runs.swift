@@ -101,17 +101,27 @@ extension SQLiteTrackingStore {
 
     /// Logs metrics, params and tags in one transaction (MLflow's log-batch; also backs the single-item calls).
     public func logBatch(runID: String, metrics: [Metric], params: [KeyValue], tags: [KeyValue]) async throws {
-        try await db.write { db in
-            let key = try Self.activeRunKey(db, runID)
-            try Self.insertParams(db, key: key, runID: runID, params: params)
-            try Self.insertMetrics(db, runPK: key.pk, metrics: metrics)
-            if !tags.isEmpty {
-                let statement = try db.cachedStatement(sql: "INSERT OR REPLACE INTO tracking_tags (run_pk, key, value) VALUES (?, ?, ?)")
-                for tag in tags {
-                    try statement.execute(arguments: [key.pk, tag.key, tag.value])
-                    if tag.key == "mlflow.runName" {
-                        try db.execute(sql: "UPDATE tracking_runs SET run_name = ? WHERE run_pk = ?", arguments: [tag.value, key.pk])
-                    }
+        try await logBatchQueue.submit(LogBatchWrite(runID: runID, metrics: metrics, params: params, tags: tags))
+    }
+
+    /// One log-batch request as the group-commit queue carries it.
+    struct LogBatchWrite: Sendable {
+        let runID: String
+        let metrics: [Metric]
+        let params: [KeyValue]
+        let tags: [KeyValue]
+    }
+
+    static func applyLogBatch(_ db: Database, _ write: LogBatchWrite) throws {
+        let key = try activeRunKey(db, write.runID)
+        try insertParams(db, key: key, runID: write.runID, params: write.params)
+        try insertMetrics(db, runPK: key.pk, metrics: write.metrics)
+        if !write.tags.isEmpty {
+            let statement = try db.cachedStatement(sql: "INSERT OR REPLACE INTO tracking_tags (run_pk, key, value) VALUES (?, ?, ?)")
+            for tag in write.tags {
+                try statement.execute(arguments: [key.pk, tag.key, tag.value])
+                if tag.key == "mlflow.runName" {
+                    try db.execute(sql: "UPDATE tracking_runs SET run_name = ? WHERE run_pk = ?", arguments: [tag.value, key.pk])
                 }
             }
         }

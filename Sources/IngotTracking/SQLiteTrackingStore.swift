@@ -7,13 +7,18 @@ import IngotStorage
 /// transaction; reads use the pool's concurrent readers.
 public final class SQLiteTrackingStore: TrackingStore {
     let db: any DatabaseWriter
+    /// Concurrent log-batch (and single log-metric/param/tag) requests share commits.
+    let logBatchQueue: GroupCommitQueue<LogBatchWrite>
 
-    public init(metadata: MetadataStore) {
-        self.db = metadata.writer
+    public convenience init(metadata: MetadataStore) {
+        self.init(writer: metadata.writer)
     }
 
     public init(writer: any DatabaseWriter) {
         self.db = writer
+        self.logBatchQueue = GroupCommitQueue(writer: writer) { db, write in
+            try Self.applyLogBatch(db, write)
+        }
     }
 
     static let chunkSize = 500
