@@ -48,7 +48,9 @@ def log_version(name, tmp, scale, failing=False):
     code.write_text(MODEL.format(scale=scale, failing=failing))
     sig = mlflow.models.infer_signature(pd.DataFrame({"a": [1.0]}), [1.0])
     with mlflow.start_run():
-        info = mlflow.pyfunc.log_model(name="model", python_model=str(code), signature=sig, registered_model_name=name)
+        # Explicit requirements: mlflow would otherwise load the model in a subprocess to infer them (seconds per version).
+        info = mlflow.pyfunc.log_model(
+            name="model", python_model=str(code), signature=sig, registered_model_name=name, pip_requirements=["mlflow"])
     return int(info.registered_model_version)
 
 
@@ -253,7 +255,10 @@ def test_rate_limits(server, versions):
     wait_done(server, ep)
     assert requests.get(f"{server.url}{API}/{ep}").json()["rate_limits"] == [{"calls": 5, "key": "endpoint", "renewal_period": "minute"}]
 
-    answers = [invoke(server, ep, BODY) for _ in range(8)]
+    # One keep-alive connection: a refused call (its body unread) leaves the connection usable.
+    session = requests.Session()
+    url = f"{server.url}/serving-endpoints/{ep}/invocations"
+    answers = [session.post(url, json=BODY) for _ in range(8)]
     assert [a.status_code for a in answers] == [200] * 5 + [429] * 3
     refused = answers[-1]
     assert refused.json()["error_code"] == "REQUEST_LIMIT_EXCEEDED" and "5 calls per minute" in refused.json()["message"]
@@ -264,12 +269,12 @@ def test_rate_limits(server, versions):
     # Per user: the caller's principal has its own bucket; PUT replaces the list.
     r = requests.put(f"{server.url}{API}/{ep}/rate-limits", json={"rate_limits": [{"calls": 2, "renewal_period": "minute", "key": "user"}]})
     assert r.status_code == 200 and r.json() == {"rate_limits": [{"calls": 2, "key": "user", "renewal_period": "minute"}]}, r.text
-    assert [invoke(server, ep, BODY).status_code for _ in range(4)] == [200, 200, 429, 429]
+    assert [session.post(url, json=BODY).status_code for _ in range(4)] == [200, 200, 429, 429]
     bad = requests.put(f"{server.url}{API}/{ep}/rate-limits", json={"rate_limits": [{"calls": 0, "key": "user"}]})
     assert bad.status_code == 400 and bad.json()["error_code"] == "INVALID_PARAMETER_VALUE"
     r = requests.put(f"{server.url}{API}/{ep}/rate-limits", json={"rate_limits": []})
     assert r.status_code == 200
-    assert all(invoke(server, ep, BODY).status_code == 200 for _ in range(10))
+    assert all(session.post(url, json=BODY).status_code == 200 for _ in range(10))
     metrics = requests.get(server.url + "/metrics").text
     lines = [l for l in metrics.splitlines() if l.startswith("ingot_serving_rate_limited_total") and f'endpoint="{ep}"' in l]
     assert any('key="endpoint"' in l and l.endswith(" 4") for l in lines) and any('key="user"' in l and l.endswith(" 2") for l in lines), lines
