@@ -8,7 +8,7 @@ as_root() {
 
 # System libraries Ingot links against (and, for tests, the browser and packaging tools).
 BUILD_PACKAGES="libsqlite3-dev libzstd-dev liblz4-dev libsnappy-dev zlib1g-dev libssl-dev"
-TEST_PACKAGES="python3 python3-venv curl chromium chromium-driver dpkg-dev patchelf libgomp1"
+TEST_PACKAGES="python3 python3-venv curl chromium chromium-driver dpkg-dev patchelf libgomp1 wrk"
 
 # Installs Debian packages that are missing (apt-get update first, as a fresh machine needs).
 install_packages() {

@@ -8,9 +8,13 @@ with the real mlflow client in `ingot serve`, then served three ways in the same
 Before timing, all three must answer a 1000-row batch (with missing values) like `Booster.predict`.
 Then single-row requests (dataframe_split) at 1 and 16 connections, and 1000-row batches on one connection.
 
-Load generator: one process per connection, each with one keep-alive socket and pre-encoded HTTP
-requests (cycling through 512 distinct rows), so neither the GIL nor client-side JSON encoding is
-measured; the same client for every server. Latency is per request, measured in the client.
+Load generator: wrk (Debian's package) when it is installed, else a Python one; the same client for
+every server, sending pre-encoded requests that cycle through 512 distinct rows on keep-alive
+connections, so client-side JSON encoding is not measured. wrk (one thread per connection up to the
+CPU count, a Lua script that only picks the next pre-formatted request) costs the client a few
+microseconds per request; the Python generator (one process per connection, raw sockets) about
+100 us, which caps what a fast server can show at one connection (`BENCH_LOADGEN=python` forces it).
+Latency is per request, measured in the client; each phase is preceded by a one-second warm-up.
 
 Env: INGOT_BIN, BENCH_SECONDS (per phase, default 10), BENCH_ROWS (training rows, default 50000),
 BENCH_CONCURRENCY (default "1,16").
@@ -20,6 +24,7 @@ import math
 import multiprocessing
 import os
 import pathlib
+import shutil
 import signal
 import socket
 import subprocess
@@ -38,6 +43,7 @@ TREES = 200
 BATCH = 1000
 MODEL = "bench-lgbm"
 VENV_BIN = pathlib.Path(sys.executable).parent
+LOADGEN = os.environ.get("BENCH_LOADGEN") or ("wrk" if shutil.which("wrk") else "python")
 
 
 def free_port():
@@ -189,7 +195,66 @@ def client(host, port, requests_, start_at, seconds):
     return latencies, errors
 
 
+WRK_SCRIPT = r"""
+local reqs = {}
+local i = 0
+function init(args)
+  local method, path = args[1], args[2]
+  local f = assert(io.open(args[3], "r"))
+  for line in f:lines() do
+    if method == "GET" then
+      table.insert(reqs, wrk.format("GET", path))
+    else
+      table.insert(reqs, wrk.format(method, path, {["Content-Type"] = "application/json"}, line))
+    end
+  end
+  f:close()
+end
+function request()
+  i = i + 1
+  return reqs[(i % #reqs) + 1]
+end
+function done(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format('WRK {"requests": %d, "errors": %d, "duration_us": %d, "p50_us": %d, "p99_us": %d}\n',
+    summary.requests, e.connect + e.read + e.write + e.status + e.timeout, summary.duration,
+    latency:percentile(50), latency:percentile(99)))
+end
+"""
+
+
 def load(host, port, path, bodies, connections, seconds, method="POST"):
+    if LOADGEN == "wrk":
+        return load_wrk(host, port, path, bodies, connections, seconds, method)
+    return load_python(host, port, path, bodies, connections, seconds, method)
+
+
+def load_wrk(host, port, path, bodies, connections, seconds, method):
+    with tempfile.TemporaryDirectory(prefix="ingot-bench-wrk-") as tmp:
+        script = pathlib.Path(tmp) / "requests.lua"
+        script.write_text(WRK_SCRIPT)
+        lines = pathlib.Path(tmp) / "bodies.jsonl"
+        lines.write_bytes(b"\n".join(b.replace(b"\n", b" ") for b in bodies) + b"\n")
+        threads = max(1, min(connections, os.cpu_count() or 1))
+
+        def run(duration):
+            out = subprocess.run(
+                ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{duration}s", "--timeout", "30s", "-s", str(script),
+                 f"http://{host}:{port}", "--", method, path, str(lines)],
+                capture_output=True, text=True, timeout=duration + 120)
+            found = [l for l in out.stdout.splitlines() if l.startswith("WRK ")]
+            if out.returncode != 0 or not found:
+                raise SystemExit(f"wrk failed ({out.returncode}): {out.stdout[-2000:]} {out.stderr[-2000:]}")
+            return json.loads(found[-1][4:])
+
+        run(1)  # warm-up: connections, caches, the JIT-less servers' first requests
+        r = run(max(1, int(round(seconds))))
+    elapsed = r["duration_us"] / 1e6
+    return {"connections": connections, "requests": r["requests"], "errors": r["errors"],
+            "req_per_s": r["requests"] / elapsed, "p50_ms": r["p50_us"] / 1000, "p99_ms": r["p99_us"] / 1000}
+
+
+def load_python(host, port, path, bodies, connections, seconds, method="POST"):
     requests_ = [encode(host, port, path, b, method) for b in bodies]
     ctx = multiprocessing.get_context("fork")
     start_at = time.time() + 1.0 + 0.05 * connections  # process start-up and warm-up are not counted
@@ -237,7 +302,7 @@ def main():
     try:
         t0 = time.time()
         booster = train()
-        print(f"ingot binary: {INGOT}; model: LightGBM binary, {TREES} trees, {FEATURES} features, trained on {ROWS:,} rows "
+        print(f"load generator: {LOADGEN}; ingot binary: {INGOT}; model: LightGBM binary, {TREES} trees, {FEATURES} features, trained on {ROWS:,} rows "
               f"in {time.time() - t0:.1f} s; {SECONDS:g} s per phase; {os.cpu_count()} CPUs, load average "
               f"{os.getloadavg()[0]:.2f} before start", flush=True)
 
@@ -357,7 +422,7 @@ def report(results, floor):
         b = r["batch"]
         ratio = b["rows_per_s"] / base["batch"]["rows_per_s"] if base["batch"]["rows_per_s"] else float("inf")
         print(f"{name:34} {b['rows_per_s']:10.0f} {b['p50_ms']:8.2f} {b['p99_ms']:8.2f} | {ratio:9.1f}x")
-    print(f"\nload generator floor (GET /ping on ingot models serve, 1 connection): {floor['req_per_s']:.0f} req/s, "
+    print(f"\nload generator ({LOADGEN}) floor (GET /ping on ingot models serve, 1 connection): {floor['req_per_s']:.0f} req/s, "
           f"p50 {floor['p50_ms']:.3f} ms, p99 {floor['p99_ms']:.3f} ms")
     ours = results["ingot endpoint"]["single"][0]
     theirs = base["single"][0]
