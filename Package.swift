@@ -82,6 +82,7 @@ let package = Package(
                 "IngotCore", "IngotStorage", "IngotLake", "IngotTracking", "IngotRegistry",
                 "IngotPipelines", "IngotCatalog", "IngotServing", "IngotIdentity", "CWebAssets",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

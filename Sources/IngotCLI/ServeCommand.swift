@@ -22,11 +22,11 @@ struct ServeCommand: AsyncParsableCommand {
         for (table, reason) in await services.tables.syncAll() {
             logger.warning("table metadata sync failed", metadata: ["table": .string(table.description), "error": .string(reason)])
         }
-        let app = buildApplication(services: services, logger: logger)
+        let app = buildApplication(services: services, logger: logger, server: try serverBuilder(config: config))
         logger.info(
             "starting",
             metadata: [
-                "version": .string(IngotVersion.current), "address": .string("http://\(config.host):\(config.port)"),
+                "version": .string(IngotVersion.current), "address": .string("\(config.tlsEnabled ? "https" : "http")://\(config.host):\(config.port)"),
                 "data_dir": .string(config.dataDirectoryURL.path),
                 "schema_version": .string((try? services.metadata.appliedSchemaVersion()) ?? "none"),
             ])

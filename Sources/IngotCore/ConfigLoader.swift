@@ -58,6 +58,10 @@ public struct ConfigLoader: Sendable {
             config.objectBackend = try choice(value, "storage.objects.backend", planned: ["s3"])
         },
         Key(path: "auth.mode") { config, value in config.authMode = try choice(value, "auth.mode") },
+        Key(path: "auth.session_ttl") { config, value in config.sessionTTLSeconds = try duration(value, "auth.session_ttl") },
+        Key(path: "auth.session_idle_timeout") { config, value in config.sessionIdleSeconds = try duration(value, "auth.session_idle_timeout") },
+        Key(path: "tls.certificate") { config, value in config.tlsCertificate = value.isEmpty ? nil : value },
+        Key(path: "tls.key") { config, value in config.tlsKey = value.isEmpty ? nil : value },
         Key(path: "audit.retention_days") { config, value in
             guard let days = Int(value), days >= 1 else { throw ConfigError("audit.retention_days: expected a whole number of days >= 1, got '\(value)'") }
             config.auditRetentionDays = days
@@ -132,6 +136,7 @@ public struct ConfigLoader: Sendable {
             try key.apply(&config, value)
         }
         try config.validateSafety()
+        try config.validateTLS()
         return config
     }
 
@@ -176,6 +181,22 @@ public struct ConfigLoader: Sendable {
             throw ConfigError("\(source): '\(prefix)' uses a YAML alias, which is not supported")
         }
     }
+}
+
+/// A duration: whole seconds (`3600`, `3600s`) or with a unit (`90m`, `12h`, `7d`), at most a year.
+func duration(_ value: String, _ path: String) throws -> Int64 {
+    let text = value.trimmingCharacters(in: .whitespaces).lowercased()
+    let units: [Character: Int64] = ["s": 1, "m": 60, "h": 3600, "d": 86_400]
+    var number = Substring(text)
+    var factor: Int64 = 1
+    if let last = text.last, let f = units[last] {
+        number = text.dropLast()
+        factor = f
+    }
+    guard let n = Int64(number), n > 0, n <= 365 * 86_400 / factor, n * factor >= 1 else {
+        throw ConfigError("\(path): expected a positive duration such as 3600, 90m, 12h or 7d, got '\(value)'")
+    }
+    return n * factor
 }
 
 private func positive(_ value: String, _ path: String) throws -> Double {

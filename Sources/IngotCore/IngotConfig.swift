@@ -28,6 +28,15 @@ public struct IngotConfig: Sendable, Equatable {
     public var authMode = AuthMode.none
     /// Allow `auth.mode: none` on a non-loopback address (everyone on the network is admin).
     public var allowUnauthenticatedRemote = false
+    /// Absolute lifetime of a web session from sign-in, in seconds (`auth.session_ttl`, e.g. `12h`).
+    public var sessionTTLSeconds: Int64 = 12 * 3600
+    /// A web session unused this long ends, in seconds (`auth.session_idle_timeout`, e.g. `1h`).
+    public var sessionIdleSeconds: Int64 = 3600
+    /// PEM certificate chain and private key (`tls.certificate`, `tls.key`): both set serves HTTPS.
+    public var tlsCertificate: String?
+    public var tlsKey: String?
+    /// Whether the server speaks HTTPS (cookies are then marked Secure).
+    public var tlsEnabled: Bool { tlsCertificate != nil && tlsKey != nil }
     /// Days audit events are kept.
     public var auditRetentionDays = 365
     /// Where admin pages are read from while developing; nil serves the copy embedded in the binary.
@@ -63,6 +72,19 @@ public struct IngotConfig: Sendable, Equatable {
             throw ConfigError(
                 "auth.mode is 'none' but server.host '\(host)' is reachable from the network: everyone would be admin. "
                     + "Set auth.mode: token (after `ingot admin init`), listen on 127.0.0.1, or set auth.allow_unauthenticated_remote: true")
+        }
+    }
+
+    /// TLS needs both files, readable: checked at startup so a typo is one clear line, not a handshake failure.
+    public func validateTLS() throws {
+        switch (tlsCertificate, tlsKey) {
+        case (nil, nil): return
+        case (nil, _): throw ConfigError("tls.key is set but tls.certificate is not: set both (PEM files) or neither")
+        case (_, nil): throw ConfigError("tls.certificate is set but tls.key is not: set both (PEM files) or neither")
+        case (let cert?, let key?):
+            for (path, name) in [(cert, "tls.certificate"), (key, "tls.key")] where !FileManager.default.isReadableFile(atPath: path) {
+                throw ConfigError("\(name): cannot read '\(path)' (missing or not readable)")
+            }
         }
     }
 

@@ -81,6 +81,30 @@ public struct AuditLog: Sendable {
         }
     }
 
+    /// Events with a row id above `afterID`, oldest first, with their ids (the SQL system table reads these).
+    public func rows(afterID: Int64, limit: Int = 100_000) async throws -> [(id: Int64, event: AuditEvent)] {
+        try await db.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM identity_audit WHERE id > ? ORDER BY id LIMIT ?", arguments: [afterID, limit]).map { row in
+                (
+                    row["id"],
+                    AuditEvent(
+                        time: row["time"], principal: row["principal"], source: row["source"], action: row["action"], object: row["object"],
+                        outcome: row["outcome"], status: row["status"], requestID: row["request_id"])
+                )
+            }
+        }
+    }
+
+    /// The smallest and largest row id (nil when empty): retention raises the smallest.
+    public func idRange() async throws -> (min: Int64, max: Int64)? {
+        try await db.read { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT min(id) AS lo, max(id) AS hi FROM identity_audit"),
+                let lo: Int64 = row["lo"], let hi: Int64 = row["hi"]
+            else { return nil }
+            return (lo, hi)
+        }
+    }
+
     /// Retention: deletes events older than `cutoff` (epoch ms). Returns how many.
     @discardableResult
     public func prune(olderThan cutoff: Int64) async throws -> Int {

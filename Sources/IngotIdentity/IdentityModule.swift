@@ -60,5 +60,21 @@ public enum IdentityModule {
                     CREATE INDEX identity_audit_principal ON identity_audit (principal, time);
                     """)
         },
+        Migration("identity.v3") { db in
+            // Web sessions: only a SHA-256 of the session id is stored; deleting the principal ends them.
+            try db.execute(
+                sql: """
+                    CREATE TABLE identity_sessions (
+                        id_hash TEXT PRIMARY KEY NOT NULL,
+                        principal_id INTEGER NOT NULL REFERENCES identity_principals(id) ON DELETE CASCADE,
+                        csrf_token TEXT NOT NULL,
+                        created_at INTEGER NOT NULL,
+                        expires_at INTEGER NOT NULL,
+                        last_seen_at INTEGER NOT NULL
+                    );
+                    CREATE INDEX identity_sessions_principal ON identity_sessions (principal_id);
+                    CREATE INDEX identity_sessions_expiry ON identity_sessions (expires_at);
+                    """)
+        },
     ]
 }

@@ -5,8 +5,42 @@ import IngotCore
 public struct IdentityService: Sendable {
     let store: any IdentityStore
     private let guardState = LoginGuard()
+    /// Web sessions; nil when this service has no session store (sign-in is then refused).
+    public let sessions: SessionManager?
 
-    public init(store: any IdentityStore) { self.store = store }
+    public init(store: any IdentityStore, sessions: SessionManager? = nil) {
+        self.store = store
+        self.sessions = sessions
+    }
+
+    // MARK: Web sessions
+
+    /// Signs in with a password (throttled after repeated failures) and starts a new session.
+    /// Returns the session id, which only ever goes into the cookie.
+    public func login(name: String, password: String) async throws -> (id: String, session: AuthenticatedSession) {
+        guard let sessions else { throw IdentityError.invalid("web sign-in is not available") }
+        let principal = try await authenticate(name: name, password: password)
+        guard let record = try await store.principal(named: name), let id = record.id else {
+            throw IdentityError.unauthenticated("invalid username or password")
+        }
+        return try await sessions.create(principalID: id, principal: principal)
+    }
+
+    /// The session a cookie names, or nil when it is unknown, expired, idle too long, or its
+    /// principal was deleted or deactivated.
+    public func authenticate(session id: String) async throws -> AuthenticatedSession? {
+        guard let sessions, let record = try await sessions.live(id) else { return nil }
+        guard let principal = try await store.principal(id: record.principal_id), principal.active else {
+            try await sessions.delete(id)
+            return nil
+        }
+        return AuthenticatedSession(principal: try await makePrincipal(principal), csrfToken: record.csrf_token, expiresAt: record.expires_at)
+    }
+
+    /// Ends a session (sign-out). Unknown ids are ignored.
+    public func logout(session id: String) async throws {
+        try await sessions?.delete(id)
+    }
 
     // MARK: Authentication
 

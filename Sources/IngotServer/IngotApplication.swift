@@ -1,4 +1,6 @@
 import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
 import IngotCore
 import Logging
 
@@ -20,6 +22,10 @@ public func buildRouter(services: IngotServices) -> Router<IngotRequestContext> 
 
     HealthController(services: services).addRoutes(to: router)
     IdentityController(identity: services.identity).addRoutes(to: router)
+    SessionController(
+        identity: services.identity, recorder: services.auditRecorder, authMode: services.config.authMode, secureCookies: services.config.tlsEnabled,
+        sessionTTLSeconds: services.config.sessionTTLSeconds
+    ).addRoutes(to: router)
     AuditController(audit: services.audit, recorder: services.auditRecorder).addRoutes(to: router)
     TrackingRoutes.add(to: router, services: services)
     RegistryRoutes.add(to: router, services: services)
@@ -42,14 +48,38 @@ public func buildRouter(services: IngotServices) -> Router<IngotRequestContext> 
 }
 
 /// Builds the HTTP application for `ingot serve` (and for in-process tests).
-public func buildApplication(services: IngotServices, logger: Logger) -> some ApplicationProtocol {
+/// - Parameter server: the transport; ``serverBuilder(config:)`` picks HTTP or HTTPS from the configuration.
+public func buildApplication(services: IngotServices, logger: Logger, server: HTTPServerBuilder = .http1()) -> some ApplicationProtocol {
     _ = IngotMetrics.registry  // bootstrap the metrics backend before any metric is created
     let router = buildRouter(services: services)
     return Application(
         router: router,
+        server: server,
         configuration: .init(address: .hostname(services.config.host, port: services.config.port), serverName: "ingot"),
         services: [MetadataCheckpointService(metadata: services.metadata), WebhookDeliveryService(dispatcher: services.webhooks), services.statementRunner, services.auditRecorder,
             ServingRuntimeService(endpoints: services.endpoints), services.inferenceTables, JobSchedulerService(jobs: services.jobs),
             PipelineRecoveryService(pipelines: services.pipelines)],
         logger: logger)
+}
+
+/// HTTP, or HTTPS when `tls.certificate` and `tls.key` are set (PEM files, read at startup; a bad
+/// file is one line naming it).
+public func serverBuilder(config: IngotConfig) throws -> HTTPServerBuilder {
+    guard let certPath = config.tlsCertificate, let keyPath = config.tlsKey else { return .http1() }
+    try config.validateTLS()
+    let chain: [NIOSSLCertificate]
+    do {
+        chain = try NIOSSLCertificate.fromPEMFile(certPath)
+    } catch {
+        throw ConfigError("tls.certificate: '\(certPath)' is not a PEM certificate chain (\(error))")
+    }
+    guard !chain.isEmpty else { throw ConfigError("tls.certificate: '\(certPath)' holds no certificate") }
+    let key: NIOSSLPrivateKey
+    do {
+        key = try NIOSSLPrivateKey(file: keyPath, format: .pem)
+    } catch {
+        throw ConfigError("tls.key: '\(keyPath)' is not a PEM private key (\(error))")
+    }
+    let tls = TLSConfiguration.makeServerConfiguration(certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))
+    return try .tls(.http1(), tlsConfiguration: tls)
 }

@@ -86,14 +86,20 @@ public struct IngotServices: Sendable {
         self.metadata = metadata
         self.objects = objects
         self.startedAt = startedAt
-        self.identity = IdentityService(store: SQLiteIdentityStore(metadata: metadata))
+        self.identity = IdentityService(
+            store: SQLiteIdentityStore(metadata: metadata),
+            sessions: SessionManager(
+                store: SQLiteSessionStore(metadata: metadata),
+                policy: SessionPolicy(lifetimeSeconds: config.sessionTTLSeconds, idleSeconds: config.sessionIdleSeconds)))
         let registryStore = SQLiteRegistryStore(metadata: metadata)
         self.webhooks = WebhookDispatcher(store: registryStore, registry: registryStore, transport: HTTPWebhookTransport())
         self.tables = TableService(namespace: NamespaceStore(metadata: metadata), objects: objects)
         self.audit = AuditLog(metadata: metadata)
         self.auditRecorder = AuditRecorder(log: audit, retentionDays: config.auditRetentionDays)
         self.statements = StatementStore()
-        self.statementRunner = StatementRunner(store: statements, tables: tables)
+        self.statementRunner = StatementRunner(
+            store: statements, tables: tables,
+            auditTable: AuditSystemTable(audit: audit, recorder: auditRecorder, directory: config.dataDirectoryURL.appendingPathComponent("system")))
         self.pipelines = PipelineService(metadata: metadata, tables: tables)
         self.jobs = JobService(metadata: metadata, environment: Self.jobEnvironment(config), pipelines: PipelineJobTasks(pipelines: pipelines), sql: SQLJobTasks(tables: tables))
         let sources = TrackingModelSources(store: SQLiteTrackingStore(metadata: metadata))

@@ -10,6 +10,9 @@ public struct IngotRequestContext: RequestContext {
     /// Largest body `collectBody`/decoding accepts; artifact routes stream instead.
     public var maxBodyBytes: Int = 64 * 1024 * 1024
 
+    /// Set when a web session cookie authenticated the request: that session's CSRF token.
+    public var sessionCSRFToken: String?
+
     /// The client's IP address (audit log), when the transport knows it.
     public var remoteAddress: String?
 

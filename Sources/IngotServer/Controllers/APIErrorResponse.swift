@@ -37,11 +37,15 @@ public struct APIErrorResponse: HTTPResponseError {
         }
     }
 
+    /// `X-Ingot-Client: web` marks requests from the admin pages.
+    static let clientHeader = HTTPField.Name("X-Ingot-Client")!
+
     public func response(from request: Request, context: some RequestContext) throws -> Response {
         let body = "{\"error_code\":\(JSONText.quote(code.rawValue)),\"message\":\(JSONText.quote(message))}"
         var headers = HTTPFields()
         headers[.contentType] = "application/json"
-        if code == .unauthenticated { headers[.wwwAuthenticate] = "Basic realm=\"ingot\"" }
+        // The admin pages show their own sign-in form: a Basic challenge would pop up the browser's dialog.
+        if code == .unauthenticated && request.headers[Self.clientHeader] != "web" { headers[.wwwAuthenticate] = "Basic realm=\"ingot\"" }
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: body)))
     }
 }

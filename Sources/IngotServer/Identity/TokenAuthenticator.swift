@@ -10,4 +10,8 @@ struct TokenAuthenticator: Authenticator {
     }
 
     var requiresCredentials: Bool { true }
+
+    func authenticate(sessionCookie: String) async throws -> (principal: Principal, csrfToken: String)? {
+        try await identity.authenticate(session: sessionCookie).map { ($0.principal, $0.csrfToken) }
+    }
 }

@@ -26,6 +26,8 @@ struct AuditMiddleware: RouterMiddleware {
     }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        // Sign-in records its own event, naming the account (success or failure).
+        if request.uri.path == SessionController.loginPath { return try await next(request, context) }
         do {
             let response = try await next(request, context)
             let code = Int(response.status.code)
@@ -70,7 +72,8 @@ actor AuditRecorder: Service {
 
     static func source(_ context: IngotRequestContext) -> String { context.remoteAddress ?? "local" }
 
-    func record(_ request: Request, _ context: IngotRequestContext, status: Int) {
+    /// - Parameter principal: who the event is about when the context does not say (sign-in names the account tried).
+    func record(_ request: Request, _ context: IngotRequestContext, status: Int, principal: String? = nil) {
         let outcome =
             switch status {
             case 401: "unauthenticated"
@@ -80,7 +83,7 @@ actor AuditRecorder: Service {
             }
         buffer.append(
             AuditEvent(
-                time: Clock.nowMillis(), principal: status == 401 ? "anonymous" : context.principal.name, source: Self.source(context),
+                time: Clock.nowMillis(), principal: principal ?? (status == 401 ? "anonymous" : context.principal.name), source: Self.source(context),
                 action: "\(request.method) \(request.uri.path)", object: Self.object(request.uri.path), outcome: outcome, status: status,
                 requestID: context.id))
     }

@@ -10,6 +10,13 @@ public protocol Authenticator: Sendable {
     func authenticate(authorization: String?) async throws -> Principal?
     /// Whether requests without credentials are let through (as anonymous) to public paths.
     var requiresCredentials: Bool { get }
+    /// The web session a cookie names: its principal and CSRF token, or nil when it is not (or no
+    /// longer) a live session.
+    func authenticate(sessionCookie: String) async throws -> (principal: Principal, csrfToken: String)?
+}
+
+extension Authenticator {
+    public func authenticate(sessionCookie: String) async throws -> (principal: Principal, csrfToken: String)? { nil }
 }
 
 /// Authentication disabled: the default on loopback.
@@ -29,13 +36,31 @@ struct AuthenticationMiddleware: RouterMiddleware {
     /// themselves (they call the APIs, which do require credentials).
     static func isPublic(_ path: String) -> Bool {
         path == "/" || path == "/health" || path == "/metrics" || path == "/version" || path == "/ui" || path.hasPrefix("/ui/")
+            || path == SessionController.loginPath || path == SessionController.logoutPath
     }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var context = context
-        let principal: Principal?
+        var principal: Principal?
+        let authorization = request.headers[.authorization]
         do {
-            principal = try await authenticator.authenticate(authorization: request.headers[.authorization])
+            principal = try await authenticator.authenticate(authorization: authorization)
+            // The session cookie counts only when the request names no other credential.
+            if authorization == nil, authenticator.requiresCredentials, let cookie = request.cookies[SessionCookie.name]?.value, !cookie.isEmpty,
+                let session = try await authenticator.authenticate(sessionCookie: cookie)
+            {
+                principal = session.principal
+                context.sessionCSRFToken = session.csrfToken
+                if SessionCookie.requiresCSRF(request.method, path: request.uri.path),
+                    !SessionCookie.csrfMatches(request.headers[SessionCookie.csrfHeader], expected: session.csrfToken)
+                {
+                    context.principal = session.principal
+                    await recorder?.record(request, context, status: 403)
+                    throw APIErrorResponse(.permissionDenied, "missing or wrong X-CSRF-Token header (required on changes made with a session cookie)")
+                }
+            }
+        } catch let error as APIErrorResponse where error.status == .forbidden {
+            throw error
         } catch {
             await recorder?.record(request, context, status: Int(AuditMiddleware.status(of: error).code))
             throw error
@@ -45,7 +70,7 @@ struct AuthenticationMiddleware: RouterMiddleware {
         } else if authenticator.requiresCredentials {
             guard Self.isPublic(request.uri.path) else {
                 await recorder?.record(request, context, status: 401)
-                throw APIErrorResponse(.unauthenticated, "authentication required: send a Bearer token or HTTP Basic credentials")
+                throw APIErrorResponse(.unauthenticated, "authentication required: send a Bearer token or HTTP Basic credentials, or sign in")
             }
             context.principal = .anonymous
         }

@@ -15,6 +15,8 @@ struct StatementRunner: Service {
         let schema: String
         let rowLimit: Int?
         let principal: String
+        /// Whether the caller may read admin-only system tables (`system.access.audit`).
+        var callerIsAdmin = false
     }
 
     let store: StatementStore
@@ -24,9 +26,13 @@ struct StatementRunner: Service {
     private let jobs: AsyncStream<Job>
     private let submitter: AsyncStream<Job>.Continuation
 
-    init(store: StatementStore, tables: TableService, byteLimit: Int = 25 << 20) {
+    /// The `system` catalog's audit table; nil leaves the catalog out.
+    let auditTable: AuditSystemTable?
+
+    init(store: StatementStore, tables: TableService, auditTable: AuditSystemTable? = nil, byteLimit: Int = 25 << 20) {
         self.store = store
         self.tables = tables
+        self.auditTable = auditTable
         self.byteLimit = byteLimit
         (jobs, submitter) = AsyncStream.makeStream(of: Job.self)
     }
@@ -46,11 +52,17 @@ struct StatementRunner: Service {
         }
     }
 
+    func resolver(_ job: Job) -> any TableResolver {
+        let namespace = NamespaceTableResolver(tables: tables, owner: job.principal)
+        guard let auditTable else { return namespace }
+        return SystemTablesResolver(base: namespace, audit: auditTable, callerIsAdmin: job.callerIsAdmin)
+    }
+
     func execute(_ job: Job) async {
         let engine: SQLEngine
         do {
             engine = try SQLEngine(
-                resolver: NamespaceTableResolver(tables: tables, owner: job.principal), options: SQLEngineOptions(catalog: job.catalog, schema: job.schema))
+                resolver: resolver(job), options: SQLEngineOptions(catalog: job.catalog, schema: job.schema))
         } catch {
             await store.fail(job.id, code: "INTERNAL_ERROR", message: "\(error)")
             return
