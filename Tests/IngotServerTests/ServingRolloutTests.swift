@@ -106,7 +106,7 @@ import Testing
             #expect(afterGood.record.config?.entities.map(\.name) == ["m-2"])
             #expect(await s.deployment("ep")?.entities.keys.sorted() == ["m-2"])
             #expect(try await s.invoke("ep", ServingRuntimeTests.row).body == #"{"predictions":[23.5]}"#)
-            #expect(afterGood.rollouts.map(\.state) == [.succeeded, .rolledBack])
+            #expect(afterGood.rollouts?.map(\.state) == [.succeeded, .rolledBack])
         }
     }
 

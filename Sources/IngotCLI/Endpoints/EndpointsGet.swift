@@ -16,6 +16,11 @@ struct EndpointsGet: AsyncParsableCommand {
             print("name:     \(ep["name"] as? String ?? "")")
             print("state:    \(ready), config \(update)")
             if let m = (ep["state"] as? [String: Any])?["config_update_message"] as? String { print("message:  \(m)") }
+            if let limits = ep["rate_limits"] as? [[String: Any]], !limits.isEmpty {
+                let text = limits.map { "\($0["calls"] ?? "")/\($0["renewal_period"] ?? "minute") per \($0["key"] ?? "endpoint")" }
+                print("limits:   \(text.joined(separator: ", "))")
+            }
+            if let rollout = ep["rollout"] as? [String: Any] { print(EndpointsRollout.summary(rollout)) }
             for (title, key) in [("serving", "config"), ("pending", "pending_config")] {
                 guard let config = ep[key] as? [String: Any] else { continue }
                 print("\(title) (config \(config["config_version"] ?? "")):")

@@ -143,10 +143,10 @@ struct ServingEndpointsController {
             o["config"] = cfg
         }
         if !r.rateLimits.isEmpty { o["rate_limits"] = rateLimitsJSON(r.rateLimits) }
-        if detailed {
+        if detailed, let rollouts = v.rollouts {
             // Ingot extension: the latest rollout (running or finished) and all of them, newest first.
-            if let latest = v.rollouts.first { o["rollout"] = RolloutJSON.rollout(latest) }
-            o["rollout_history"] = v.rollouts.map(RolloutJSON.rollout)
+            if let latest = rollouts.first { o["rollout"] = RolloutJSON.rollout(latest) }
+            o["rollout_history"] = rollouts.map(RolloutJSON.rollout)
         }
         if detailed, let p = r.pendingConfig {
             var pending = configJSON(

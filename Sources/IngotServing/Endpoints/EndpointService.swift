@@ -15,8 +15,8 @@ public struct EndpointView: Sendable {
     public var pendingStatus: [String: EntityStatus]
     /// Live statistics of the serving config's entities (Ingot extension, for pages and rollouts).
     public var entityStats: [String: EntityStats.Snapshot] = [:]
-    /// The endpoint's rollouts, newest first (filled in by ``EndpointService/get(_:)``).
-    public var rollouts: [RolloutRecord] = []
+    /// The endpoint's rollouts, newest first (filled in by ``EndpointService/get(_:)``; nil elsewhere).
+    public var rollouts: [RolloutRecord]?
 }
 
 /// What answered an invocation.
