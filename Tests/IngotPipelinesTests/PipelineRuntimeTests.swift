@@ -173,19 +173,49 @@ import Testing
         #expect(down.map(\.name) == ["main.s1.total"])
     }
 
-    @Test func stopMidRunLeavesCommittedTablesAndTheNextRunIsExact() async throws {
-        let env = try Env(yaml: "name: p\ncatalog: main\nschema: s1\nmax_parallel_datasets: 1\n")
+    /// Two independent datasets that each take a while: with the default limit the second starts
+    /// before the first ends; with `max_parallel_datasets: 1` it does not.
+    @Test(arguments: [(nil as Int?, true), (1, false)])
+    func independentDatasetsOverlapUpToTheLimit(limit: Int?, overlap: Bool) async throws {
+        let env = try Env(yaml: "name: p\ncatalog: main\nschema: s1\n" + (limit.map { "max_parallel_datasets: \($0)\n" } ?? ""))
         defer { try? FileManager.default.removeItem(at: env.root) }
+        let spin = "WITH RECURSIVE r(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM r WHERE x < 400000) SELECT count(*) AS n FROM r"
+        try "CREATE MATERIALIZED VIEW a AS \(spin);\nCREATE MATERIALIZED VIEW b AS \(spin);\n"
+            .write(to: env.dir.appendingPathComponent("p.sql"), atomically: true, encoding: .utf8)
         let p = try await env.service.save(rootPath: env.dir.path, name: nil, creator: "t")
-        let files = 40, rows = 2000
+        let u = try await env.service.start(p.id, fullRefresh: false)
+        #expect(try await env.wait(u.id, until: ["COMPLETED", "FAILED"]).state == "COMPLETED")
+        let flow = try await env.service.store.events(pipelineID: p.id, updateID: u.id).reversed().filter { $0.eventType == "flow_progress" }
+        let running = flow.filter { $0.message.hasSuffix("is RUNNING.") }.map { $0.dataset! }
+        let firstDone = flow.firstIndex { $0.message.contains("has COMPLETED") }!
+        let secondStart = flow.firstIndex { $0.message.hasSuffix("is RUNNING.") && $0.dataset == running.last }!
+        #expect(Set(running) == ["a", "b"])
+        #expect((secondStart < firstDone) == overlap)
+    }
+
+    @Test func stopMidRunLeavesCommittedTablesAndTheNextRunIsExact() async throws {
+        // The stop is sent as soon as `raw` starts; a view that spins (a recursive CTE of `spin` rows)
+        // after the ingest guarantees the update is still running when it arrives, even in a fast build.
+        let yaml = "name: p\ncatalog: main\nschema: s1\nmax_parallel_datasets: 1\nconfiguration: {spin: %d}\n"
+        let env = try Env(yaml: String(format: yaml, 5_000_000))
+        defer { try? FileManager.default.removeItem(at: env.root) }
+        try """
+            CREATE OR REFRESH MATERIALIZED VIEW spin AS WITH RECURSIVE r(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM r WHERE x < ${spin})
+            SELECT (SELECT count(*) FROM clean) AS clean_rows, count(*) AS n FROM r;
+            """.write(to: env.dir.appendingPathComponent("q.sql"), atomically: true, encoding: .utf8)
+        let p = try await env.service.save(rootPath: env.dir.path, name: nil, creator: "t")
+        let files = 20, rows = 2000
         for k in 0..<files { try env.file(String(format: "f%03d.csv", k), from: k * rows, count: rows) }
         let u = try await env.service.start(p.id, fullRefresh: false)
-        _ = try await env.wait(u.id, until: ["RUNNING", "COMPLETED", "FAILED"])
-        try await Task.sleep(nanoseconds: 100_000_000)
+        for _ in 0..<2000 {
+            if try await env.service.store.events(pipelineID: p.id, updateID: u.id).contains(where: { $0.dataset == "raw" }) { break }
+            try await Task.sleep(nanoseconds: 5_000_000)
+        }
         let stopped = try await env.service.stop(p.id, wait: true)
         #expect(stopped?.state == "CANCELED")
         let metrics = try await env.service.store.metrics(u.id)
         #expect(metrics.contains { $0.state == "CANCELED" })
+        #expect(!metrics.contains { $0.dataset == "spin" && $0.state == "COMPLETED" })
         // Every table is at a committed version consistent with its checkpoint.
         let cp = try await env.service.store.checkpoint(pipelineID: p.id, dataset: "raw")
         #expect(cp.pending == nil)
@@ -193,10 +223,12 @@ import Testing
         let events = try await env.service.store.events(pipelineID: p.id, updateID: u.id)
         #expect(events.contains { $0.message.contains("CANCELED") })
 
+        try String(format: yaml, 1).write(to: env.dir.appendingPathComponent("pipeline.yaml"), atomically: true, encoding: .utf8)
         let again = try await env.service.start(p.id, fullRefresh: false)
         #expect(try await env.wait(again.id, until: ["COMPLETED", "FAILED"]).state == "COMPLETED")
         #expect(try await env.count("raw") == files * rows)
         #expect(try await env.count("clean") == files * rows)
+        #expect(try await env.count("spin") == 1)
     }
 
     @Test func continuousProcessesNewFilesUntilStopped() async throws {
