@@ -272,8 +272,14 @@ def test_rate_limits(server, versions):
     assert [session.post(url, json=BODY).status_code for _ in range(4)] == [200, 200, 429, 429]
     bad = requests.put(f"{server.url}{API}/{ep}/rate-limits", json={"rate_limits": [{"calls": 0, "key": "user"}]})
     assert bad.status_code == 400 and bad.json()["error_code"] == "INVALID_PARAMETER_VALUE"
+    # The AI gateway shape sets the same limits; its other parts are refused.
+    r = requests.put(f"{server.url}{API}/{ep}/ai-gateway", json={"rate_limits": [{"calls": 7, "key": "endpoint", "renewal_period": "minute"}]})
+    assert r.status_code == 200 and r.json()["rate_limits"][0]["calls"] == 7, r.text
+    r = requests.put(f"{server.url}{API}/{ep}/ai-gateway", json={"guardrails": {"input": {"pii": {"behavior": "BLOCK"}}}})
+    assert r.status_code == 400 and "guardrails" in r.json()["message"], r.text
     r = requests.put(f"{server.url}{API}/{ep}/rate-limits", json={"rate_limits": []})
     assert r.status_code == 200
+    assert "rate_limits" not in requests.get(f"{server.url}{API}/{ep}").json()
     assert all(session.post(url, json=BODY).status_code == 200 for _ in range(10))
     metrics = requests.get(server.url + "/metrics").text
     lines = [l for l in metrics.splitlines() if l.startswith("ingot_serving_rate_limited_total") and f'endpoint="{ep}"' in l]

@@ -34,6 +34,12 @@ struct ServingEndpointsController {
             let limits = try await endpoints.setRateLimits(try context.parameters.require("name"), body.rate_limits ?? [])
             return try Self.json(["rate_limits": Self.rateLimitsJSON(limits)])
         }
+        // The newer AI gateway shape: only its rate limits are supported.
+        group.put(":name/ai-gateway") { request, context in
+            let body = try await request.decode(as: AIGatewayBody.self, context: context)
+            let limits = try await endpoints.setRateLimits(try context.parameters.require("name"), try body.rateLimits() ?? [])
+            return try Self.json(["rate_limits": Self.rateLimitsJSON(limits)])
+        }
         group.get(":name/rate-limits") { _, context in
             let view = try await endpoints.get(try context.parameters.require("name"))
             return try Self.json(["rate_limits": Self.rateLimitsJSON(view.record.rateLimits)])
@@ -42,6 +48,31 @@ struct ServingEndpointsController {
 
     struct RateLimitsBody: Decodable {
         let rate_limits: [RateLimitInput]?
+    }
+
+    /// Databricks' `ai_gateway` config; Ingot implements `rate_limits` and refuses the other parts.
+    struct AIGatewayBody: Decodable {
+        let rate_limits: [RateLimitInput]?
+        let unsupported: [String]
+
+        enum CodingKeys: String, CodingKey, CaseIterable {
+            case rate_limits, guardrails, usage_tracking_config, inference_table_config, fallback_config
+        }
+
+        init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            rate_limits = try c.decodeIfPresent([RateLimitInput].self, forKey: .rate_limits)
+            unsupported = CodingKeys.allCases.filter { key in
+                key != .rate_limits && c.contains(key) && (try? c.decodeNil(forKey: key)) == false
+            }.map(\.rawValue)
+        }
+
+        func rateLimits() throws -> [RateLimitInput]? {
+            guard unsupported.isEmpty else {
+                throw ServingError.invalid("ai_gateway: only rate_limits is supported (not \(unsupported.joined(separator: ", ")))")
+            }
+            return rate_limits
+        }
     }
 
     static func rateLimitsJSON(_ limits: [RateLimit]) -> [[String: Any]] {
@@ -54,13 +85,16 @@ struct ServingEndpointsController {
         let description: String?
         let tags: [EndpointTag]?
         let rate_limits: [RateLimitInput]?
+        let ai_gateway: AIGatewayBody?
     }
 
     func create(_ request: Request, _ context: IngotRequestContext) async throws -> Response {
         let body = try await request.decode(as: CreateBody.self, context: context)
+        let gatewayLimits = try body.ai_gateway?.rateLimits()
+        if body.rate_limits != nil && gatewayLimits != nil { throw ServingError.invalid("give rate_limits or ai_gateway.rate_limits, not both") }
         let view = try await endpoints.create(
             name: body.name, config: body.config, description: body.description, tags: body.tags ?? [], creator: context.principal.name,
-            rateLimits: body.rate_limits)
+            rateLimits: body.rate_limits ?? gatewayLimits)
         return try Self.json(Self.endpointJSON(view, detailed: true))
     }
 
