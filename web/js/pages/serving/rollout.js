@@ -77,8 +77,20 @@ function progress(rollout, ep) {
       h('span', { style: { width: `${Math.max(0, Math.min(100, done))}%` } })) : null,
     done !== null ? h('div', { class: 'muted small' }, `${Math.round(done)}% of traffic on the new entity`) : null,
     rollout.reason ? h('div', { class: 'small', 'data-role': 'rollout-reason' }, rollout.reason) : null,
-    steps.length ? objectsTable(steps, 'rollout-steps') : null,
+    steps.length ? objectsTable(steps.map(stepRow), 'rollout-steps') : null,
     active && ep ? actions(ep) : null);
+}
+
+/** A step's columns in reading order: the split, the outcome, what the new and the old entity did. */
+function stepRow(st) {
+  const row = {
+    step: Number.isFinite(Number(st.step)) ? Number(st.step) + 1 : st.step, traffic_percentage: st.traffic_percentage, state: st.state,
+    requests: st.requests ?? null, errors: st.errors ?? null, error_rate: st.error_rate ?? null, p99_ms: st.p99_ms ?? null,
+    baseline_requests: st.baseline_requests ?? null, baseline_error_rate: st.baseline_error_rate ?? null,
+    baseline_p99_ms: st.baseline_p99_ms ?? null, decision: st.decision ?? null, start_time: st.start_time ?? null,
+  };
+  for (const k of Object.keys(st)) if (!(k in row) && (typeof st[k] !== 'object' || st[k] === null)) row[k] = st[k];
+  return row;
 }
 
 /** The columns of the history table. */
