@@ -56,3 +56,15 @@ public struct PrincipalInfo: Sendable, Equatable, Codable {
     public let groups: [String]
     public let createdAt: Int64
 }
+
+/// A group as the API shows it, with its direct members.
+public struct GroupInfo: Sendable, Equatable, Codable {
+    public struct Member: Sendable, Equatable, Codable {
+        public let id: Int64
+        public let name: String
+    }
+    public let id: Int64
+    public let name: String
+    public let principals: [Member]
+    public let groups: [Member]
+}

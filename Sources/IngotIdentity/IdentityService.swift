@@ -190,6 +190,37 @@ public struct IdentityService: Sendable {
         try await store.addMember(group: groupID, principal: principalID, memberGroup: memberGroupID)
     }
 
+    /// Every group with its direct members.
+    public func groups() async throws -> [GroupInfo] {
+        var out: [GroupInfo] = []
+        for group in try await store.groups() {
+            guard let id = group.id else { continue }
+            let (principals, groups) = try await store.members(ofGroup: id)
+            out.append(
+                GroupInfo(
+                    id: id, name: group.name, principals: principals.compactMap { p in p.id.map { GroupInfo.Member(id: $0, name: p.name) } },
+                    groups: groups.compactMap { g in g.id.map { GroupInfo.Member(id: $0, name: g.name) } }))
+        }
+        return out
+    }
+
+    public func deleteGroup(id: Int64) async throws {
+        guard try await store.deleteGroup(id: id) else { throw IdentityError.notFound("group \(id) does not exist") }
+    }
+
+    /// Adds members by id (SCIM names members by id): principals, or groups when `groups` is set.
+    public func addToGroup(id: Int64, principalIDs: [Int64], groupIDs: [Int64]) async throws {
+        guard try await store.group(id: id) != nil else { throw IdentityError.notFound("group \(id) does not exist") }
+        for p in principalIDs {
+            guard try await store.principal(id: p) != nil else { throw IdentityError.notFound("principal \(p) does not exist") }
+            try await store.addMember(group: id, principal: p, memberGroup: nil)
+        }
+        for g in groupIDs {
+            guard g != id, try await store.group(id: g) != nil else { throw IdentityError.invalid("group \(g) cannot be a member of group \(id)") }
+            try await store.addMember(group: id, principal: nil, memberGroup: g)
+        }
+    }
+
     // MARK: Tokens
 
     /// Creates a token for a principal; the value is returned once and never stored.

@@ -14,6 +14,9 @@ public protocol IdentityStore: Sendable {
     func groups() async throws -> [GroupRecord]
     func deleteGroup(id: Int64) async throws -> Bool
     func addMember(group: Int64, principal: Int64?, memberGroup: Int64?) async throws
+    func group(id: Int64) async throws -> GroupRecord?
+    /// Direct members of a group: principals and nested groups.
+    func members(ofGroup id: Int64) async throws -> (principals: [PrincipalRecord], groups: [GroupRecord])
     func insertToken(_ record: TokenRecord) async throws
     func token(hash: String) async throws -> TokenRecord?
     func tokens(principal: Int64?) async throws -> [TokenRecord]

@@ -86,6 +86,22 @@ public struct SQLiteIdentityStore: IdentityStore {
         }
     }
 
+    public func group(id: Int64) async throws -> GroupRecord? {
+        try await writer.read { db in try GroupRecord.fetchOne(db, key: id) }
+    }
+
+    public func members(ofGroup id: Int64) async throws -> (principals: [PrincipalRecord], groups: [GroupRecord]) {
+        try await writer.read { db in
+            let principals = try PrincipalRecord.fetchAll(
+                db, sql: "SELECT p.* FROM identity_principals p JOIN identity_group_members m ON m.principal_id = p.id WHERE m.group_id = ? ORDER BY p.name",
+                arguments: [id])
+            let groups = try GroupRecord.fetchAll(
+                db, sql: "SELECT g.* FROM identity_groups g JOIN identity_group_members m ON m.member_group_id = g.id WHERE m.group_id = ? ORDER BY g.name",
+                arguments: [id])
+            return (principals, groups)
+        }
+    }
+
     public func insertToken(_ record: TokenRecord) async throws {
         try await writer.write { db in try record.insert(db) }
     }

@@ -170,3 +170,106 @@ def test_expired_session_is_refused(start_ingot, tmp_path):
     time.sleep(2.2)
     # The browser would drop the cookie; a client that keeps sending it is refused.
     assert requests.get(server.url + ME, cookies={"ingot_session": r.cookies["ingot_session"]}, timeout=5).status_code == 401
+
+
+@pytest.fixture
+def tls_server(tmp_path):
+    """`ingot serve` over HTTPS with a self-signed certificate made for the test."""
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    made = subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+                           "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+                          capture_output=True, text=True, timeout=60)
+    assert made.returncode == 0, made.stderr
+    data = tmp_path / "data"
+    token = admin_init(data)
+    config = tmp_path / "ingot.yaml"
+    config.write_text(f"auth:\n  mode: token\ntls:\n  certificate: {cert}\n  key: {key}\n")
+    from ingot_harness import free_port, output_dir
+    port = free_port()
+    env = dict(os.environ)
+    env.pop("INGOT_CONFIG", None)
+    log = open(output_dir() / f"ingot-tls-{port}.log", "wb")
+    proc = subprocess.Popen([ingot_binary(), "serve", "--config", str(config), "--port", str(port), "--data-dir", str(data)],
+                            stdout=log, stderr=subprocess.STDOUT, env=env)
+    url = f"https://127.0.0.1:{port}"
+    try:
+        deadline = time.time() + 30
+        while True:
+            assert proc.poll() is None, "ingot serve exited"
+            try:
+                if requests.get(url + "/health", verify=str(cert), timeout=1).status_code == 200:
+                    break
+            except requests.RequestException:
+                assert time.time() < deadline, "TLS server did not become healthy"
+                time.sleep(0.05)
+        yield url, token, cert, tmp_path
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()
+
+
+def test_tls_serves_https_the_mlflow_client_and_secure_cookies(tls_server):
+    url, token, cert, tmp_path = tls_server
+    assert requests.get(url + "/health", verify=str(cert), timeout=5).json()["status"] == "ok"
+    # Plain HTTP on the TLS port gets no answer.
+    with pytest.raises(requests.RequestException):
+        requests.get(url.replace("https", "http") + "/health", timeout=2)
+    r = requests.post(url + "/api/2.0/preview/scim/v2/Users", json={"userName": "eve", "password": "eve-password-1"},
+                      headers={"Authorization": f"Bearer {token}"}, verify=str(cert), timeout=30)
+    assert r.status_code == 201, r.text
+    login = requests.post(url + LOGIN, json={"username": "eve", "password": "eve-password-1"}, verify=str(cert), timeout=30)
+    assert login.status_code == 200
+    assert "Secure" in login.headers["Set-Cookie"] and "HttpOnly" in login.headers["Set-Cookie"]
+
+    code = ("import mlflow\nmlflow.set_tracking_uri(%r)\nmlflow.set_experiment('tls')\n"
+            "with mlflow.start_run():\n    mlflow.log_metric('m', 1.0)\n"
+            "print(len(mlflow.search_runs(experiment_names=['tls'])))\n") % url
+    env = dict(os.environ, MLFLOW_TRACKING_TOKEN=token, MLFLOW_TRACKING_INSECURE_TLS="true", MLFLOW_HTTP_REQUEST_MAX_RETRIES="0")
+    for k in ("MLFLOW_TRACKING_USERNAME", "MLFLOW_TRACKING_PASSWORD"):
+        env.pop(k, None)
+    p = subprocess.run([os.sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=env)
+    assert p.returncode == 0, p.stderr[-2000:]
+    assert p.stdout.strip().splitlines()[-1] == "1"
+
+
+def test_tls_files_missing_is_one_line_at_startup(tmp_path):
+    config = tmp_path / "ingot.yaml"
+    config.write_text(f"tls:\n  certificate: {tmp_path}/nope.pem\n  key: {tmp_path}/nope.key\n")
+    env = dict(os.environ)
+    env.pop("INGOT_CONFIG", None)
+    p = subprocess.run([ingot_binary(), "serve", "--config", str(config), "--data-dir", str(tmp_path / "d")],
+                       capture_output=True, text=True, timeout=30, env=env)
+    assert p.returncode != 0
+    lines = [l for l in p.stderr.strip().splitlines() if l.strip()]
+    assert len(lines) == 1 and "tls.certificate" in lines[0] and "nope.pem" in lines[0], p.stderr
+
+
+def test_scim_groups_and_service_principals(secured):
+    server, token = secured
+    url, auth = server.url + "/api/2.0/preview/scim/v2", {"Authorization": f"Bearer {token}"}
+    users = requests.get(url + "/Users", headers=auth, timeout=5).json()["Resources"]
+    ana = next(u for u in users if u["userName"] == "ana")
+    sp = requests.post(url + "/ServicePrincipals", json={"applicationId": "etl-bot", "displayName": "ETL"}, headers=auth, timeout=5)
+    assert sp.status_code == 201 and sp.json()["applicationId"] == "etl-bot"
+    inner = requests.post(url + "/Groups", json={"displayName": "inner", "members": [{"value": ana["id"]}]}, headers=auth, timeout=5).json()
+    outer = requests.post(url + "/Groups", json={"displayName": "outer"}, headers=auth, timeout=5).json()
+    patched = requests.patch(url + f"/Groups/{outer['id']}", headers=auth, timeout=5, json={
+        "Operations": [{"op": "add", "path": "members", "value": [{"value": sp.json()["id"]}, {"value": inner["id"], "$ref": f"Groups/{inner['id']}"}]}]})
+    assert patched.status_code == 200, patched.text
+    assert sorted(m["display"] for m in patched.json()["members"]) == ["etl-bot", "inner"]
+    groups = {g["displayName"]: g for g in requests.get(url + "/Groups", headers=auth, timeout=5).json()["Resources"]}
+    assert [m["display"] for m in groups["inner"]["members"]] == ["ana"]
+    # Nested membership reaches ana's principal.
+    s, r = login(server.url, "ana", "ana-password-1")
+    assert sorted(r.json()["groups"]) == ["inner", "outer"]
+    # Only admins manage principals; a non-admin session gets 403 (with its CSRF token).
+    denied = s.post(url + "/Groups", json={"displayName": "x"}, headers={"X-CSRF-Token": r.json()["csrf_token"]}, timeout=5)
+    assert denied.status_code == 403
+    assert requests.delete(url + f"/Groups/{outer['id']}", headers=auth, timeout=5).status_code == 204
+    assert requests.delete(url + f"/ServicePrincipals/{sp.json()['id']}", headers=auth, timeout=5).status_code == 204
+    assert [p["applicationId"] for p in requests.get(url + "/ServicePrincipals", headers=auth, timeout=5).json()["Resources"]] == []

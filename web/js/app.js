@@ -2,6 +2,7 @@
 // `async function render(root, params)`. "/", "/ui", "/ui/" show the home page.
 
 import { api } from './lib/api.js';
+import { ensureSignedIn } from './lib/auth.js';
 import { h, clear, clearBanners, showError, setTitle, icon } from './lib/ui.js';
 
 /** Route section → page module and the sidebar entry it belongs to. */
@@ -173,4 +174,5 @@ export async function refreshServerState() {
 refreshServerState().catch(() => { /* shown by the status indicator */ });
 setInterval(() => refreshServerState().catch(() => {}), 30000);
 
-route();
+// The shell and its scripts load without credentials; the APIs need them, so sign in first.
+ensureSignedIn().then(() => route(), () => route());

@@ -19,6 +19,142 @@ struct IdentityController {
         scim.post("Users") { request, context in try await self.createUser(request, context) }
         scim.get("Users/:id") { _, context in try await self.getUser(context) }
         scim.delete("Users/:id") { _, context in try await self.deleteUser(context) }
+        scim.get("ServicePrincipals") { _, context in try await self.listServicePrincipals(context) }
+        scim.post("ServicePrincipals") { request, context in try await self.createServicePrincipal(request, context) }
+        scim.delete("ServicePrincipals/:id") { _, context in try await self.deleteUser(context) }
+        scim.get("Groups") { _, context in try await self.listGroups(context) }
+        scim.post("Groups") { request, context in try await self.createGroup(request, context) }
+        scim.patch("Groups/:id") { request, context in try await self.patchGroup(request, context) }
+        scim.delete("Groups/:id") { _, context in try await self.deleteGroup(context) }
+    }
+
+    // MARK: SCIM service principals and groups
+
+    struct SCIMServicePrincipal: Encodable {
+        let schemas = ["urn:ietf:params:scim:schemas:core:2.0:ServicePrincipal"]
+        let id: String
+        let applicationId: String
+        let displayName: String?
+        let active: Bool
+        let groups: [SCIMValue]
+
+        init(_ info: PrincipalInfo) {
+            id = String(info.id)
+            applicationId = info.name
+            displayName = info.displayName
+            active = info.active
+            groups = info.groups.map(SCIMValue.init)
+        }
+    }
+
+    struct SCIMMember: Codable {
+        let value: String
+        let display: String?
+        /// `Users/<id>`, `ServicePrincipals/<id>` or `Groups/<id>`.
+        let ref: String?
+        enum CodingKeys: String, CodingKey { case value, display, ref = "$ref" }
+    }
+
+    struct SCIMGroup: Encodable {
+        let schemas = ["urn:ietf:params:scim:schemas:core:2.0:Group"]
+        let id: String
+        let displayName: String
+        let members: [SCIMMember]
+
+        init(_ info: GroupInfo) {
+            id = String(info.id)
+            displayName = info.name
+            members = info.principals.map { SCIMMember(value: String($0.id), display: $0.name, ref: "Users/\($0.id)") }
+                + info.groups.map { SCIMMember(value: String($0.id), display: $0.name, ref: "Groups/\($0.id)") }
+        }
+    }
+
+    struct SCIMListOf<Item: Encodable>: Encodable {
+        let schemas = ["urn:ietf:params:scim:api:messages:2.0:ListResponse"]
+        let totalResults: Int
+        let startIndex = 1
+        let itemsPerPage: Int
+        let Resources: [Item]
+        init(_ items: [Item]) {
+            totalResults = items.count
+            itemsPerPage = items.count
+            Resources = items
+        }
+    }
+
+    func listServicePrincipals(_ context: IngotRequestContext) async throws -> Response {
+        try requireAdmin(context)
+        return try JSONResponse.make(SCIMListOf(try await identity.principals().filter { $0.kind == "service_principal" }.map(SCIMServicePrincipal.init)))
+    }
+
+    func createServicePrincipal(_ request: Request, _ context: IngotRequestContext) async throws -> Response {
+        try requireAdmin(context)
+        struct Body: Decodable {
+            let applicationId: String?
+            let displayName: String?
+        }
+        let body = try await request.decode(as: Body.self, context: context)
+        guard let name = body.applicationId ?? body.displayName else { throw IdentityError.invalid("applicationId or displayName is required") }
+        let info = try await identity.createPrincipal(name: name, kind: "service_principal", displayName: body.displayName, isAdmin: false, password: nil)
+        return try JSONResponse.make(SCIMServicePrincipal(info), status: .created)
+    }
+
+    func listGroups(_ context: IngotRequestContext) async throws -> Response {
+        try requireAdmin(context)
+        return try JSONResponse.make(SCIMListOf(try await identity.groups().map(SCIMGroup.init)))
+    }
+
+    static func split(_ members: [SCIMMember]) throws -> (principals: [Int64], groups: [Int64]) {
+        var principals: [Int64] = []
+        var groups: [Int64] = []
+        for m in members {
+            guard let id = Int64(m.value) else { throw IdentityError.invalid("member value '\(m.value)' is not an id") }
+            if m.ref?.hasPrefix("Groups/") == true { groups.append(id) } else { principals.append(id) }
+        }
+        return (principals, groups)
+    }
+
+    func createGroup(_ request: Request, _ context: IngotRequestContext) async throws -> Response {
+        try requireAdmin(context)
+        struct Body: Decodable {
+            let displayName: String
+            let members: [SCIMMember]?
+        }
+        let body = try await request.decode(as: Body.self, context: context)
+        let (principals, groups) = try Self.split(body.members ?? [])
+        let group = try await identity.createGroup(name: body.displayName)
+        guard let id = group.id else { throw IdentityError.invalid("group was not created") }
+        try await identity.addToGroup(id: id, principalIDs: principals, groupIDs: groups)
+        let info = try await identity.groups().first { $0.id == id }
+        return try JSONResponse.make(info.map(SCIMGroup.init), status: .created)
+    }
+
+    /// SCIM PatchOp: `add` of `members` (the only operation supported so far).
+    func patchGroup(_ request: Request, _ context: IngotRequestContext) async throws -> Response {
+        try requireAdmin(context)
+        struct Operation: Decodable {
+            let op: String
+            let path: String?
+            let value: [SCIMMember]?
+        }
+        struct Body: Decodable { let Operations: [Operation] }
+        let body = try await request.decode(as: Body.self, context: context)
+        let id = try userID(context)
+        for op in body.Operations {
+            guard op.op.lowercased() == "add", (op.path ?? "members") == "members" else {
+                throw IdentityError.invalid("only {op: add, path: members} is supported")
+            }
+            let (principals, groups) = try Self.split(op.value ?? [])
+            try await identity.addToGroup(id: id, principalIDs: principals, groupIDs: groups)
+        }
+        guard let info = try await identity.groups().first(where: { $0.id == id }) else { throw IdentityError.notFound("group \(id) does not exist") }
+        return try JSONResponse.make(SCIMGroup(info))
+    }
+
+    func deleteGroup(_ context: IngotRequestContext) async throws -> Response {
+        try requireAdmin(context)
+        try await identity.deleteGroup(id: try userID(context))
+        return Response(status: .noContent)
     }
 
     // MARK: Tokens

@@ -45,8 +45,21 @@ export function parseJson(text) {
   }
 }
 
+/** The signed-in session as /api/2.0/ingot/me or the login answer describes it (null: not known yet). */
+export const session = { me: null, csrf: null };
+
+/** Remembers who is signed in and the session's CSRF token (sent on every change). */
+export function setSession(me) {
+  session.me = me || null;
+  session.csrf = (me && me.csrf_token) || null;
+}
+
+const LOGIN_PATHS = new Set(['/api/2.0/ingot/login', '/api/2.0/ingot/me']);
+
 async function request(method, path, { query, body, signal, headers } = {}) {
-  const init = { method, headers: { Accept: 'application/json', ...(headers || {}) }, signal };
+  // X-Ingot-Client: the server then answers 401 without a Basic challenge (no browser dialog).
+  const init = { method, headers: { Accept: 'application/json', 'X-Ingot-Client': 'web', ...(headers || {}) }, signal };
+  if (method !== 'GET' && method !== 'HEAD' && session.csrf) init.headers['X-CSRF-Token'] = session.csrf;
   if (body !== undefined) {
     init.headers['Content-Type'] = 'application/json';
     init.body = JSON.stringify(body);
@@ -72,6 +85,10 @@ async function request(method, path, { query, body, signal, headers } = {}) {
       data = null;
     }
   }
+  if (res.status === 401 && !LOGIN_PATHS.has(path)) {
+    // The session ended (expired, signed out elsewhere, user deleted): ask the shell for the sign-in page.
+    window.dispatchEvent(new CustomEvent('ingot:unauthenticated'));
+  }
   if (!res.ok) {
     const code = (data && typeof data === 'object' && data.error_code) || STATUS_CODES[res.status] || `HTTP_${res.status}`;
     let message = data && typeof data === 'object' && (data.message || (data.error && data.error.message));
@@ -88,7 +105,7 @@ async function request(method, path, { query, body, signal, headers } = {}) {
 export async function getText(path, query) {
   let res;
   try {
-    res = await fetch(buildUrl(path, query));
+    res = await fetch(buildUrl(path, query), { headers: { 'X-Ingot-Client': 'web' } });
   } catch {
     throw new ApiError(0, 'NETWORK_ERROR', 'Cannot reach the Ingot server.');
   }

@@ -3,7 +3,7 @@
 // built from the model signature (Open Inference V2 metadata), when the endpoint has one.
 
 import { h, card, clear, statusBadge } from '../../lib/ui.js';
-import { api } from '../../lib/api.js';
+import { api, session } from '../../lib/api.js';
 import { invocationsPath } from './common.js';
 
 const SAMPLE = { STRING: '', BOOL: false, BYTES: '' };
@@ -34,7 +34,7 @@ export function tryIt(name) {
     let res;
     let text = '';
     try {
-      res = await fetch(invocationsPath(name), { method: 'POST', headers: { 'Content-Type': 'application/json', Accept: 'application/json' }, body: textarea.value });
+      res = await fetch(invocationsPath(name), { method: 'POST', headers: { 'Content-Type': 'application/json', Accept: 'application/json', 'X-Ingot-Client': 'web', ...(session.csrf ? { 'X-CSRF-Token': session.csrf } : {}) }, body: textarea.value });
       text = await res.text();
     } catch (e) {
       clear(result).appendChild(h('p', { class: 'form-error' }, `Cannot reach the server: ${e.message}`));

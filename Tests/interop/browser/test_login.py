@@ -1,0 +1,83 @@
+"""Sign-in page with authentication on: log in, see the user, admin-only sections, sign out."""
+import json
+import os
+import subprocess
+
+import pytest
+import requests
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions as EC
+from selenium.webdriver.support.ui import WebDriverWait
+
+from ingot_harness import ingot_binary
+
+
+@pytest.fixture
+def secured(start_ingot, tmp_path):
+    data = tmp_path / "data"
+    env = dict(os.environ)
+    env.pop("INGOT_CONFIG", None)
+    init = subprocess.run([ingot_binary(), "admin", "init", "--data-dir", str(data), "--user", "root", "--output", "json"],
+                          capture_output=True, text=True, timeout=60, env=env)
+    assert init.returncode == 0, init.stderr
+    token = json.loads(init.stdout)["token"]
+    server = start_ingot(data_dir=str(data), env={"INGOT_AUTH_MODE": "token"})
+    for name, admin in (("ada", True), ("ana", False)):
+        body = {"userName": name, "password": f"{name}-password-1"}
+        if admin:
+            body["entitlements"] = [{"value": "admin"}]
+        r = requests.post(server.url + "/api/2.0/preview/scim/v2/Users", json=body, headers={"Authorization": f"Bearer {token}"}, timeout=30)
+        assert r.status_code == 201, r.text
+    return server
+
+
+def sign_in(driver, name):
+    wait = WebDriverWait(driver, 15)
+    wait.until(EC.visibility_of_element_located((By.ID, "login-username"))).send_keys(name)
+    driver.find_element(By.ID, "login-password").send_keys(f"{name}-password-1")
+    driver.find_element(By.ID, "login-submit").click()
+    wait.until(EC.text_to_be_present_in_element((By.ID, "user-name"), name))
+    assert not driver.find_elements(By.ID, "login")
+
+
+def sign_out(driver):
+    driver.find_element(By.ID, "sign-out").click()
+    WebDriverWait(driver, 15).until(EC.visibility_of_element_located((By.ID, "login-username")))
+    assert driver.find_element(By.ID, "user-chip").text == ""
+
+
+def test_login_admin_page_and_logout(secured, driver):
+    wait = WebDriverWait(driver, 15)
+    # The shell loads without credentials; its first API call answers 401 and the sign-in form shows.
+    driver.get(secured.url + "/ui/admin")
+    wait.until(EC.visibility_of_element_located((By.ID, "login-username")))
+    driver.find_element(By.ID, "login-username").send_keys("ada")
+    driver.find_element(By.ID, "login-password").send_keys("wrong")
+    driver.find_element(By.ID, "login-submit").click()
+    wait.until(EC.text_to_be_present_in_element((By.ID, "login-error"), "Wrong user name or password"))
+    driver.find_element(By.ID, "login-username").clear()
+    sign_in(driver, "ada")
+    cookie = driver.get_cookie("ingot_session")
+    assert cookie and cookie["httpOnly"] and cookie["sameSite"] == "Strict"
+
+    # An admin sees users (with the other user) and groups, and creates a token (a CSRF-protected POST).
+    wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, "#admin-users tr[data-user='ana']")))
+    assert driver.find_elements(By.ID, "admin-groups")
+    driver.find_element(By.ID, "group-name-input").send_keys("analysts")
+    driver.find_element(By.ID, "group-create").click()
+    wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, "#admin-groups tr[data-group='analysts']")))
+    driver.find_element(By.ID, "token-comment").send_keys("from the browser")
+    driver.find_element(By.ID, "token-create").click()
+    value = wait.until(EC.visibility_of_element_located((By.ID, "token-value"))).text
+    assert value.startswith("ingot_")
+    assert requests.get(secured.url + "/api/2.0/ingot/me", headers={"Authorization": f"Bearer {value}"}, timeout=5).json()["user_name"] == "ada"
+
+    sign_out(driver)
+    # The old session is dead server-side.
+    assert requests.get(secured.url + "/api/2.0/ingot/me", cookies={"ingot_session": cookie["value"]}, timeout=5).status_code == 401
+
+    # A non-admin sees their tokens but not the admin-only sections.
+    sign_in(driver, "ana")
+    wait.until(EC.presence_of_element_located((By.ID, "token-create")))
+    assert not driver.find_elements(By.ID, "admin-users") and not driver.find_elements(By.ID, "admin-groups")
+    sign_out(driver)
