@@ -90,15 +90,22 @@ extension PipelineService {
     /// Databricks restarts continuous pipelines. Returns the ids of the updates started.
     @discardableResult
     public func recoverAtStartup() async throws -> [String] {
+        // Only updates created before this call: one a client starts meanwhile is not abandoned.
+        let now = Clock.nowMillis()
         var started: [String] = []
         for p in try await store.pipelines() {
-            let active = try await store.updates(pipelineID: p.id, limit: 20).filter { ["QUEUED", "INITIALIZING", "RUNNING"].contains($0.state) }
-            guard !active.isEmpty else { continue }
             let mine = await self.active.ids
-            guard active.contains(where: { !mine.contains($0.id) }) else { continue }
-            try await store.failAbandonedUpdates(pipelineID: p.id, except: mine)
-            if p.settings.isContinuous, active.allSatisfy({ !mine.contains($0.id) }) {
-                started.append(try await start(p.id, fullRefresh: false, cause: "RETRY_ON_FAILURE").id)
+            let abandoned = try await store.updates(pipelineID: p.id, limit: 20).filter {
+                ["QUEUED", "INITIALIZING", "RUNNING"].contains($0.state) && !mine.contains($0.id) && $0.creationTime <= now
+            }
+            guard !abandoned.isEmpty else { continue }
+            for u in abandoned { try await store.setState(u.id, "FAILED", error: "the server stopped during the update") }
+            if p.settings.isContinuous {
+                do {
+                    started.append(try await start(p.id, fullRefresh: false, cause: "RETRY_ON_FAILURE").id)
+                } catch let e as PipelineError where e.errorCode == .resourceConflict {
+                    continue  // a client started one meanwhile
+                }
             }
         }
         return started
