@@ -74,6 +74,8 @@ public final class EndpointRateLimiter: Sendable {
 public final class RateLimitTable: Sendable {
     let shards: [LockedShard<[String: EndpointRateLimiter]>]
     let clock: @Sendable () -> Double
+    /// Endpoints with limits: while zero (the common case) a request takes no lock at all.
+    let limited = Atomic<Int>(0)
 
     /// - Parameter clock: monotonic seconds (tests inject their own).
     public init(clock: @escaping @Sendable () -> Double = { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }) {
@@ -88,11 +90,14 @@ public final class RateLimitTable: Sendable {
     /// Sets an endpoint's limits (an empty list removes them); buckets start full.
     public func set(_ endpoint: String, _ limits: [RateLimit]) {
         let limiter = limits.isEmpty ? nil : EndpointRateLimiter(limits: limits, now: clock())
-        shard(endpoint).withLock {
+        let delta = shard(endpoint).withLock { map -> Int in
             // Unchanged limits keep their buckets (a restart or config update does not refill them).
-            if $0[endpoint]?.limits == limits { return }
-            $0[endpoint] = limiter
+            if map[endpoint]?.limits == limits { return 0 }
+            let had = map[endpoint] != nil
+            map[endpoint] = limiter
+            return (limiter != nil ? 1 : 0) - (had ? 1 : 0)
         }
+        if delta != 0 { limited.add(delta, ordering: .releasing) }
     }
 
     public func limits(_ endpoint: String) -> [RateLimit] {
@@ -101,6 +106,7 @@ public final class RateLimitTable: Sendable {
 
     /// Counts one request; endpoints without limits are always allowed.
     public func admit(endpoint: String, principal: String) -> RateDecision {
+        guard limited.load(ordering: .acquiring) > 0 else { return .allowed }
         guard let limiter = shard(endpoint).withLock({ $0[endpoint] }) else { return .allowed }
         return limiter.admit(principal: principal, now: clock())
     }
