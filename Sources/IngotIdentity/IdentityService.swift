@@ -23,6 +23,8 @@ public struct IdentityService: Sendable {
         guard let record = try await store.principal(named: name), let id = record.id else {
             throw IdentityError.unauthenticated("invalid username or password")
         }
+        // Housekeeping: expired and idle sessions are refused on lookup anyway; sign-in drops them.
+        _ = try? await sessions.prune()
         return try await sessions.create(principalID: id, principal: principal)
     }
 
