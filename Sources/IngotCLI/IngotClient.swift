@@ -53,6 +53,38 @@ struct IngotClient: Sendable {
 
     /// Sends a request and returns the raw response body, mapping error responses to one-line errors.
     func raw(_ method: HTTPMethod, _ path: String, query: [(String, String)] = [], body: Any? = nil) async throws -> [UInt8] {
+        var request = makeRequest(method, path, query: query)
+        if let body {
+            let data = try JSONSerialization.data(withJSONObject: body)
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(ByteBuffer(bytes: data))
+        }
+        return try await send(request, timeout: .seconds(300))
+    }
+
+    /// POSTs raw bytes with a content type (CSV scoring bodies), mapping error answers like ``raw``.
+    func post(_ path: String, bytes: [UInt8], contentType: String) async throws -> [UInt8] {
+        var request = makeRequest(.POST, path)
+        request.headers.add(name: "Content-Type", value: contentType)
+        request.body = .bytes(ByteBuffer(bytes: bytes))
+        return try await send(request, timeout: .seconds(300))
+    }
+
+    /// Streams a local file as the request body (never loading it whole), reporting bytes sent.
+    func upload(
+        _ method: HTTPMethod, _ path: String, query: [(String, String)], file: String, progress: @escaping @Sendable (Int64) -> Void
+    ) async throws -> Any? {
+        guard let handle = FileHandle(forReadingAtPath: file) else { throw CLIError("cannot open \(file)") }
+        let size = (try? FileManager.default.attributesOfItem(atPath: file)[.size] as? Int64) ?? 0
+        var request = makeRequest(method, path, query: query)
+        request.headers.add(name: "Content-Type", value: "application/octet-stream")
+        request.body = .stream(FileChunks(handle: handle, progress: progress), length: .known(size))
+        let bytes = try await send(request, timeout: .hours(2))
+        return bytes.isEmpty ? nil : try JSONSerialization.jsonObject(with: Data(bytes), options: [.fragmentsAllowed])
+    }
+
+    /// The request for `path` with its query string and the caller's token.
+    private func makeRequest(_ method: HTTPMethod, _ path: String, query: [(String, String)] = []) -> HTTPClientRequest {
         var url = baseURL + path
         if !query.isEmpty {
             var components = URLComponents()
@@ -62,14 +94,15 @@ struct IngotClient: Sendable {
         var request = HTTPClientRequest(url: url)
         request.method = method
         if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
-        if let body {
-            let data = try JSONSerialization.data(withJSONObject: body)
-            request.headers.add(name: "Content-Type", value: "application/json")
-            request.body = .bytes(ByteBuffer(bytes: data))
-        }
+        return request
+    }
+
+    /// Executes a request and returns its body; a failure to connect and an error answer each
+    /// become one readable line (the API's `error_code: message` when it sent one).
+    private func send(_ request: HTTPClientRequest, timeout: TimeAmount) async throws -> [UInt8] {
         let response: HTTPClientResponse
         do {
-            response = try await Self.http.execute(request, timeout: .seconds(300))
+            response = try await Self.http.execute(request, timeout: timeout)
         } catch {
             throw CLIError("cannot reach the Ingot server at \(baseURL) (\(Self.describe(error))); is `ingot serve` running?")
         }
@@ -84,39 +117,6 @@ struct IngotClient: Sendable {
             throw CLIError("server answered \(response.status.code) \(response.status.reasonPhrase)")
         }
         return bytes
-    }
-
-    /// Streams a local file as the request body (never loading it whole), reporting bytes sent.
-    func upload(
-        _ method: HTTPMethod, _ path: String, query: [(String, String)], file: String, progress: @escaping @Sendable (Int64) -> Void
-    ) async throws -> Any? {
-        guard let handle = FileHandle(forReadingAtPath: file) else { throw CLIError("cannot open \(file)") }
-        let size = (try? FileManager.default.attributesOfItem(atPath: file)[.size] as? Int64) ?? 0
-        var url = baseURL + path
-        var components = URLComponents()
-        components.queryItems = query.map { URLQueryItem(name: $0.0, value: $0.1) }
-        url += "?" + (components.percentEncodedQuery ?? "")
-        var request = HTTPClientRequest(url: url)
-        request.method = method
-        if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
-        request.headers.add(name: "Content-Type", value: "application/octet-stream")
-        let chunks = FileChunks(handle: handle, progress: progress)
-        request.body = .stream(chunks, length: .known(size))
-        let response: HTTPClientResponse
-        do {
-            response = try await Self.http.execute(request, timeout: .hours(2))
-        } catch {
-            throw CLIError("cannot reach the Ingot server at \(baseURL) (\(Self.describe(error))); is `ingot serve` running?")
-        }
-        var buffer = try await response.body.collect(upTo: Self.maxResponseBytes)
-        let bytes = buffer.readBytes(length: buffer.readableBytes) ?? []
-        guard (200..<300).contains(response.status.code) else {
-            if let object = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any], let code = object["error_code"] as? String {
-                throw CLIError("\(code): \(object["message"] as? String ?? "")")
-            }
-            throw CLIError("server answered \(response.status.code) \(response.status.reasonPhrase)")
-        }
-        return bytes.isEmpty ? nil : try JSONSerialization.jsonObject(with: Data(bytes), options: [.fragmentsAllowed])
     }
 
     static func describe(_ error: any Error) -> String {

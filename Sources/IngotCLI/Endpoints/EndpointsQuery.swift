@@ -35,29 +35,3 @@ struct EndpointsQuery: AsyncParsableCommand {
         print(String(decoding: bytes, as: UTF8.self))
     }
 }
-
-extension IngotClient {
-    /// POSTs raw bytes with a content type (CSV scoring bodies), mapping error answers like ``raw``.
-    func post(_ path: String, bytes: [UInt8], contentType: String) async throws -> [UInt8] {
-        var request = HTTPClientRequest(url: baseURL + path)
-        request.method = .POST
-        if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
-        request.headers.add(name: "Content-Type", value: contentType)
-        request.body = .bytes(ByteBuffer(bytes: bytes))
-        let response: HTTPClientResponse
-        do {
-            response = try await Self.http.execute(request, timeout: .seconds(300))
-        } catch {
-            throw CLIError("cannot reach the Ingot server at \(baseURL) (\(Self.describe(error))); is `ingot serve` running?")
-        }
-        var buffer = try await response.body.collect(upTo: Self.maxResponseBytes)
-        let out = buffer.readBytes(length: buffer.readableBytes) ?? []
-        guard (200..<300).contains(response.status.code) else {
-            if let object = try? JSONSerialization.jsonObject(with: Data(out)) as? [String: Any], let code = object["error_code"] as? String {
-                throw CLIError("\(code): \(object["message"] as? String ?? "")")
-            }
-            throw CLIError("server answered \(response.status.code) \(response.status.reasonPhrase)")
-        }
-        return out
-    }
-}
