@@ -120,6 +120,29 @@ public struct NamespaceStore: Sendable {
         }
     }
 
+    /// Sets and removes schema properties (a `comment` property sets the comment); returns the schema.
+    public func updateSchemaProperties(catalog rawCatalog: String, name rawName: String, updates: [String: String], removals: [String]) async throws -> SchemaRecord {
+        let catalog = try NameRules.identifier(rawCatalog, what: "catalog")
+        let name = try NameRules.identifier(rawName, what: "schema")
+        let stamp = now
+        return try await db.write { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM catalog_schemas WHERE catalog_name = ? AND name = ?", arguments: [catalog, name]) else {
+                throw CatalogError.notFound("Schema '\(catalog).\(name)' does not exist")
+            }
+            var record = Self.schema(row)
+            for k in removals {
+                if k == "comment" { record.comment = nil } else { record.properties.removeValue(forKey: k) }
+            }
+            for (k, v) in updates {
+                if k == "comment" { record.comment = v } else { record.properties[k] = v }
+            }
+            try db.execute(sql: "UPDATE catalog_schemas SET comment = ?, properties = ?, updated_at = ? WHERE catalog_name = ? AND name = ?",
+                arguments: [record.comment, Self.encode(record.properties), stamp, catalog, name])
+            record.updatedAt = stamp
+            return record
+        }
+    }
+
     // MARK: tables
 
     /// Records a table. The schema must exist; a missing one is an error (callers that should create
@@ -199,6 +222,28 @@ public struct NamespaceStore: Sendable {
                     WHERE catalog_name = ? AND schema_name = ? AND name = ? AND (delta_version IS NULL OR delta_version <= ?)
                     """,
                 arguments: [deltaVersion, icebergMetadataLocation, stamp, name.catalog, name.schema, name.table, deltaVersion])
+        }
+    }
+
+    /// Renames a table (within a catalog, possibly to another schema); its storage stays where it is.
+    public func renameTable(_ from: TableName, to: TableName) async throws {
+        let stamp = now
+        try await db.write { db in
+            guard try Bool.fetchOne(db, sql: "SELECT 1 FROM catalog_tables WHERE catalog_name = ? AND schema_name = ? AND name = ?",
+                arguments: [from.catalog, from.schema, from.table]) == true
+            else {
+                throw CatalogError.notFound("Table '\(from)' does not exist")
+            }
+            guard try Bool.fetchOne(db, sql: "SELECT 1 FROM catalog_schemas WHERE catalog_name = ? AND name = ?", arguments: [to.catalog, to.schema]) == true else {
+                throw CatalogError.notFound("Schema '\(to.schemaFullName)' does not exist")
+            }
+            if try Bool.fetchOne(db, sql: "SELECT 1 FROM catalog_tables WHERE catalog_name = ? AND schema_name = ? AND name = ?",
+                arguments: [to.catalog, to.schema, to.table]) == true
+            {
+                throw CatalogError.alreadyExists("Table '\(to)' already exists")
+            }
+            try db.execute(sql: "UPDATE catalog_tables SET catalog_name = ?, schema_name = ?, name = ?, updated_at = ? WHERE catalog_name = ? AND schema_name = ? AND name = ?",
+                arguments: [to.catalog, to.schema, to.table, stamp, from.catalog, from.schema, from.table])
         }
     }
 
