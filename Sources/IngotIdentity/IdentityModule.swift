@@ -76,5 +76,20 @@ public enum IdentityModule {
                     CREATE INDEX identity_sessions_expiry ON identity_sessions (expires_at);
                     """)
         },
+        Migration("identity.v4") { db in
+            // Object ACLs (Databricks permission levels) and Unity Catalog grants: one row per principal and level.
+            try db.execute(
+                sql: """
+                    CREATE TABLE identity_permissions (
+                        object_type TEXT NOT NULL,
+                        object_id TEXT NOT NULL,
+                        principal TEXT NOT NULL COLLATE NOCASE,
+                        principal_kind TEXT NOT NULL CHECK (principal_kind IN ('user', 'group', 'service_principal')),
+                        level TEXT NOT NULL,
+                        PRIMARY KEY (object_type, object_id, principal, level)
+                    ) WITHOUT ROWID;
+                    CREATE INDEX identity_permissions_principal ON identity_permissions (principal, object_type);
+                    """)
+        },
     ]
 }
