@@ -4,6 +4,7 @@ import IngotCore
 import IngotIdentity
 import IngotLake
 import IngotStorage
+import Synchronization
 
 /// `system.access.audit`: the audit log as a read-only SQL table, in the spirit of Databricks'
 /// system table (event_time, event_id, user_identity.email, source_ip_address, service_name,
@@ -61,26 +62,53 @@ actor AuditSystemTable {
         let latest = try await table.log.latestVersion()
         if let w = written, latest == w.version, w.maxID == 0 || (range.map { $0.min <= w.minID } ?? false) {
             // Only new events: append them.
-            let rows = try await audit.rows(afterID: w.maxID)
-            guard let last = rows.last else { return table }
-            let version = try await table.append([try Self.batch(rows)])
-            written = (version, w.minID, last.id)
+            guard let range, range.max > w.maxID else { return table }
+            let seen = Seen()
+            let version = try await table.append(Self.pages(audit, after: w.maxID, seen: seen))
+            written = (version, w.maxID == 0 ? seen.first : w.minID, seen.last)
             return table
         }
         // First read in this process, events pruned, or the table was changed elsewhere: rewrite it.
-        let rows = try await audit.rows(afterID: 0, limit: Int.max)
-        let batch = try Self.batch(rows)
-        let version: Int64 =
-            latest == nil ? try await table.create(schema: Self.schema, data: { emit in try await emit(batch) }) : try await table.overwrite([batch])
-        written = (version, rows.first?.id ?? 0, rows.last?.id ?? 0)
+        let seen = Seen()
+        let source = Self.pages(audit, after: 0, seen: seen)
+        let version: Int64 = latest == nil ? try await table.create(schema: Self.schema, data: source) : try await table.overwrite(source)
+        written = (version, seen.first, seen.last)
         return table
+    }
+
+    /// The first and last event id a refresh wrote.
+    final class Seen: Sendable {
+        private let ids = Mutex<(first: Int64, last: Int64)>((0, 0))
+        func note(_ first: Int64, _ last: Int64) { ids.withLock { if $0.first == 0 { $0.first = first }; $0.last = last } }
+        var first: Int64 { ids.withLock { $0.first } }
+        var last: Int64 { ids.withLock { $0.last } }
+    }
+
+    /// Events after an id, in batches of `pageSize` (a year of audit events never sits in memory at once).
+    static func pages(_ audit: AuditLog, after start: Int64, seen: Seen, pageSize: Int = 50_000) -> BatchSource {
+        { emit in
+            var after = start
+            var emitted = false
+            while true {
+                let rows = try await audit.rows(afterID: after, limit: pageSize)
+                if let first = rows.first, let last = rows.last {
+                    try await emit(try batch(rows))
+                    emitted = true
+                    seen.note(first.id, last.id)
+                    after = last.id
+                }
+                if rows.count < pageSize { break }
+            }
+            // An empty table still needs its schema written.
+            if !emitted { try await emit(try batch([])) }
+        }
     }
 
     /// The service an action belongs to, from its path (Databricks' `service_name`).
     static func service(_ action: String) -> String {
         let path = action.split(separator: " ", maxSplits: 1).last.map(String.init) ?? action
+        if path.contains("/registered-models") || path.contains("/model-versions") { return "modelRegistry" }
         let rules: [(String, String)] = [
-            ("/api/2.0/mlflow/registered-models", "modelRegistry"), ("/api/2.0/mlflow/model-versions", "modelRegistry"),
             ("/api/2.0/mlflow", "mlflowExperiment"), ("/ajax-api/2.0/mlflow", "mlflowExperiment"),
             ("/api/2.1/unity-catalog", "unityCatalog"), ("/iceberg", "unityCatalog"), ("/api/2.0/sql/statements", "databrickssql"),
             ("/api/2.0/pipelines", "deltaPipelines"), ("/api/2.1/jobs", "jobs"), ("/api/2.0/serving-endpoints", "serving"),
