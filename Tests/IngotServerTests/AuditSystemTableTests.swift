@@ -37,6 +37,9 @@ import Testing
         #expect(row?[1] == .string("mlflowExperiment"))
         if case .string(let identity)? = row?[0] { #expect(identity.contains("\"u4\"")) } else { Issue.record("no user_identity") }
         if case .string(let response)? = row?[2] { #expect(response.contains("403") && response.contains("denied")) } else { Issue.record("no response") }
+        let emails = try await engine().query(
+            "SELECT json_extract(user_identity, '$.email') FROM system.access.audit WHERE json_extract(response, '$.status_code') = 403").rows
+        #expect(emails == [[.string("u4")]])
         // Retention removes old events: the table follows.
         try await services.audit.prune(olderThan: 1_700_000_000_003)
         #expect(try await count() == 2)
