@@ -3,6 +3,7 @@ secrets kept out of logs and the audit log, and `system.access.audit` through SQ
 import json
 import os
 import subprocess
+import sys
 import time
 
 import pytest
@@ -232,7 +233,7 @@ def test_tls_serves_https_the_mlflow_client_and_secure_cookies(tls_server):
     env = dict(os.environ, MLFLOW_TRACKING_TOKEN=token, MLFLOW_TRACKING_INSECURE_TLS="true", MLFLOW_HTTP_REQUEST_MAX_RETRIES="0")
     for k in ("MLFLOW_TRACKING_USERNAME", "MLFLOW_TRACKING_PASSWORD"):
         env.pop(k, None)
-    p = subprocess.run([os.sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=env)
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=env)
     assert p.returncode == 0, p.stderr[-2000:]
     assert p.stdout.strip().splitlines()[-1] == "1"
 

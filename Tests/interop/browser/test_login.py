@@ -9,6 +9,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
 
+from browser_helpers import output_dir
 from ingot_harness import ingot_binary
 
 
@@ -51,6 +52,7 @@ def test_login_admin_page_and_logout(secured, driver):
     # The shell loads without credentials; its first API call answers 401 and the sign-in form shows.
     driver.get(secured.url + "/ui/admin")
     wait.until(EC.visibility_of_element_located((By.ID, "login-username")))
+    driver.save_screenshot(str(output_dir() / "login.png"))
     driver.find_element(By.ID, "login-username").send_keys("ada")
     driver.find_element(By.ID, "login-password").send_keys("wrong")
     driver.find_element(By.ID, "login-submit").click()
@@ -70,6 +72,7 @@ def test_login_admin_page_and_logout(secured, driver):
     driver.find_element(By.ID, "token-create").click()
     value = wait.until(EC.visibility_of_element_located((By.ID, "token-value"))).text
     assert value.startswith("ingot_")
+    driver.save_screenshot(str(output_dir() / "admin-page.png"))
     assert requests.get(secured.url + "/api/2.0/ingot/me", headers={"Authorization": f"Bearer {value}"}, timeout=5).json()["user_name"] == "ada"
 
     sign_out(driver)
