@@ -261,7 +261,8 @@ def main():
         generate(landing)
         size = sum(os.path.getsize(os.path.join(d, f)) for d, _, fs in os.walk(landing) for f in fs)
         print(f"bench/pipeline: {ROWS:,} order rows in {FILES} CSV files ({size / 1e6:.0f} MB), generated in {time.perf_counter() - t:.1f}s; "
-              f"{RUNS} run(s) per engine, medians")
+              f"{RUNS} run(s) per engine, medians; each run loads every file into new tables (Ingot: a new pipeline; "
+              f"the server and the Spark session are started once, outside the timings)")
         engines = [Ingot, DuckDB] + ([PySpark] if PYSPARK else [])
         if not PYSPARK:
             print("  PySpark SKIPPED (BENCH_PYSPARK=0; the CI smoke run skips it, a full run includes it)")
