@@ -22,7 +22,7 @@ def sql(server, text):
 
 
 def rows(table):
-    return sorted(table.to_pylist(), key=lambda r: r["id"])
+    return sorted(table.select(["id", "name", "amount"]).to_pylist(), key=lambda r: r["id"])
 
 
 def batch(start, n):
@@ -135,6 +135,19 @@ def test_pyiceberg_writes_through_rest_catalog(ingot_server, caplog):
     with catalog.load_table(f"{NS}.orders").transaction() as tx:
         tx.set_properties(owner_team="analytics")
     assert deltalake.DeltaTable(path).metadata().configuration["owner_team"] == "analytics"
+
+    # Adding an optional column (add-schema + set-current-schema) is a Delta schema change too.
+    from pyiceberg.types import StringType
+    with catalog.load_table(f"{NS}.orders").update_schema() as update:
+        update.add_column("note", StringType())
+    assert [f.name for f in deltalake.DeltaTable(path).schema().fields][-1] == "note"
+    evolved = catalog.load_table(f"{NS}.orders")
+    evolved.append(pa.table({"id": pa.array([700], pa.int64()), "name": ["x"], "amount": [7.0], "note": ["hi"]}))
+    got = sql(ingot_server, f"SELECT id, note FROM main.{NS}.orders WHERE id >= 600 ORDER BY id")
+    assert got == [{"id": 600, "note": None}, {"id": 700, "note": "hi"}]
+    assert pa.table(deltalake.DeltaTable(path).to_pyarrow_table()).num_rows == current.num_rows + 1
+    current = pa.concat_tables([current, pa.table({"id": pa.array([700], pa.int64()), "name": ["x"], "amount": [7.0]})])
+    check(current)
 
     # The Unity Catalog mount of the same catalog.
     uc = load_catalog("ingot_uc", type="rest", uri=url + "/api/2.1/unity-catalog/iceberg", warehouse="main")
