@@ -190,3 +190,31 @@ def test_iceberg_rest_create_table_errors(ingot_server):
     assert requests.head(url + "/namespaces/icew_err/tables/t").status_code == 404
     assert requests.delete(url + "/namespaces/icew_err").status_code == 204
     assert requests.head(url + "/namespaces/icew_err").status_code == 404
+
+
+def test_pyiceberg_appends_to_an_identity_partitioned_table(ingot_server):
+    import deltalake
+    from pyiceberg.catalog import load_catalog
+    from pyiceberg.partitioning import PartitionField, PartitionSpec
+    from pyiceberg.schema import Schema
+    from pyiceberg.transforms import IdentityTransform
+    from pyiceberg.types import LongType, NestedField, StringType
+
+    catalog = load_catalog("ingot_p", type="rest", uri=ingot_server.url + "/iceberg", warehouse="main")
+    catalog.create_namespace("icew_part")
+    schema = Schema(NestedField(1, "id", LongType(), required=False), NestedField(2, "region", StringType(), required=False))
+    spec = PartitionSpec(PartitionField(source_id=2, field_id=1000, transform=IdentityTransform(), name="region"))
+    table = catalog.create_table("icew_part.events", schema=schema, partition_spec=spec)
+    path = table.location()[len("file://"):]
+    data = pa.table({"id": pa.array(range(6), pa.int64()), "region": pa.array(["eu", "us", "eu", "us", "eu", None])})
+    table.append(data)
+    want = sorted(data.to_pylist(), key=lambda r: r["id"])
+    delta = deltalake.DeltaTable(path)
+    assert delta.metadata().partition_columns == ["region"]
+    assert sorted(delta.to_pyarrow_table().to_pylist(), key=lambda r: r["id"]) == want
+    adds = pa.table(delta.get_add_actions(flatten=True)).to_pylist()
+    assert sorted((a["partition.region"] for a in adds), key=str) == sorted(["eu", "us", None], key=str)
+    assert sql(ingot_server, "SELECT COUNT(*) AS n FROM main.icew_part.events WHERE region = 'eu'") == [{"n": 3}]
+    assert sorted(catalog.load_table("icew_part.events").scan().to_arrow().to_pylist(), key=lambda r: r["id"]) == want
+    catalog.purge_table("icew_part.events")
+    catalog.drop_namespace("icew_part")

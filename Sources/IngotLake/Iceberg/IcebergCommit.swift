@@ -262,8 +262,8 @@ extension LakeTable {
                 removes.append(DeltaRemove(path: old.path, deletionTimestamp: now, dataChange: true, partitionValues: old.partitionValues, size: old.size))
             }
             for (uri, entry) in live.sorted(by: { $0.key < $1.key }) where byURI[uri] == nil {
-                if !snap.metadata.partitionColumns.isEmpty { throw TableError.unsupported("Iceberg REST appends to partitioned tables (write them with Ingot or a Delta client)") }
-                adds.append(try await dataFileAdd(uri: uri, recordCount: entry.records, size: entry.size, schema: tableSchema, modified: now))
+                adds.append(try await dataFileAdd(uri: uri, recordCount: entry.records, size: entry.size, schema: tableSchema,
+                                                  partitionColumns: snap.metadata.partitionColumns, modified: now))
             }
             let op = target["summary"]?["operation"]?.string ?? ""
             switch op {
@@ -341,8 +341,10 @@ extension LakeTable {
     }
 
     /// A Delta `add` for a Parquet file a client wrote into the table directory, with Delta stats
-    /// computed from its rows (the same stats Ingot's own writer records).
-    func dataFileAdd(uri: String, recordCount: Int64, size: Int64, schema: Schema, modified: Int64) async throws -> DeltaAdd {
+    /// computed from its rows (the same stats Ingot's own writer records). Iceberg files hold the
+    /// (identity) partition columns too: each must have one value in the file, which becomes the
+    /// Delta partition value.
+    func dataFileAdd(uri: String, recordCount: Int64, size: Int64, schema: Schema, partitionColumns: [String] = [], modified: Int64) async throws -> DeltaAdd {
         let rel = try relativePath(uri)
         let fileKey = key + "/" + rel
         guard let info = try await store.head(fileKey) else { throw TableError.invalidArgument("data file \(uri) does not exist") }
@@ -354,12 +356,24 @@ extension LakeTable {
         for f in schema.fields where !present.contains(f.name) && !f.nullable {
             throw TableError.invalidArgument("data file \(uri) lacks required column \(f.name)")
         }
-        var stats = FileStats(schema: schema, skip: [])
-        for g in 0..<reader.numRowGroups {
-            let batch = try await reader.readRowGroup(g, columns: schema.fields.map(\.name).filter(present.contains))
-            stats.add(try TableBatches.conform(batch, to: schema))
+        var stats = FileStats(schema: schema, skip: Set(partitionColumns))
+        let partIdx = try partitionColumns.map { p in
+            guard let i = schema.index(of: p), present.contains(p) else { throw TableError.invalidArgument("data file \(uri) lacks partition column \(p)") }
+            return i
         }
-        return DeltaAdd(path: PartitionValues.encodePath(rel), partitionValues: [:], size: size >= 0 ? size : info.size,
+        var partition: [String?]?
+        for g in 0..<reader.numRowGroups {
+            let batch = try TableBatches.conform(try await reader.readRowGroup(g, columns: schema.fields.map(\.name).filter(present.contains)), to: schema)
+            for r in 0..<batch.numRows where !partIdx.isEmpty {
+                let values = partIdx.map { PartitionValues.string(batch.columns[$0], r) }
+                if partition == nil { partition = values }
+                if partition! != values { throw TableError.invalidArgument("data file \(uri) holds rows of more than one partition") }
+            }
+            stats.add(batch)
+        }
+        var partitionValues: [String: String?] = [:]
+        for (i, p) in partitionColumns.enumerated() { partitionValues[p] = partition?[i] ?? nil }
+        return DeltaAdd(path: PartitionValues.encodePath(rel), partitionValues: partitionValues, size: size >= 0 ? size : info.size,
                         modificationTime: modified, dataChange: true, stats: stats.json())
     }
 }
