@@ -176,6 +176,21 @@ import Testing
         #expect(commit.filter { if case .remove = $0 { return true }; return false }.count == 3)
     }
 
+    @Test func partitionedTablesTakeOneValuePerFile() async throws {
+        let (store, _) = try tableStore()
+        let t = try LakeTable(store: store, key: "warehouse/main/default/part")
+        try await t.create(schema: try smallBatch(0..<1).schema, partitionColumns: ["region"])
+        let meta = try LakeJSON.parse(try await t.icebergMetadata().bytes)
+        // Rows 0..<4 alternate eu/us: one file cannot hold two partitions.
+        let mixed = try await clientAppend(t, store, rows: 0..<4, base: meta)
+        await #expect(throws: TableError.self) { try await t.icebergCommit(requirements: [], updates: mixed) }
+        let single = try await clientAppend(t, store, rows: 1..<2, base: meta)   // id 1: us
+        let r = try await t.icebergCommit(requirements: [], updates: single)
+        #expect(r.committed)
+        #expect(try await t.snapshot().files.map(\.partitionValues) == [["region": "us"]])
+        #expect(try await ids(t) == [1])
+    }
+
     @Test func filesOutsideTheTableAreRefused() async throws {
         let (store, _) = try tableStore()
         let t = try LakeTable(store: store, key: "warehouse/main/default/fence")
