@@ -5,7 +5,8 @@ import IngotCore
 import Logging
 
 /// Builds the router with every API surface and the cross-cutting middleware, in this order
-/// (outermost first): request log + id, metrics, error mapping, body limit, authentication.
+/// (outermost first): request log + id, metrics, error mapping, body limit, authentication, audit,
+/// authorization (``RouteGuards``, only with auth on).
 public func buildRouter(services: IngotServices) -> Router<IngotRequestContext> {
     let authenticator: any Authenticator =
         switch services.config.authMode {
@@ -19,6 +20,9 @@ public func buildRouter(services: IngotServices) -> Router<IngotRequestContext> 
     router.add(middleware: BodyLimitMiddleware(maxBodyBytes: services.config.maxBodyBytes))
     router.add(middleware: AuthenticationMiddleware(authenticator: authenticator, recorder: services.auditRecorder))
     router.add(middleware: AuditMiddleware(recorder: services.auditRecorder))
+    if services.config.authMode != .none {
+        router.add(middleware: AuthorizationMiddleware(services: services))
+    }
 
     HealthController(services: services).addRoutes(to: router)
     IdentityController(identity: services.identity).addRoutes(to: router)
@@ -26,6 +30,7 @@ public func buildRouter(services: IngotServices) -> Router<IngotRequestContext> 
         identity: services.identity, recorder: services.auditRecorder, authMode: services.config.authMode, secureCookies: services.config.tlsEnabled,
         sessionTTLSeconds: services.config.sessionTTLSeconds
     ).addRoutes(to: router)
+    PermissionsController(authorizer: services.authorizer, identity: services.identity).addRoutes(to: router)
     AuditController(audit: services.audit, recorder: services.auditRecorder).addRoutes(to: router)
     TrackingRoutes.add(to: router, services: services)
     RegistryRoutes.add(to: router, services: services)

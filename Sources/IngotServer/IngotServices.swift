@@ -44,6 +44,8 @@ public struct IngotServices: Sendable {
     public let startedAt: Date
     /// Principals, groups and tokens; resolves request credentials when auth is on.
     public let identity: IdentityService
+    /// Object ACLs and catalog grants, and the authorizer that reads them (enforced only with auth on).
+    public let authorizer: ACLAuthorizer
     /// Registry webhooks: the event sink the registry publishes to and the delivery loop the app runs.
     public let webhooks: WebhookDispatcher
     /// Named tables: the namespace joined to their Delta/Iceberg storage.
@@ -91,6 +93,7 @@ public struct IngotServices: Sendable {
             sessions: SessionManager(
                 store: SQLiteSessionStore(metadata: metadata),
                 policy: SessionPolicy(lifetimeSeconds: config.sessionTTLSeconds, idleSeconds: config.sessionIdleSeconds)))
+        self.authorizer = ACLAuthorizer(store: PermissionStore(metadata: metadata))
         let registryStore = SQLiteRegistryStore(metadata: metadata)
         self.webhooks = WebhookDispatcher(store: registryStore, registry: registryStore, transport: HTTPWebhookTransport())
         self.tables = TableService(namespace: NamespaceStore(metadata: metadata), objects: objects)

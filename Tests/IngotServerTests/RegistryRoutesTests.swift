@@ -141,6 +141,9 @@ import Testing
             let api = "/api/2.0/mlflow"
             _ = try await Self.call(client, as: "alice", .post, "\(api)/registered-models/create", ["name": "gov"])
             for i in 1...2 { _ = try await Self.call(client, as: "alice", .post, "\(api)/model-versions/create", ["name": "gov", "source": "s3://b/\(i)"]) }
+            // The owner lets bob approve and dave read (with auth on, models are guarded by their ACL).
+            let acl: [[String: Any]] = [["user_name": "bob", "permission_level": "CAN_MANAGE_PRODUCTION_VERSIONS"], ["user_name": "dave", "permission_level": "CAN_READ"]]
+            _ = try await Self.call(client, as: "alice", .patch, "/api/2.0/permissions/registered-models/gov", ["access_control_list": acl])
             // Only an administrator (carol) sets or lifts the policy: alice cannot remove it to bypass it.
             _ = try await Self.call(client, as: "carol", .post, "/api/2.0/ingot/registry/policies/set", ["name": "gov", "protected_aliases": ["champion"]])
             _ = try await Self.call(client, as: "alice", .delete, "/api/2.0/ingot/registry/policies/delete", ["name": "gov"], expect: .forbidden)
