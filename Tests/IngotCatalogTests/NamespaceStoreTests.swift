@@ -17,6 +17,22 @@ import Testing
             deltaVersion: 0, icebergMetadataLocation: nil, comment: nil, owner: "admin", properties: [:], createdAt: 1, updatedAt: 1)
     }
 
+    @Test func tablesRenameAndSchemaPropertiesUpdate() async throws {
+        let store = try Self.store()
+        _ = try await store.createSchema(catalog: "main", name: "s2", comment: "c", owner: "alice", properties: ["a": "1", "b": "2"])
+        let updated = try await store.updateSchemaProperties(catalog: "main", name: "s2", updates: ["b": "3", "comment": "new"], removals: ["a"])
+        #expect(updated.properties == ["b": "3"] && updated.comment == "new")
+        #expect(try await store.schema(catalog: "main", name: "s2").properties == ["b": "3"])
+        let from = try TableName(parsing: "main.default.t1"), to = try TableName(parsing: "main.s2.t2")
+        try await store.createTable(Self.record(from, location: "warehouse/main/default/t1"))
+        try await store.renameTable(from, to: to)
+        #expect(try await store.tableIfExists(from) == nil)
+        #expect(try await store.table(to).storageLocation == "warehouse/main/default/t1")
+        try await store.createTable(Self.record(from, location: "warehouse/other"))
+        await #expect(throws: CatalogError.self) { try await store.renameTable(from, to: to) }
+        await #expect(throws: CatalogError.self) { try await store.renameTable(from, to: try TableName(parsing: "main.nope.t")) }
+    }
+
     @Test func mainAndDefaultExistOutOfTheBox() async throws {
         let store = try Self.store()
         #expect(try await store.catalogs().map(\.name) == ["main"])
