@@ -100,9 +100,11 @@ public struct IngotServices: Sendable {
         self.audit = AuditLog(metadata: metadata)
         self.auditRecorder = AuditRecorder(log: audit, retentionDays: config.auditRetentionDays)
         self.statements = StatementStore()
-        self.statementRunner = StatementRunner(
+        var statementRunner = StatementRunner(
             store: statements, tables: tables,
             auditTable: AuditSystemTable(audit: audit, recorder: auditRecorder, directory: config.dataDirectoryURL.appendingPathComponent("system")))
+        if config.authMode != .none { statementRunner.authorizer = authorizer }
+        self.statementRunner = statementRunner
         self.pipelines = PipelineService(metadata: metadata, tables: tables)
         self.jobs = JobService(metadata: metadata, environment: Self.jobEnvironment(config), pipelines: PipelineJobTasks(pipelines: pipelines), sql: SQLJobTasks(tables: tables))
         let sources = TrackingModelSources(store: SQLiteTrackingStore(metadata: metadata))

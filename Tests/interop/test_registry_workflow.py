@@ -251,6 +251,9 @@ def test_two_users_alias_change_needs_someone_elses_approval(start_ingot, tmp_pa
     as_user("ana", "POST", f"{API}/registered-models/create", {"name": name})
     for i in range(2):
         as_user("ana", "POST", f"{API}/model-versions/create", {"name": name, "source": f"s3://b/{i}"})
+    # The owner lets ben approve (with auth on, models are guarded by their permissions).
+    as_user("ana", "PATCH", f"/api/2.0/permissions/registered-models/{name}",
+            {"access_control_list": [{"user_name": "ben", "permission_level": "CAN_MANAGE_PRODUCTION_VERSIONS"}]})
     r = requests.post(server.url + "/api/2.0/ingot/registry/policies/set", json={"name": name, "protected_aliases": ["champion"]},
                       headers=root, timeout=10)
     assert r.status_code == 200, r.text

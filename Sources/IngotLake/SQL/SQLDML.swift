@@ -156,7 +156,7 @@ extension SQLEngine {
         let (parts, afterName) = try parseName(t, 2)
         let (alias, i) = optionalAlias(t, afterName, stop: ["WHERE"])
         let name = try qualify(parts)
-        let table = try await existingTable(name)
+        let table = try await existingTable(name, .write)
         if i == t.count {
             let change = try await table.delete()
             return try await changeResult(change, affected: change.metrics["numDeletedRows"] ?? 0, body)
@@ -182,7 +182,7 @@ extension SQLEngine {
         }
         let setTokens = Array(t[(i0 + 1)..<(whereAt ?? t.count)])
         let name = try qualify(parts)
-        let table = try await existingTable(name)
+        let table = try await existingTable(name, .write)
         let change = try await withEvaluator(table, name: name, alias: alias ?? parts.last!) { ev, schema in
             var assignments: [String: ColumnAssignment] = [:]
             for a in SQLRewriter.splitArgs(setTokens) {
@@ -270,7 +270,7 @@ extension SQLEngine {
             k = next
         }
         let name = try qualify(parts)
-        let table = try await existingTable(name)
+        let table = try await existingTable(name, .write)
         let schema = try await table.snapshot().schema
         // The source columns (names) decide which target columns it carries.
         let probe = try await openQuery([.word("SELECT"), .symbol("*"), .word("FROM")] + source + [.word("AS"), .quoted("__src"), .word("LIMIT"), SQLToken(.number, "0")])
@@ -329,7 +329,7 @@ extension SQLEngine {
     private func optimizeTable(_ t: [SQLToken], _ body: @escaping @Sendable (RecordBatch) async throws -> Void) async throws -> SQLExecution {
         let (parts, i) = try parseName(t, 1)
         let name = try qualify(parts)
-        let table = try await existingTable(name)
+        let table = try await existingTable(name, .write)
         if i < t.count, t[i].isWord("ZORDER") { throw SQLError.unsupported("OPTIMIZE … ZORDER BY") }
         let change: TableChange
         if i < t.count {
@@ -361,7 +361,7 @@ extension SQLEngine {
                 throw SQLError.invalid("unexpected \(t[i].text) in VACUUM")
             }
         }
-        let table = try await existingTable(try qualify(parts))
+        let table = try await existingTable(try qualify(parts), .write)
         let files = try await table.vacuum(retention: hours * 3600, dryRun: dryRun)
         var exec = try await emit(Schema([Field("path", .string)]), files.map { [.string($0)] }, kind: .dml, body)
         exec.affectedRows = Int64(files.count)

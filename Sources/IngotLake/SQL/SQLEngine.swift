@@ -261,7 +261,8 @@ public final class SQLEngine: SQLEngineProtocol, @unchecked Sendable {
         return (parts, j)
     }
 
-    func existingTable(_ name: SQLTableName) async throws -> LakeTable {
+    func existingTable(_ name: SQLTableName, _ access: SQLTableAccess = .read) async throws -> LakeTable {
+        try await resolver.authorize(name, access)
         let table = try await resolver.table(name)
         guard try await table.exists() else { throw SQLError.notFound("table or view not found: \(name)") }
         return table
@@ -719,6 +720,7 @@ public final class SQLEngine: SQLEngineProtocol, @unchecked Sendable {
         }
         if external, location == nil { throw SQLError.invalid("CREATE EXTERNAL TABLE needs LOCATION 'path'") }
         let name = try qualify(parts)
+        try await resolver.authorize(name, .create)
         var table = try await resolver.table(name)
         if try await table.exists() {
             if ifNotExists {
@@ -812,7 +814,7 @@ public final class SQLEngine: SQLEngineProtocol, @unchecked Sendable {
         guard i < t.count else { throw SQLError.invalid("INSERT needs a query or VALUES") }
         let query = Array(t[i...])
         let name = try qualify(parts)
-        let table = try await existingTable(name)
+        let table = try await existingTable(name, .write)
         let schema = try await table.snapshot().schema
         var target: [Field] = schema.fields
         if let listed {

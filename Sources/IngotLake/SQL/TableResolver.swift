@@ -34,6 +34,19 @@ public protocol TableResolver: Sendable {
     func table(_ name: SQLTableName, location: String) async throws -> LakeTable
     /// Called when `CREATE TABLE … LOCATION` named an existing Delta table: record it, write nothing.
     func tableRegistered(_ name: SQLTableName, _ table: LakeTable) async throws
+    /// Called before the engine touches a table: a resolver with a caller refuses what it may not do
+    /// (throws). The default allows everything.
+    func authorize(_ name: SQLTableName, _ access: SQLTableAccess) async throws
+}
+
+/// What a statement does with a table, for ``TableResolver/authorize(_:_:)``.
+public enum SQLTableAccess: Sendable, Equatable {
+    /// SELECT, DESCRIBE, SHOW COLUMNS.
+    case read
+    /// INSERT, UPDATE, DELETE, MERGE (target), OPTIMIZE, VACUUM.
+    case write
+    /// CREATE TABLE (the name does not exist yet).
+    case create
 }
 
 extension TableResolver {
@@ -44,6 +57,8 @@ extension TableResolver {
     }
 
     public func tableRegistered(_ name: SQLTableName, _ table: LakeTable) async throws {}
+
+    public func authorize(_ name: SQLTableName, _ access: SQLTableAccess) async throws {}
 }
 
 /// Tables in a directory tree: `<warehouse>/<catalog>/<schema>/<table>/` (the layout of the data

@@ -63,7 +63,7 @@ struct StatementController {
         runner.submit(
             StatementRunner.Job(
                 id: id, statement: statement, catalog: body.catalog ?? "main", schema: body.schema ?? "default", rowLimit: body.row_limit,
-                principal: context.principal.name, callerIsAdmin: context.principal.isAdmin))
+                principal: context.principal.name, callerIsAdmin: context.principal.isAdmin, caller: context.principal))
         let deadline = Date().addingTimeInterval(wait)
         var pause: UInt64 = 1_000_000
         while Date() < deadline, let entry = await store.entry(id), entry.state == .pending || entry.state == .running {

@@ -1,3 +1,4 @@
+import IngotIdentity
 import Foundation
 import IngotCatalog
 import IngotCore
@@ -17,6 +18,8 @@ struct StatementRunner: Service {
         let principal: String
         /// Whether the caller may read admin-only system tables (`system.access.audit`).
         var callerIsAdmin = false
+        /// The caller, for catalog privileges (checked when the runner has an authorizer).
+        var caller: Principal? = nil
     }
 
     let store: StatementStore
@@ -28,6 +31,8 @@ struct StatementRunner: Service {
 
     /// The `system` catalog's audit table; nil leaves the catalog out.
     let auditTable: AuditSystemTable?
+    /// Checks catalog privileges per table (auth on only); nil lets every statement through.
+    var authorizer: ACLAuthorizer?
 
     init(store: StatementStore, tables: TableService, auditTable: AuditSystemTable? = nil, byteLimit: Int = 25 << 20) {
         self.store = store
@@ -54,8 +59,10 @@ struct StatementRunner: Service {
 
     func resolver(_ job: Job) -> any TableResolver {
         let namespace = NamespaceTableResolver(tables: tables, owner: job.principal)
-        guard let auditTable else { return namespace }
-        return SystemTablesResolver(base: namespace, audit: auditTable, callerIsAdmin: job.callerIsAdmin)
+        let base: any TableResolver =
+            if let auditTable { SystemTablesResolver(base: namespace, audit: auditTable, callerIsAdmin: job.callerIsAdmin) } else { namespace }
+        guard let authorizer, let caller = job.caller, !caller.isAdmin else { return base }
+        return AuthorizingTableResolver(base: base, caller: caller, authorizer: authorizer)
     }
 
     func execute(_ job: Job) async {

@@ -1,0 +1,83 @@
+import IngotCore
+import IngotIdentity
+import IngotLake
+
+/// The SQL engine's resolver for one caller: reading a table needs SELECT on it, writing MODIFY,
+/// creating CREATE TABLE on its schema — each with USE CATALOG and USE SCHEMA, as in Unity Catalog
+/// (``ACLAuthorizer``). SHOW CATALOGS/SCHEMAS/TABLES list only what the caller may use. The creator of
+/// a table gets ALL PRIVILEGES on it. The `system` catalog keeps its own rule (admins only).
+struct AuthorizingTableResolver: TableResolver {
+    let base: any TableResolver
+    let caller: Principal
+    let authorizer: ACLAuthorizer
+
+    func allowed(_ privilege: String, _ fullName: String) async throws -> Bool {
+        try await authorizer.check(caller, AccessRequest(objectType: "uc:table", objectID: fullName, privilege: privilege))
+    }
+
+    func authorize(_ name: SQLTableName, _ access: SQLTableAccess) async throws {
+        try await base.authorize(name, access)
+        if SystemTablesResolver.isSystem(name.catalog) { return }
+        let (privilege, object) =
+            switch access {
+            case .read: ("SELECT", name.description)
+            case .write: ("MODIFY", name.description)
+            case .create: ("CREATE TABLE", "\(name.catalog).\(name.schema)")
+            }
+        guard try await allowed(privilege, object) else {
+            throw IngotFailure(.permissionDenied, "\(caller.name) requires \(privilege) (with USE CATALOG and USE SCHEMA) on \(object)")
+        }
+    }
+
+    func table(_ name: SQLTableName) async throws -> LakeTable { try await base.table(name) }
+
+    /// The `system` catalog is listed as before (its table checks the caller itself).
+    func visible(_ catalog: String, _ privilege: String, _ fullName: String) async throws -> Bool {
+        if SystemTablesResolver.isSystem(catalog) { return true }
+        return try await allowed(privilege, fullName)
+    }
+
+    func catalogs() async throws -> [String] {
+        var shown: [String] = []
+        for catalog in try await base.catalogs() {
+            if try await visible(catalog, "USE CATALOG", catalog) { shown.append(catalog) }
+        }
+        return shown
+    }
+
+    func schemas(catalog: String) async throws -> [String] {
+        var shown: [String] = []
+        for schema in try await base.schemas(catalog: catalog) {
+            if try await visible(catalog, "USE SCHEMA", "\(catalog).\(schema)") { shown.append(schema) }
+        }
+        return shown
+    }
+
+    func tables(catalog: String, schema: String) async throws -> [String] {
+        var shown: [String] = []
+        for table in try await base.tables(catalog: catalog, schema: schema) {
+            if try await visible(catalog, "SELECT", "\(catalog).\(schema).\(table)") { shown.append(table) }
+        }
+        return shown
+    }
+
+    func tableCreated(_ name: SQLTableName, _ table: LakeTable) async throws {
+        try await base.tableCreated(name, table)
+        try await recordOwner(name)
+    }
+
+    func table(_ name: SQLTableName, location: String) async throws -> LakeTable { try await base.table(name, location: location) }
+
+    func tableRegistered(_ name: SQLTableName, _ table: LakeTable) async throws {
+        try await base.tableRegistered(name, table)
+        try await recordOwner(name)
+    }
+
+    func recordOwner(_ name: SQLTableName) async throws {
+        let kind: GranteeKind = caller.kind == .servicePrincipal ? .servicePrincipal : .user
+        try await authorizer.store.changeGrants(
+            objectType: "uc:table", objectID: name.description,
+            add: [PermissionRecord(objectType: "uc:table", objectID: name.description, principal: caller.name, kind: kind, level: "ALL PRIVILEGES")],
+            remove: [])
+    }
+}
