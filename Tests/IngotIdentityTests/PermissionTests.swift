@@ -72,4 +72,19 @@ import Testing
         #expect(try await !auth.check(bob, AccessRequest(objectType: "uc:table", objectID: "lake.x.y", privilege: "MODIFY")))
         #expect(SecurableType.privilege("use_catalog") == "USE CATALOG")
     }
+
+    /// The scoring hot path asks the same question again and again: a cached answer costs well under
+    /// a few microseconds (measured: printed below; the bound is loose for slow CI machines).
+    @Test func cachedDecisionsAreCheap() async throws {
+        let auth = try make()
+        try await auth.store.recordOwner(.servingEndpoints, objectID: "ep", principal: "alice", kind: .user)
+        let query = AccessRequest(objectType: "serving-endpoints", objectID: "ep", privilege: "CAN_QUERY")
+        #expect(try await auth.check(alice, query))
+        let n = 20_000
+        let start = ContinuousClock.now
+        for _ in 0..<n { _ = try await auth.check(alice, query) }
+        let perCheck = (ContinuousClock.now - start) / n
+        print("cached authorization check: \(perCheck)")
+        #expect(perCheck < .microseconds(20))
+    }
 }

@@ -136,4 +136,46 @@ import Testing
             try await client.execute(uri: "/api/2.0/permissions/experiments/\(ids[1])", method: .get, headers: asUser) { #expect($0.status == .notFound) }
         }
     }
+
+    @Test func endpointInvocationNeedsCanQuery() async throws {
+        let (services, admin, user) = try await Self.services()
+        let app = buildApplication(services: services, logger: Logger(label: "test"))
+        let asAdmin: HTTPFields = [.authorization: "Bearer \(admin)", .contentType: "application/json"]
+        let asUser: HTTPFields = [.authorization: "Bearer \(user)", .contentType: "application/json"]
+        try await app.test(.router) { client in
+            // A version whose artifacts live elsewhere: the endpoint exists but never becomes ready (503 once let through).
+            for (path, body) in [
+                ("/api/2.0/mlflow/registered-models/create", ["name": "rm"] as [String: Any]),
+                ("/api/2.0/mlflow/model-versions/create", ["name": "rm", "source": "s3://bucket/model"]),
+                ("/api/2.0/serving-endpoints", ["name": "ep1", "config": ["served_entities": [["entity_name": "rm", "entity_version": "1", "workload_size": "Small"]]]]),
+            ] {
+                try await client.execute(uri: path, method: .post, headers: asAdmin, body: try Self.json(body)) { #expect($0.status == .ok) }
+            }
+            let score = try Self.json(["instances": [[1, 2]]])
+            try await client.execute(uri: "/serving-endpoints/ep1/invocations", method: .post, headers: asUser, body: score) { #expect($0.status == .notFound) }
+            try await client.execute(uri: "/api/2.0/serving-endpoints", method: .get, headers: asUser) { response in
+                let endpoints = try ServerTests.json(response.body)["endpoints"] as? [Any]
+                #expect(endpoints?.isEmpty == true)
+            }
+            func grant(_ level: String) async throws {
+                try await client.execute(
+                    uri: "/api/2.0/permissions/serving-endpoints/ep1", method: .patch, headers: asAdmin,
+                    body: try Self.json(["access_control_list": [["user_name": "nobody", "permission_level": level]]])
+                ) { #expect($0.status == .ok) }
+            }
+            try await grant("CAN_VIEW")
+            try await client.execute(uri: "/api/2.0/serving-endpoints/ep1", method: .get, headers: asUser) { #expect($0.status == .ok) }
+            try await client.execute(uri: "/serving-endpoints/ep1/invocations", method: .post, headers: asUser, body: score) { response in
+                #expect(response.status == .forbidden)
+                #expect(String(buffer: response.body).contains("CAN_QUERY"))
+            }
+            try await grant("CAN_QUERY")
+            try await client.execute(uri: "/serving-endpoints/ep1/invocations", method: .post, headers: asUser, body: score) {
+                #expect($0.status == .serviceUnavailable)  // past the guard: the endpoint is simply not ready
+            }
+            try await client.execute(uri: "/api/2.0/serving-endpoints/ep1/config", method: .put, headers: asUser, body: try Self.json(["served_entities": []])) {
+                #expect($0.status == .forbidden)
+            }
+        }
+    }
 }
