@@ -26,8 +26,8 @@ struct AuthorizationMiddleware: RouterMiddleware {
         guard let pattern = context.endpointPath else { return try await next(request, context) }
         let routeGuard = RouteGuards.guard(method: request.method, path: pattern)
         if principal.isAdmin {
-            // Admins pass every guard; objects they create still get an owner row so ACLs can be handed out.
-            return try await next(request, context)
+            // Admins pass every guard; what they create still starts with a clean ACL.
+            if case .create = routeGuard {} else { return try await next(request, context) }
         }
         if principal == .anonymous, routeGuard != .open {
             throw APIErrorResponse(.unauthenticated, "authentication required")
@@ -48,15 +48,18 @@ struct AuthorizationMiddleware: RouterMiddleware {
         case .create(let type, let requestField, let responseField):
             var id: String?
             if let requestField { id = try await resolve(.field([requestField]), &request, context).first }
-            let response = try await next(request, context)
+            var response = try await next(request, context)
             guard response.status == .ok || response.status == .created else { return response }
             if id == nil, let responseField {
                 let (json, copy) = try await Self.json(of: response)
                 id = Self.string(json?[responseField])
-                if let id { try await authorizer.store.recordOwner(type, objectID: id, principal: principal.name, kind: Self.kind(principal)) }
-                return copy
+                response = copy
             }
-            if let id { try await authorizer.store.recordOwner(type, objectID: id, principal: principal.name, kind: Self.kind(principal)) }
+            if let id {
+                // A name can be reused after a delete: the new object never inherits the old one's ACL.
+                try await authorizer.store.deleteObject(objectType: type.rawValue, objectID: id)
+                if !principal.isAdmin { try await authorizer.store.recordOwner(type, objectID: id, principal: principal.name, kind: Self.kind(principal)) }
+            }
             return response
         case .listing(let type, let level, let array, let idField):
             let response = try await next(request, context)
