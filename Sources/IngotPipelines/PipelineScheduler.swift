@@ -13,44 +13,61 @@ public enum PipelineScheduler {
     public static func run(order: [String], dependencies: [String: [String]], limit: Int,
                            _ body: @escaping @Sendable (String, Set<String>) async throws -> Bool) async throws -> Set<String> {
         let known = Set(order)
-        var waiting = order
-        var done = Set<String>()
-        var changed = Set<String>()
-        var running = 0
-        var failure: (any Error)?
-        try await withThrowingTaskGroup(of: (String, Result<Bool, any Error>).self) { group in
-            func startReady() {
-                guard failure == nil else { return }
-                var k = 0
-                while k < waiting.count, running < max(1, limit) {
-                    let n = waiting[k]
-                    let deps = (dependencies[n] ?? []).filter { known.contains($0) }
-                    if deps.allSatisfy({ done.contains($0) }) {
+        let limit = max(1, limit)
+        // All scheduling state lives inside the group's closure and comes back as its value: an
+        // earlier shape that mutated captured variables from a nested function lost the failure
+        // in optimized builds (the next dataset started and no error was thrown).
+        let outcome = await withTaskGroup(of: Finished.self, returning: Outcome.self) { group in
+            var waiting = order
+            var done = Set<String>()
+            var changed = Set<String>()
+            var running = 0
+            var failure: (any Error)?
+            while true {
+                if failure == nil {
+                    var k = 0
+                    while k < waiting.count, running < limit {
+                        let name = waiting[k]
+                        let deps = (dependencies[name] ?? []).filter { known.contains($0) }
+                        guard deps.allSatisfy({ done.contains($0) }) else {
+                            k += 1
+                            continue
+                        }
                         waiting.remove(at: k)
                         running += 1
                         let changedDeps = Set(deps.filter { changed.contains($0) })
                         group.addTask {
-                            do { return (n, .success(try await body(n, changedDeps))) } catch { return (n, .failure(error)) }
+                            do {
+                                return Finished(name: name, changed: try await body(name, changedDeps), error: nil)
+                            } catch {
+                                return Finished(name: name, changed: false, error: error)
+                            }
                         }
-                    } else {
-                        k += 1
                     }
                 }
-            }
-            startReady()
-            while let (n, result) = try await group.next() {
+                guard let finished = await group.next() else { break }
                 running -= 1
-                switch result {
-                case .success(let c):
-                    done.insert(n)
-                    if c { changed.insert(n) }
-                case .failure(let e):
-                    if failure == nil { failure = e }
+                if let error = finished.error {
+                    if failure == nil { failure = error }
+                } else {
+                    done.insert(finished.name)
+                    if finished.changed { changed.insert(finished.name) }
                 }
-                startReady()
             }
+            return Outcome(changed: changed, failure: failure)
         }
-        if let failure { throw failure }
-        return changed
+        if let failure = outcome.failure { throw failure }
+        return outcome.changed
+    }
+
+    private struct Finished: Sendable {
+        let name: String
+        let changed: Bool
+        let error: (any Error)?
+    }
+
+    private struct Outcome: Sendable {
+        let changed: Set<String>
+        let failure: (any Error)?
     }
 }
