@@ -98,6 +98,30 @@ def test_experiment_levels_through_the_mlflow_client(secured):
     levels = requests.get(server.url + f"/api/2.0/permissions/experiments/{exp_id}/permissionLevels", headers=ana, timeout=10).json()
     assert [level["permission_level"] for level in levels["permission_levels"]] == ["CAN_READ", "CAN_EDIT", "CAN_MANAGE"]
 
+    # With CAN_EDIT the usual client calls work: artifacts through the proxy, MLflow 3 logged models and traces.
+    out = mlflow_as(server.url, ana_token, f"""
+        import os, tempfile
+        from mlflow.entities import LoggedModelStatus
+        mlflow.set_experiment(experiment_id={exp_id!r})
+        with mlflow.start_run() as run:
+            mlflow.log_param("p", 1)
+            mlflow.log_text("hello", "notes/a.txt")
+        d = tempfile.mkdtemp()
+        path = mlflow.artifacts.download_artifacts(run_id=run.info.run_id, artifact_path="notes/a.txt", dst_path=d)
+        print("ARTIFACT", open(path).read())
+        model = mlflow.initialize_logged_model(name="m")
+        mlflow.MlflowClient().finalize_logged_model(model.model_id, LoggedModelStatus.READY)
+        print("MODEL", mlflow.get_logged_model(model.model_id).status)
+        @mlflow.trace
+        def f(x):
+            return x + 1
+        f(1)
+        mlflow.flush_trace_async_logging()
+        print("TRACES", len(mlflow.search_traces(experiment_ids=[{exp_id!r}])))
+    """)
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert "ARTIFACT hello" in out.stdout and "MODEL" in out.stdout and "TRACES 1" in out.stdout, out.stdout
+
     # What ana creates, she owns.
     mine = requests.post(server.url + f"{API}/experiments/create", json={"name": name + "-ana"}, headers=ana, timeout=10).json()["experiment_id"]
     set_acl(server, ana, mine, "CAN_READ")

@@ -27,4 +27,16 @@ public struct ACLParentLookup: Sendable {
                 db, sql: "SELECT m.name FROM registry_requests r JOIN registry_models m ON m.model_pk = r.model_pk WHERE r.request_id = ?", arguments: [id])
         }
     }
+
+    public func experiment(ofLoggedModel id: String) async throws -> String? {
+        try await reader.read { db in
+            try Int64.fetchOne(db, sql: "SELECT experiment_id FROM tracking_logged_models WHERE model_id = ?", arguments: [id]).map(String.init)
+        }
+    }
+
+    public func experiment(ofTrace id: String) async throws -> String? {
+        try await reader.read { db in
+            try Int64.fetchOne(db, sql: "SELECT experiment_id FROM tracking_traces WHERE trace_id = ?", arguments: [id]).map(String.init)
+        }
+    }
 }

@@ -124,6 +124,21 @@ struct AuthorizationMiddleware: RouterMiddleware {
             if id == nil { id = try await field("run_uuid", &request, context) }
             guard let id, let experiment = try await lookup.experiment(ofRun: id) else { return id == nil ? [] : ["run \(id)"] }
             return [experiment]
+        case .experimentsInRequest:
+            var ids = request.uri.queryParameters.getAll("experiment_id") + request.uri.queryParameters.getAll("experiment_ids")
+            if request.method != .get, request.method != .head, let body = try await jsonBody(&request, context) {
+                Self.collect(["experiment_id", "experiment_ids"], in: body, into: &ids)
+            }
+            return Array(Set(ids)).sorted()
+        case .loggedModel:
+            guard let id = context.parameters.get("model_id") else { return [] }
+            return [try await lookup.experiment(ofLoggedModel: id) ?? "model \(id)"]
+        case .traces:
+            var ids = context.parameters.get("trace_id").map { [$0] } ?? []
+            if ids.isEmpty, let body = try await jsonBody(&request, context) { Self.collect(["trace_ids", "request_ids"], in: body, into: &ids) }
+            var experiments: Set<String> = []
+            for id in ids { experiments.insert(try await lookup.experiment(ofTrace: id) ?? "trace \(id)") }
+            return experiments.sorted()
         case .experimentName:
             guard let name = try await field("experiment_name", &request, context) else { return [] }
             return [try await lookup.experiment(named: name) ?? "named \(name)"]
@@ -150,6 +165,21 @@ struct AuthorizationMiddleware: RouterMiddleware {
         let buffer = try await request.collectBody(upTo: context.maxBodyBytes)
         guard buffer.readableBytes > 0 else { return nil }
         return try? JSONSerialization.jsonObject(with: Data(buffer.readableBytesView)) as? [String: Any]
+    }
+
+    /// Every value (strings, numbers, or lists of them) of the named keys, at any depth.
+    static func collect(_ keys: Set<String>, in value: Any, into out: inout [String]) {
+        if let object = value as? [String: Any] {
+            for (key, child) in object {
+                if keys.contains(key) {
+                    if let list = child as? [Any] { out += list.compactMap(string) } else if let one = string(child) { out.append(one) }
+                } else {
+                    collect(keys, in: child, into: &out)
+                }
+            }
+        } else if let list = value as? [Any] {
+            for child in list { collect(keys, in: child, into: &out) }
+        }
     }
 
     static func string(_ value: Any?) -> String? {

@@ -11,6 +11,13 @@ enum ObjectRef: Sendable, Equatable {
     case fieldList(String)
     /// An MLflow run (`run_id`/`run_uuid` in query or body): its experiment.
     case run
+    /// Every `experiment_id`/`experiment_ids` value anywhere in the query or JSON body (MLflow 3 nests
+    /// them in trace locations); all must pass.
+    case experimentsInRequest
+    /// A logged model (`{model_id}`): its experiment.
+    case loggedModel
+    /// Traces (`{trace_id}`, or `trace_ids`/`request_ids` in the body): their experiments.
+    case traces
     /// `experiment_name`: the experiment of that name.
     case experimentName
     /// A registry transition request (`id`): its registered model.
@@ -123,7 +130,6 @@ enum RouteGuards {
             return .object(.experiments, "CAN_MANAGE", .field(["experiment_id"]))
         case "runs/search": return .object(.experiments, "CAN_READ", .fieldList("experiment_ids"))
         case "runs/create": return .object(.experiments, "CAN_EDIT", .field(["experiment_id"]))
-        case "traces/search", "logged-models/search": return .object(.experiments, "CAN_READ", .fieldList("experiment_ids"))
         case "server-info": return .signedIn  // the server's version and features, no data
         case "registered-models/create": return .create(.registeredModels, requestField: "name", responseField: nil)
         case "registered-models/search", "registered-models/list":
@@ -151,8 +157,13 @@ enum RouteGuards {
             return .object(.experiments, getter ? "CAN_READ" : "CAN_EDIT", .run)
         }
         if rest.hasPrefix("logged-models") || rest.hasPrefix("traces") {
-            // Logged models and traces name their experiment in the request; reads need CAN_READ, writes CAN_EDIT.
-            return .object(.experiments, read || rest.hasSuffix("search") ? "CAN_READ" : "CAN_EDIT", .field(["experiment_id"]))
+            // Reads need CAN_READ on the experiment, writes CAN_EDIT; the experiment comes from the logged
+            // model or trace the path names, else from the request.
+            let level = read || rest.hasSuffix("search") || rest.hasSuffix("batchGetInfos") ? "CAN_READ" : "CAN_EDIT"
+            if rest.hasPrefix("logged-models/{model_id}") { return .object(.experiments, level, .loggedModel) }
+            if rest.hasPrefix("traces/{trace_id}") || rest == "traces/batchGetInfos" { return .object(.experiments, level, .traces) }
+            if rest == "traces/link-to-run" { return .object(.experiments, "CAN_EDIT", .run) }
+            return .object(.experiments, level, .experimentsInRequest)
         }
         return nil
     }
