@@ -108,6 +108,9 @@ struct AuthorizationMiddleware: RouterMiddleware {
         case .field(let names):
             for name in names { if let value = try await field(name, &request, context) { return [value] } }
             return []
+        case .joinedParams(let names):
+            let parts = names.compactMap { context.parameters.get($0)?.removingPercentEncoding }
+            return parts.count == names.count ? [parts.joined(separator: ".")] : []
         case .joinedFields(let names):
             var parts: [String] = []
             for name in names {

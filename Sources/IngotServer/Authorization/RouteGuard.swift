@@ -26,6 +26,8 @@ enum ObjectRef: Sendable, Equatable {
     case jobRun
     /// The first segment of the `**` artifact path (`<experiment_id>/<run_id>/artifacts/...`).
     case artifactPath
+    /// A securable's full name made of these path parameters joined with dots (`{prefix}.{ns}.{table}`).
+    case joinedParams([String])
     /// A securable's full name made of these fields joined with dots (`catalog_name`, `schema_name`).
     case joinedFields([String])
 }
@@ -99,7 +101,9 @@ enum RouteGuards {
             return jobs(String(path.dropFirst(prefix.count)))
         }
         if path.hasPrefix("/api/2.0/ingot/jobs/{job_id}/") { return .object(.jobs, "CAN_VIEW", .param("job_id")) }
-        if path.hasPrefix("/iceberg/") || path.hasPrefix("/api/2.1/unity-catalog/iceberg/") { return .admin }
+        for prefix in ["/iceberg/v1/", "/api/2.1/unity-catalog/iceberg/v1/"] where path.hasPrefix(prefix) {
+            return iceberg(method, String(path.dropFirst(prefix.count)))
+        }
         if path.hasPrefix("/api/2.1/unity-catalog/") { return unityCatalog(method, String(path.dropFirst("/api/2.1/unity-catalog/".count))) }
         if path.hasPrefix("/api/2.0/ingot/tables/{full_name}/") {
             return .catalog(read ? "SELECT" : "MODIFY", .param("full_name"))
@@ -224,6 +228,24 @@ enum RouteGuards {
         case (.post, "tables"): return .catalog("CREATE TABLE", .joinedFields(["catalog_name", "schema_name"]))
         case (.get, "tables/{full_name}"): return .catalog("SELECT", .param("full_name"))
         case (_, "tables/{full_name}"): return .catalog("MANAGE", .param("full_name"))
+        default: return nil
+        }
+    }
+
+    /// The Iceberg REST catalog: `{prefix}` is the catalog, `{ns}` the schema.
+    static func iceberg(_ method: HTTPRequest.Method, _ rest: String) -> RouteGuard? {
+        let read = method == .get || method == .head
+        switch rest {
+        case "config": return .signedIn  // the catalog's defaults and endpoints, no data
+        case "{prefix}/namespaces": return read ? .catalog("USE CATALOG", .joinedParams(["prefix"])) : .catalog("CREATE SCHEMA", .joinedParams(["prefix"]))
+        case "{prefix}/namespaces/{ns}": return read ? .catalog("USE SCHEMA", .joinedParams(["prefix", "ns"])) : .catalog("MANAGE", .joinedParams(["prefix", "ns"]))
+        case "{prefix}/namespaces/{ns}/properties": return .catalog("MANAGE", .joinedParams(["prefix", "ns"]))
+        case "{prefix}/namespaces/{ns}/tables", "{prefix}/namespaces/{ns}/register":
+            return read ? .catalog("USE SCHEMA", .joinedParams(["prefix", "ns"])) : .catalog("CREATE TABLE", .joinedParams(["prefix", "ns"]))
+        case "{prefix}/namespaces/{ns}/tables/{table}":
+            let name = ObjectRef.joinedParams(["prefix", "ns", "table"])
+            return read ? .catalog("SELECT", name) : method == .delete ? .catalog("MANAGE", name) : .catalog("MODIFY", name)
+        case "{prefix}/tables/rename", "{prefix}/transactions/commit": return .admin  // several tables in one request
         default: return nil
         }
     }
