@@ -151,6 +151,11 @@ def test_sql_needs_catalog_privileges(secured):
         assert r.status_code == expect, r.text
         return r.json()
 
+    uc = server.url + "/api/2.1/unity-catalog"
+    assert requests.get(f"{uc}/tables/main.perm.t", headers=ana, timeout=10).status_code == 403
+    assert requests.get(f"{server.url}/iceberg/v1/main/namespaces/perm/tables/t", headers=ana, timeout=10).status_code == 403
+    listed = requests.get(f"{uc}/tables", params={"catalog_name": "main", "schema_name": "perm"}, headers=ana, timeout=10).json()
+    assert listed.get("tables", []) == [], listed
     grant("catalog", "main", ["USE_CATALOG"], headers=ana, expect=403)  # only MANAGE (or admins) may grant
     grant("catalog", "main", ["USE_CATALOG"])
     grant("schema", "main.perm", ["USE_SCHEMA"])
@@ -160,6 +165,10 @@ def test_sql_needs_catalog_privileges(secured):
     ok = statement(server, ana, "SELECT x FROM main.perm.t")
     assert ok["status"]["state"] == "SUCCEEDED", ok
     assert ok["result"]["data_array"] == [["1"]] or ok["result"]["data_array"] == [[1]], ok
+    assert requests.get(f"{uc}/tables/main.perm.t", headers=ana, timeout=10).status_code == 200
+    assert requests.get(f"{server.url}/iceberg/v1/main/namespaces/perm/tables/t", headers=ana, timeout=10).status_code == 200
+    listed = requests.get(f"{uc}/tables", params={"catalog_name": "main", "schema_name": "perm"}, headers=ana, timeout=10).json()
+    assert [t["full_name"] for t in listed["tables"]] == ["main.perm.t"], listed
     # SELECT is not MODIFY.
     insert = statement(server, ana, "INSERT INTO main.perm.t VALUES (2)")
     assert insert["status"]["state"] == "FAILED" and "MODIFY" in insert["status"]["error"]["message"], insert
