@@ -53,7 +53,7 @@ import Testing
                 }
                 let expectRefusal: Bool =
                     switch routeGuard {
-                    case .object, .catalog, .admin: true
+                    case .object, .catalog, .admin, .ownStatement: true
                     default: false
                     }
                 // Creating as the user would make it the owner of the ids the other requests name.

@@ -142,6 +142,9 @@ def test_sql_needs_catalog_privileges(secured):
     refused = statement(server, ana, "SELECT x FROM main.perm.t")
     assert refused["status"]["state"] == "FAILED", refused
     assert "SELECT" in refused["status"]["error"]["message"], refused
+    # A statement is visible only to whoever submitted it.
+    assert requests.get(f"{server.url}/api/2.0/sql/statements/{created['statement_id']}", headers=ana, timeout=10).status_code == 404
+    assert requests.get(f"{server.url}/api/2.0/sql/statements/{refused['statement_id']}", headers=ana, timeout=10).status_code == 200
     shown = statement(server, ana, "SHOW TABLES IN main.perm")
     assert shown["status"]["state"] == "SUCCEEDED" and shown.get("result", {}).get("data_array", []) == [], shown
 

@@ -15,9 +15,11 @@ struct AuthorizationMiddleware: RouterMiddleware {
     typealias Context = IngotRequestContext
     let authorizer: ACLAuthorizer
     let lookup: ACLParentLookup
+    let statements: StatementStore
 
     init(services: IngotServices) {
         self.authorizer = services.authorizer
+        self.statements = services.statements
         self.lookup = ACLParentLookup(metadata: services.metadata)
     }
 
@@ -35,6 +37,12 @@ struct AuthorizationMiddleware: RouterMiddleware {
         var request = request
         switch routeGuard {
         case .open, .signedIn, .permissionsAPI:
+            return try await next(request, context)
+        case .ownStatement:
+            let id = context.parameters.get("id") ?? ""
+            guard let entry = await statements.entry(id), entry.principal == principal.name else {
+                throw APIErrorResponse(.resourceDoesNotExist, "statement \(id) does not exist")
+            }
             return try await next(request, context)
         case .none, .admin:
             throw APIErrorResponse(.permissionDenied, "\(request.method) \(pattern) requires an administrator")

@@ -53,6 +53,8 @@ enum RouteGuard: Sendable, Equatable {
     case catalog(String, ObjectRef)
     /// A Unity Catalog list filtered to securables with the privilege.
     case catalogListing(String, array: String, nameField: String)
+    /// A SQL statement by id: only the principal that submitted it (others get 404).
+    case ownStatement
     /// The permissions APIs check for themselves (CAN_MANAGE / MANAGE to change).
     case permissionsAPI
 }
@@ -109,8 +111,9 @@ enum RouteGuards {
             return .catalog(read ? "SELECT" : "MODIFY", .param("full_name"))
         }
         if path == "/api/2.0/lineage-tracking/table-lineage" { return .catalog("SELECT", .field(["table_name"])) }
-        if path.hasPrefix("/api/2.0/sql/statements") || path == "/api/2.0/ingot/sql/history" {
-            // Statement ids are unguessable; the statement itself is checked by the SQL engine's resolver.
+        if path.hasPrefix("/api/2.0/sql/statements/{id}") { return .ownStatement }
+        if path == "/api/2.0/sql/statements" || path == "/api/2.0/ingot/sql/history" {
+            // Every table a statement touches is checked by the SQL engine's resolver; history lists the caller's own.
             return .signedIn
         }
         if path.hasPrefix("/api/2.0/token/") || path == "/api/2.0/preview/scim/v2/Me" || path == "/api/2.0/ingot/me" { return .signedIn }
