@@ -178,4 +178,42 @@ import Testing
             }
         }
     }
+
+    @Test func jobsAreOwnedByTheirCreatorAndListedByPermission() async throws {
+        let (services, admin, user) = try await Self.services()
+        let app = buildApplication(services: services, logger: Logger(label: "test"))
+        let asAdmin: HTTPFields = [.authorization: "Bearer \(admin)", .contentType: "application/json"]
+        let asUser: HTTPFields = [.authorization: "Bearer \(user)", .contentType: "application/json"]
+        try await app.test(.router) { client in
+            func create(_ headers: HTTPFields, _ name: String) async throws -> Int {
+                let body = try Self.json(["name": name, "tasks": [["task_key": "a", "shell_command_task": ["command": "true"]]]])
+                return try await client.execute(uri: "/api/2.1/jobs/create", method: .post, headers: headers, body: body) { response in
+                    #expect(response.status == .ok)
+                    return try ServerTests.json(response.body)["job_id"] as? Int ?? -1
+                }
+            }
+            let theirs = try await create(asAdmin, "admins-job")
+            let mine = try await create(asUser, "users-job")
+            func names() async throws -> [String] {
+                try await client.execute(uri: "/api/2.1/jobs/list", method: .get, headers: asUser) { response in
+                    (try ServerTests.json(response.body)["jobs"] as? [[String: Any]] ?? []).compactMap { ($0["settings"] as? [String: Any])?["name"] as? String }
+                }
+            }
+            #expect(try await names() == ["users-job"])
+            try await client.execute(uri: "/api/2.0/permissions/jobs/\(mine)", method: .get, headers: asUser) { response in
+                #expect(String(buffer: response.body).contains("IS_OWNER"))
+            }
+            try await client.execute(uri: "/api/2.1/jobs/get?job_id=\(theirs)", method: .get, headers: asUser) { #expect($0.status == .notFound) }
+            try await client.execute(
+                uri: "/api/2.0/permissions/jobs/\(theirs)", method: .patch, headers: asAdmin,
+                body: try Self.json(["access_control_list": [["user_name": "nobody", "permission_level": "CAN_VIEW"]]])
+            ) { #expect($0.status == .ok) }
+            try await client.execute(uri: "/api/2.1/jobs/get?job_id=\(theirs)", method: .get, headers: asUser) { #expect($0.status == .ok) }
+            #expect(try await names().sorted() == ["admins-job", "users-job"])
+            try await client.execute(uri: "/api/2.1/jobs/run-now", method: .post, headers: asUser, body: try Self.json(["job_id": theirs])) { response in
+                #expect(response.status == .forbidden)
+                #expect(String(buffer: response.body).contains("CAN_MANAGE_RUN"))
+            }
+        }
+    }
 }
