@@ -369,6 +369,8 @@ public struct PipelineRunner: Sendable {
                 }
                 insertColumns = "(" + columns.map { Self.q($0.name) }.joined(separator: ", ") + ") "
             }
+            // A stop before this point leaves no pending record behind.
+            try checkStopped()
             // Streaming writes are recorded as pending first (see StreamCheckpoint).
             if isStreaming {
                 checkpoint.pending = .init(files: newFiles, sources: newSources, baseVersion: try await currentVersion(target) ?? -1,

@@ -130,10 +130,11 @@ extension EndpointService {
     func saveRollout(_ r: RolloutRecord) async {
         var r = r
         r.lastUpdatedTime = Clock.nowMillis()
-        if r.state.isActive { activeRollouts[r.endpoint] = r } else if activeRollouts[r.endpoint]?.id == r.id { activeRollouts[r.endpoint] = nil }
+        // Stored first, then shown: a state readers have seen is one a restart will find.
         do { try await rolloutStore.save(r) } catch {
             logger.error("cannot save rollout", metadata: ["endpoint": "\(r.endpoint)", "error": "\(error)"])
         }
+        if r.state.isActive { activeRollouts[r.endpoint] = r } else if activeRollouts[r.endpoint]?.id == r.id { activeRollouts[r.endpoint] = nil }
     }
 
     /// Runs one rollout to its end: load, bake each step, then promote or roll back.
