@@ -10,10 +10,13 @@ import IngotStorage
 public struct TableService: Sendable {
     public let namespace: NamespaceStore
     public let objects: any ObjectStore
+    /// Told about every recorded commit (data quality monitors subscribe here).
+    public let commitListener: (any TableCommitListener)?
 
-    public init(namespace: NamespaceStore, objects: any ObjectStore) {
+    public init(namespace: NamespaceStore, objects: any ObjectStore, commitListener: (any TableCommitListener)? = nil) {
         self.namespace = namespace
         self.objects = objects
+        self.commitListener = commitListener
     }
 
     public enum WriteMode: String, Sendable, CaseIterable { case append, overwrite }
@@ -138,8 +141,10 @@ public struct TableService: Sendable {
         if let latest, latest != record.deltaVersion || mirrored != latest + 1 {
             try await table.iceberg.sync(log: table.log)
             try await namespace.recordVersion(name, deltaVersion: latest, icebergMetadataLocation: table.iceberg.metadataLocation(deltaVersion: latest))
+            let noticed = record.deltaVersion.map { latest > $0 } ?? true
             record.deltaVersion = latest
             record.icebergMetadataLocation = table.iceberg.metadataLocation(deltaVersion: latest)
+            if noticed { await commitListener?.tableCommitted(name) }
         }
         return (record, table)
     }
@@ -147,6 +152,7 @@ public struct TableService: Sendable {
     /// Records a version a caller committed through the ``LakeTable`` it got from ``open(_:)``.
     public func committed(_ name: TableName, table: LakeTable, version: Int64) async throws {
         try await namespace.recordVersion(name, deltaVersion: version, icebergMetadataLocation: table.iceberg.metadataLocation(deltaVersion: version))
+        await commitListener?.tableCommitted(name)
     }
 
     /// Loads a file into a table as one atomic commit, creating the table (version 0, with the file's
