@@ -46,6 +46,8 @@ public func buildRouter(services: IngotServices) -> Router<IngotRequestContext> 
     ServingEndpointsController(endpoints: services.endpoints).addRoutes(to: router)
     InvocationsController(endpoints: services.endpoints).addRoutes(to: router)
     ServingRolloutController(endpoints: services.endpoints).addRoutes(to: router)
+    QualityController(quality: services.quality).addRoutes(to: router)
+    SearchController(search: services.search).addRoutes(to: router)
     MetricsController(registry: IngotMetrics.registry).addRoutes(to: router)
     let assets: any WebAssetSource = services.config.webRoot.map { DirectoryWebAssets(root: $0) } ?? EmbeddedWebAssets()
     WebController(assets: assets).addRoutes(to: router)
@@ -63,7 +65,7 @@ public func buildApplication(services: IngotServices, logger: Logger, server: HT
         configuration: .init(address: .hostname(services.config.host, port: services.config.port), serverName: "ingot"),
         services: [MetadataCheckpointService(metadata: services.metadata), WebhookDeliveryService(dispatcher: services.webhooks), services.statementRunner, services.auditRecorder,
             ServingRuntimeService(endpoints: services.endpoints), services.inferenceTables, JobSchedulerService(jobs: services.jobs),
-            PipelineRecoveryService(pipelines: services.pipelines)],
+            PipelineRecoveryService(pipelines: services.pipelines), QualityRefreshService(quality: services.quality)],
         logger: logger)
 }
 

@@ -15,6 +15,7 @@ public enum IngotMigrations {
         CoreMigrations.all + LakeModule.migrations + TrackingModule.migrations + RegistryModule.migrations
         + PipelinesModule.migrations + CatalogModule.migrations + ServingModule.migrations
         + IdentityModule.migrations
+        + QualityModule.migrations
 }
 
 /// Migrations owned by the server itself (process-level facts, not any module's data).
@@ -64,6 +65,10 @@ public struct IngotServices: Sendable {
     let inferenceTables: InferenceTableWriter
     /// Jobs: DAGs of tasks, their runs and the scheduling decisions (the scheduler runs in the app).
     public let jobs: JobService
+    /// Data quality monitors: profiles, health, score, notifications (refresh workers run in the app).
+    public let quality: QualityService
+    /// Search across catalogs, tables, columns, models, experiments, pipelines and endpoints.
+    let search: SearchService
 
     /// Opens the data directory (creating it), the metadata store and the object store.
     /// - Parameter migrate: apply pending migrations (serve does; read-only commands don't).
@@ -96,7 +101,8 @@ public struct IngotServices: Sendable {
         self.authorizer = ACLAuthorizer(store: PermissionStore(metadata: metadata))
         let registryStore = SQLiteRegistryStore(metadata: metadata)
         self.webhooks = WebhookDispatcher(store: registryStore, registry: registryStore, transport: HTTPWebhookTransport())
-        self.tables = TableService(namespace: NamespaceStore(metadata: metadata), objects: objects)
+        let qualityQueue = QualityRefreshQueue()
+        self.tables = TableService(namespace: NamespaceStore(metadata: metadata), objects: objects, commitListener: qualityQueue)
         self.audit = AuditLog(metadata: metadata)
         self.auditRecorder = AuditRecorder(log: audit, retentionDays: config.auditRetentionDays)
         self.statements = StatementStore()
@@ -108,6 +114,15 @@ public struct IngotServices: Sendable {
         self.pipelines = PipelineService(metadata: metadata, tables: tables)
         self.jobs = JobService(metadata: metadata, environment: Self.jobEnvironment(config), pipelines: PipelineJobTasks(pipelines: pipelines), sql: SQLJobTasks(tables: tables))
         let sources = TrackingModelSources(store: SQLiteTrackingStore(metadata: metadata))
+        self.quality = QualityService(
+            store: QualityStore(metadata: metadata), tables: tables, queue: qualityQueue, expectations: PipelineExpectationHistory(store: pipelines.store),
+            cron: QuartzScheduleEvaluator(), transport: HTTPQualityTransport())
+        self.search = SearchService(
+            providers: [
+                CatalogSearchProvider(tables: tables, columns: ColumnIndexCache()), ExperimentSearchProvider(store: SQLiteTrackingStore(metadata: metadata)),
+                ModelSearchProvider(store: registryStore), PipelineSearchProvider(store: pipelines.store), EndpointSearchProvider(store: EndpointStore(metadata: metadata)),
+            ],
+            authorizer: authorizer, enforce: config.authMode != .none)
         self.inferenceTables = InferenceTableWriter(tables: tables, store: EndpointStore(metadata: metadata))
         self.endpoints = Self.makeEndpoints(
             config: config, metadata: metadata, logSink: inferenceTables,

@@ -110,6 +110,9 @@ enum RouteGuards {
         if path.hasPrefix("/api/2.0/ingot/tables/{full_name}/") {
             return .catalog(read ? "SELECT" : "MODIFY", .param("full_name"))
         }
+        if path.hasPrefix("/api/2.0/ingot/quality/tables/{full_name}") { return .catalog("SELECT", .param("full_name")) }
+        // Search answers any signed-in caller and drops every result the caller could not read.
+        if path == "/api/2.0/ingot/search" { return .signedIn }
         if path == "/api/2.0/lineage-tracking/table-lineage" { return .catalog("SELECT", .field(["table_name"])) }
         if path.hasPrefix("/api/2.0/sql/statements/{id}") { return .ownStatement }
         if path == "/api/2.0/sql/statements" || path == "/api/2.0/ingot/sql/history" {
@@ -230,6 +233,12 @@ enum RouteGuards {
         case (.get, "tables"): return .catalogListing("SELECT", array: "tables", nameField: "full_name")
         case (.post, "tables"): return .catalog("CREATE TABLE", .joinedFields(["catalog_name", "schema_name"]))
         case (.get, "tables/{full_name}"): return .catalog("SELECT", .param("full_name"))
+        // Data quality monitors: reading one (and its refreshes) needs SELECT; creating, changing,
+        // deleting or refreshing one needs MANAGE on the table, as in Databricks.
+        case (.get, "tables/{full_name}/monitor"), (.get, "tables/{full_name}/monitor/refreshes"),
+            (.get, "tables/{full_name}/monitor/refreshes/{refresh_id}"):
+            return .catalog("SELECT", .param("full_name"))
+        case (_, "tables/{full_name}/monitor"), (_, "tables/{full_name}/monitor/refreshes"): return .catalog("MANAGE", .param("full_name"))
         case (_, "tables/{full_name}"): return .catalog("MANAGE", .param("full_name"))
         default: return nil
         }

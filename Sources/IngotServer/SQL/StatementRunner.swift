@@ -67,9 +67,10 @@ struct StatementRunner: Service {
 
     func execute(_ job: Job) async {
         let engine: SQLEngine
+        let recorder = CommitRecordingResolver(base: resolver(job))
         do {
             engine = try SQLEngine(
-                resolver: resolver(job), options: SQLEngineOptions(catalog: job.catalog, schema: job.schema))
+                resolver: recorder, options: SQLEngineOptions(catalog: job.catalog, schema: job.schema))
         } catch {
             await store.fail(job.id, code: "INTERNAL_ERROR", message: "\(error)")
             return
@@ -83,6 +84,8 @@ struct StatementRunner: Service {
                 engine.cancel()
             }
             await store.finish(job.id, result: collector.result(execution))
+            // Tell commit listeners (quality monitors) about what the statement wrote; they only queue work.
+            for name in recorder.writtenTables { await tables.commitListener?.tableCommitted(name) }
         } catch is ResultCollector.Full {
             // The limit was reached: the rows kept are the answer, marked truncated.
             let schema = collector.schema ?? Schema([])

@@ -1,0 +1,30 @@
+import Foundation
+import IngotCatalog
+import IngotLake
+
+/// Wraps a statement's resolver and remembers the tables it writes or creates, so the runner can
+/// tell the catalog's commit listener (data quality monitors) once the statement has committed.
+final class CommitRecordingResolver: TableResolver, @unchecked Sendable {
+    let base: any TableResolver
+    private let lock = NSLock()
+    private var written: Set<String> = []
+
+    init(base: any TableResolver) { self.base = base }
+
+    var writtenTables: [TableName] {
+        lock.withLock { written.sorted() }.compactMap { try? TableName(parsing: $0) }
+    }
+
+    func authorize(_ name: SQLTableName, _ access: SQLTableAccess) async throws {
+        try await base.authorize(name, access)
+        if access != .read { _ = lock.withLock { written.insert("\(name.catalog).\(name.schema).\(name.table)") } }
+    }
+
+    func table(_ name: SQLTableName) async throws -> LakeTable { try await base.table(name) }
+    func catalogs() async throws -> [String] { try await base.catalogs() }
+    func schemas(catalog: String) async throws -> [String] { try await base.schemas(catalog: catalog) }
+    func tables(catalog: String, schema: String) async throws -> [String] { try await base.tables(catalog: catalog, schema: schema) }
+    func tableCreated(_ name: SQLTableName, _ table: LakeTable) async throws { try await base.tableCreated(name, table) }
+    func table(_ name: SQLTableName, location: String) async throws -> LakeTable { try await base.table(name, location: location) }
+    func tableRegistered(_ name: SQLTableName, _ table: LakeTable) async throws { try await base.tableRegistered(name, table) }
+}
