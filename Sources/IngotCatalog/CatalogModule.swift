@@ -6,7 +6,8 @@ import IngotStorage
 /// Append new migrations; never edit one that has shipped.
 public enum CatalogModule {
     public static let migrations: [Migration] = [
-        Migration("catalog.v1") { db in try NamespaceSchema.createV1(db) }
+        Migration("catalog.v1") { db in try NamespaceSchema.createV1(db) },
+        Migration("catalog.v2.volumes") { db in try VolumeSchema.createV2(db) },
     ]
 }
 

@@ -29,6 +29,8 @@ public struct PipelineRunner: Sendable {
     public let owner: String
     /// Live progress of the updates running in this process.
     public let progress: PipelineProgress
+    /// Resolves `read_files` paths (volumes, the external-location allow-list); nil: plain local paths.
+    public var landing: (any LandingPathResolver)? = nil
 
     public init(tables: TableService, store: PipelineStore, owner: String = "pipelines", progress: PipelineProgress = PipelineProgress()) {
         self.tables = tables

@@ -7,7 +7,7 @@ import IngotStorage
 /// stop them.
 public struct PipelineService: Sendable {
     public let store: PipelineStore
-    public let runner: PipelineRunner
+    public internal(set) var runner: PipelineRunner
     let active = ActiveUpdates()
 
     /// The updates this process is running (with their tasks); an active update not in it was left

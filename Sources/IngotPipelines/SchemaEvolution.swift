@@ -222,7 +222,16 @@ extension PipelineRunner {
 
     /// The data files of a landing folder (or the one file), sorted; hidden (`.`/`_`) names skipped.
     func landingFiles(path: String, def: PipelineDefinition, line: String) throws -> [String] {
-        let dir = path.hasPrefix("/") ? URL(fileURLWithPath: path) : def.directory.appendingPathComponent(path)
+        let dir: URL
+        if let landing {
+            do {
+                dir = URL(fileURLWithPath: try landing.localPath(path, base: def.directory))
+            } catch let error as any IngotError {
+                throw PipelineError(error.errorCode, "\(line): read_files: \(error.message)")
+            }
+        } else {
+            dir = path.hasPrefix("/") ? URL(fileURLWithPath: path) : def.directory.appendingPathComponent(path)
+        }
         let fm = FileManager.default
         var isDir: ObjCBool = false
         guard fm.fileExists(atPath: dir.path, isDirectory: &isDir) else { throw PipelineError("\(line): read_files path \(dir.path) does not exist") }

@@ -36,6 +36,7 @@ public func buildRouter(services: IngotServices) -> Router<IngotRequestContext> 
     RegistryRoutes.add(to: router, services: services)
     UnityCatalogController(tables: services.tables).addRoutes(to: router)
     IcebergRESTController(tables: services.tables).addRoutes(to: router)
+    VolumeRoutes.add(to: router, services: services)
     StatementController(store: services.statements, runner: services.statementRunner).addRoutes(to: router)
     TableController(tables: services.tables, stagingDirectory: services.config.dataDirectoryURL.appendingPathComponent("tmp")).addRoutes(to: router)
     PipelinesController(pipelines: services.pipelines).addRoutes(to: router)

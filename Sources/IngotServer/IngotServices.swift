@@ -112,6 +112,7 @@ public struct IngotServices: Sendable {
         if config.authMode != .none { statementRunner.authorizer = authorizer }
         self.statementRunner = statementRunner
         self.pipelines = PipelineService(metadata: metadata, tables: tables)
+            .resolvingLandingPaths(with: VolumeLandingPaths(volumes: VolumeService.make(config: config, metadata: metadata)))
         self.jobs = JobService(metadata: metadata, environment: Self.jobEnvironment(config), pipelines: PipelineJobTasks(pipelines: pipelines), sql: SQLJobTasks(tables: tables))
         let sources = TrackingModelSources(store: SQLiteTrackingStore(metadata: metadata))
         self.quality = QualityService(

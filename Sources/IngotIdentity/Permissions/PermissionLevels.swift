@@ -45,7 +45,8 @@ public enum SecurableType: String, Sendable, CaseIterable, Codable {
     case catalog, schema, table, volume
 
     public static let privileges: [String] = [
-        "USE CATALOG", "USE SCHEMA", "SELECT", "MODIFY", "CREATE TABLE", "CREATE SCHEMA", "READ VOLUME", "WRITE VOLUME", "MANAGE",
+        "USE CATALOG", "USE SCHEMA", "SELECT", "MODIFY", "CREATE TABLE", "CREATE SCHEMA", "READ VOLUME", "WRITE VOLUME", "CREATE VOLUME",
+        "MANAGE",
         "ALL PRIVILEGES",
     ]
 

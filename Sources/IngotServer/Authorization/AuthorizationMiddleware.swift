@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import IngotCatalog
 import IngotCore
 import IngotIdentity
 import NIOCore
@@ -159,6 +160,13 @@ struct AuthorizationMiddleware: RouterMiddleware {
         case .jobRun:
             guard let id = try await field("run_id", &request, context) else { return [] }
             return [try await lookup.job(ofRun: id) ?? "run \(id)"]
+        case .volumePath:
+            let raw = request.uri.path
+            for prefix in ["/api/2.0/fs/files/", "/api/2.0/fs/directories/"] where raw.hasPrefix(prefix) {
+                guard let path = try? VolumePath(urlPath: "/" + raw.dropFirst(prefix.count)) else { return [] }
+                return [path.fullName]
+            }
+            return []
         case .artifactPath:
             let path = context.parameters.getCatchAll().first.map(String.init) ?? request.uri.queryParameters.get("path")
             guard let first = path?.split(separator: "/").first else { return [] }

@@ -30,6 +30,8 @@ enum ObjectRef: Sendable, Equatable {
     case joinedParams([String])
     /// A securable's full name made of these fields joined with dots (`catalog_name`, `schema_name`).
     case joinedFields([String])
+    /// The volume (`catalog.schema.volume`) a Files API path `/Volumes/<c>/<s>/<v>/...` names.
+    case volumePath
 }
 
 /// What a route requires of a non-admin caller (admins pass every guard). Every registered route
@@ -113,6 +115,9 @@ enum RouteGuards {
         if path.hasPrefix("/api/2.0/ingot/quality/tables/{full_name}") { return .catalog("SELECT", .param("full_name")) }
         // Search answers any signed-in caller and drops every result the caller could not read.
         if path == "/api/2.0/ingot/search" { return .signedIn }
+        if path.hasPrefix("/api/2.0/fs/files/") || path.hasPrefix("/api/2.0/fs/directories/") {
+            return .catalog(read ? "READ VOLUME" : "WRITE VOLUME", .volumePath)
+        }
         if path == "/api/2.0/lineage-tracking/table-lineage" { return .catalog("SELECT", .field(["table_name"])) }
         if path.hasPrefix("/api/2.0/sql/statements/{id}") { return .ownStatement }
         if path == "/api/2.0/sql/statements" || path == "/api/2.0/ingot/sql/history" {
@@ -240,6 +245,12 @@ enum RouteGuards {
             return .catalog("SELECT", .param("full_name"))
         case (_, "tables/{full_name}/monitor"), (_, "tables/{full_name}/monitor/refreshes"): return .catalog("MANAGE", .param("full_name"))
         case (_, "tables/{full_name}"): return .catalog("MANAGE", .param("full_name"))
+        case (.get, "volumes"): return .catalogListing("READ VOLUME", array: "volumes", nameField: "full_name")
+        case (.post, "volumes"): return .catalog("CREATE VOLUME", .joinedFields(["catalog_name", "schema_name"]))
+        case (.get, "volumes/{name}"): return .catalog("READ VOLUME", .param("name"))
+        case (_, "volumes/{name}"): return .catalog("MANAGE", .param("name"))
+        // External locations are the allow-list for local directories: administrators only.
+        case (_, "external-locations"), (_, "external-locations/{name}"): return .admin
         default: return nil
         }
     }

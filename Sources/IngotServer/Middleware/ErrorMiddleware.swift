@@ -15,6 +15,8 @@ struct ErrorMiddleware: RouterMiddleware {
             return try await next(request, context)
         } catch let error as APIErrorResponse {
             throw error
+        } catch let error as any ShapedErrorResponse {
+            throw error  // an API with its own error shape (Unity Catalog, Files API) already built it
         } catch let error as any IngotError {
             throw APIErrorResponse(error)
         } catch let error as HTTPError {
