@@ -102,6 +102,13 @@ public struct IdentityService: Sendable {
         return try await makePrincipal(principal)
     }
 
+    /// The principal of that name as requests see it (groups, admin), nil when it is unknown or
+    /// deactivated — for work done later on someone's behalf, such as a job's tasks.
+    public func principal(named name: String) async throws -> Principal? {
+        guard let record = try await store.principal(named: name), record.active else { return nil }
+        return try await makePrincipal(record)
+    }
+
     func makePrincipal(_ record: PrincipalRecord) async throws -> Principal {
         let groups = try await store.groupNames(ofPrincipal: record.id ?? -1)
         return Principal(

@@ -71,10 +71,8 @@ struct AuthorizationMiddleware: RouterMiddleware {
             }
             return response
         case .listing(let type, let level, let array, let idField):
-            let response = try await next(request, context)
-            guard response.status == .ok else { return response }
-            return try await filter(response, array: array) { item in
-                guard let id = Self.string(item[idField]) else { return false }
+            return try await filledPage(request, context, array: array, next: next) { item in
+                guard let id = Self.string((item as? [String: Any])?[idField]) else { return false }
                 return try await authorizer.check(principal, AccessRequest(objectType: type.rawValue, objectID: id, privilege: level))
             }
         case .catalog(let privilege, let ref):
@@ -83,13 +81,31 @@ struct AuthorizationMiddleware: RouterMiddleware {
             try await requireCatalog(principal, privilege, name)
             return try await next(request, context)
         case .catalogListing(let privilege, let array, let nameField):
-            let response = try await next(request, context)
-            guard response.status == .ok else { return response }
-            return try await filter(response, array: array) { item in
-                guard let name = Self.string(item[nameField]) else { return false }
+            return try await filledPage(request, context, array: array, next: next) { item in
+                guard let name = Self.string((item as? [String: Any])?[nameField]) else { return false }
                 return try await authorizer.check(principal, AccessRequest(objectType: "uc:table", objectID: name, privilege: privilege))
             }
+        case .icebergListing(let parentPrivilege, let parent, let itemPrivilege, let array):
+            // The parent must be usable; the list then shows only the namespaces/tables the caller may use.
+            let ids = try await resolve(parent, &request, context)
+            guard let prefix = ids.first else { throw APIErrorResponse(.permissionDenied, "\(pattern) requires \(parentPrivilege) on a securable the request does not name") }
+            try await requireCatalog(principal, parentPrivilege, prefix)
+            let catalog = context.parameters.get("prefix")?.removingPercentEncoding ?? prefix
+            return try await filledPage(request, context, array: array, next: next) { item in
+                guard let name = Self.icebergName(item, catalog: catalog) else { return false }
+                return try await authorizer.check(principal, AccessRequest(objectType: "uc:table", objectID: name, privilege: itemPrivilege))
+            }
         }
+    }
+
+    /// The full name of an Iceberg list item: a namespace (`["sales"]`) or a table identifier
+    /// (`{"namespace": ["sales"], "name": "orders"}`), under the catalog `{prefix}`.
+    static func icebergName(_ item: Any, catalog: String) -> String? {
+        if let parts = item as? [String], !parts.isEmpty { return ([catalog] + parts).joined(separator: ".") }
+        if let table = item as? [String: Any], let namespace = table["namespace"] as? [String], let name = table["name"] as? String {
+            return ([catalog] + namespace + [name]).joined(separator: ".")
+        }
+        return nil
     }
 
     static func kind(_ principal: Principal) -> GranteeKind { principal.kind == .servicePrincipal ? .servicePrincipal : .user }

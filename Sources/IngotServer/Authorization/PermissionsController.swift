@@ -17,10 +17,12 @@ struct PermissionsController {
         acl.put(":object_type/:object_id") { request, context in try await self.setACL(request, context, replace: true) }
         acl.patch(":object_type/:object_id") { request, context in try await self.setACL(request, context, replace: false) }
         acl.get(":object_type/:object_id/permissionLevels") { _, context in try await self.levels(context) }
+        acl.get(":object_type/:object_id/me") { _, context in try await self.myLevel(context) }
         let uc = router.group("/api/2.1/unity-catalog")
         uc.get("permissions/:securable_type/:full_name") { _, context in try await self.getGrants(context, effective: false) }
         uc.patch("permissions/:securable_type/:full_name") { request, context in try await self.changeGrants(request, context) }
         uc.get("effective-permissions/:securable_type/:full_name") { _, context in try await self.getGrants(context, effective: true) }
+        uc.get("effective-permissions/:securable_type/:full_name/me") { _, context in try await self.myPrivileges(context) }
     }
 
     static func json(_ object: Any) throws -> Response {
@@ -71,6 +73,19 @@ struct PermissionsController {
         let (type, id) = try target(context)
         _ = try await visibleLevel(context, type, id)
         return try Self.json(["permission_levels": type.levels.map { ["permission_level": $0, "description": "Can \($0.dropFirst(4).lowercased())"] }])
+    }
+
+    /// Ingot: the caller's own level (`permission_level`, the best it holds directly or through a group)
+    /// and every level that implies (`levels`), so pages can hide what the caller cannot do. 404 when
+    /// it holds none, like the other reads.
+    func myLevel(_ context: IngotRequestContext) async throws -> Response {
+        let (type, id) = try target(context)
+        let held = try await visibleLevel(context, type, id)
+        let rank = type.rank(held) ?? -1
+        return try Self.json([
+            "object_id": "/\(type.rawValue)/\(id)", "permission_level": held, "is_admin": context.principal.isAdmin,
+            "levels": type.levels.enumerated().filter { $0.offset <= rank }.map(\.element),
+        ])
     }
 
     func setACL(_ request: Request, _ context: IngotRequestContext, replace: Bool) async throws -> Response {
@@ -149,6 +164,18 @@ struct PermissionsController {
         }
         let assignments = byPrincipal.keys.sorted().map { ["principal": $0, "privileges": byPrincipal[$0]!] as [String: Any] }
         return try Self.json(["privilege_assignments": assignments])
+    }
+
+    /// Ingot: the catalog privileges the caller holds on a securable (granted there or inherited,
+    /// with USE CATALOG / USE SCHEMA on the parents where Unity Catalog needs them), as API names.
+    func myPrivileges(_ context: IngotRequestContext) async throws -> Response {
+        let (_, name) = try securable(context)
+        var held: [String] = []
+        for privilege in SecurableType.privileges
+        where try await authorizer.check(context.principal, AccessRequest(objectType: "uc:table", objectID: name, privilege: privilege)) {
+            held.append(Self.apiName(privilege))
+        }
+        return try Self.json(["full_name": name, "privileges": held, "is_admin": context.principal.isAdmin])
     }
 
     func changeGrants(_ request: Request, _ context: IngotRequestContext) async throws -> Response {

@@ -55,6 +55,9 @@ enum RouteGuard: Sendable, Equatable {
     case catalog(String, ObjectRef)
     /// A Unity Catalog list filtered to securables with the privilege.
     case catalogListing(String, array: String, nameField: String)
+    /// An Iceberg REST list: `parentPrivilege` on the parent (catalog or namespace), then the list
+    /// (`namespaces` or table `identifiers`) filtered to items holding `itemPrivilege`.
+    case icebergListing(String, ObjectRef, itemPrivilege: String, array: String)
     /// A SQL statement by id: only the principal that submitted it (others get 404).
     case ownStatement
     /// The permissions APIs check for themselves (CAN_MANAGE / MANAGE to change).
@@ -260,11 +263,17 @@ enum RouteGuards {
         let read = method == .get || method == .head
         switch rest {
         case "config": return .signedIn  // the catalog's defaults and endpoints, no data
-        case "{prefix}/namespaces": return read ? .catalog("USE CATALOG", .joinedParams(["prefix"])) : .catalog("CREATE SCHEMA", .joinedParams(["prefix"]))
+        case "{prefix}/namespaces":
+            return read
+                ? .icebergListing("USE CATALOG", .joinedParams(["prefix"]), itemPrivilege: "USE SCHEMA", array: "namespaces")
+                : .catalog("CREATE SCHEMA", .joinedParams(["prefix"]))
         case "{prefix}/namespaces/{ns}": return read ? .catalog("USE SCHEMA", .joinedParams(["prefix", "ns"])) : .catalog("MANAGE", .joinedParams(["prefix", "ns"]))
         case "{prefix}/namespaces/{ns}/properties": return .catalog("MANAGE", .joinedParams(["prefix", "ns"]))
-        case "{prefix}/namespaces/{ns}/tables", "{prefix}/namespaces/{ns}/register":
-            return read ? .catalog("USE SCHEMA", .joinedParams(["prefix", "ns"])) : .catalog("CREATE TABLE", .joinedParams(["prefix", "ns"]))
+        case "{prefix}/namespaces/{ns}/tables":
+            return read
+                ? .icebergListing("USE SCHEMA", .joinedParams(["prefix", "ns"]), itemPrivilege: "SELECT", array: "identifiers")
+                : .catalog("CREATE TABLE", .joinedParams(["prefix", "ns"]))
+        case "{prefix}/namespaces/{ns}/register": return .catalog("CREATE TABLE", .joinedParams(["prefix", "ns"]))
         case "{prefix}/namespaces/{ns}/tables/{table}":
             let name = ObjectRef.joinedParams(["prefix", "ns", "table"])
             return read ? .catalog("SELECT", name) : method == .delete ? .catalog("MANAGE", name) : .catalog("MODIFY", name)

@@ -1,6 +1,7 @@
 import Foundation
 import IngotCatalog
 import IngotCore
+import IngotIdentity
 import IngotLake
 import IngotPipelines
 
@@ -30,12 +31,26 @@ struct PipelineJobTasks: PipelineTaskRunning {
 }
 
 /// An `sql_task`: runs its statements in order on one embedded-engine session as the run's creator.
+/// With authentication on (`authorizer` set), every table a statement touches is checked against
+/// the catalog privileges of the run's principal (who started it; a schedule runs as the job's creator), as for a statement
+/// sent through the API; a principal that no longer exists may touch nothing.
 struct SQLJobTasks: SQLTaskRunning {
     let tables: TableService
+    var authorizer: ACLAuthorizer?
+    var identity: IdentityService?
+
+    func resolver(_ context: JobTaskContext) async throws -> any TableResolver {
+        let base = NamespaceTableResolver(tables: tables, owner: context.principal)
+        guard let authorizer, let identity else { return base }
+        guard let caller = try await identity.principal(named: context.principal) else {
+            throw IngotFailure(.permissionDenied, "the job runs as '\(context.principal)', who no longer exists")
+        }
+        return caller.isAdmin ? base : AuthorizingTableResolver(base: base, caller: caller, authorizer: authorizer)
+    }
 
     func runSQL(_ statements: [String], catalog: String?, schema: String?, context: JobTaskContext) async throws -> String {
         let engine = try SQLEngine(
-            resolver: NamespaceTableResolver(tables: tables, owner: context.principal),
+            resolver: try await resolver(context),
             options: SQLEngineOptions(catalog: catalog ?? "main", schema: schema ?? "default"))
         var lines: [String] = []
         for (i, statement) in statements.enumerated() {

@@ -31,6 +31,8 @@ struct AuthenticationMiddleware: RouterMiddleware {
     let authenticator: any Authenticator
     /// Failed sign-ins go to the audit log.
     var recorder: AuditRecorder?
+    /// Repeated rejected credentials from one address are answered 429 (brute-force throttling).
+    var throttle = CredentialThrottle()
 
     /// Paths anyone may fetch: liveness, metrics scraping, MLflow's version probe, and the pages
     /// themselves (they call the APIs, which do require credentials).
@@ -43,8 +45,21 @@ struct AuthenticationMiddleware: RouterMiddleware {
         var context = context
         var principal: Principal?
         let authorization = request.headers[.authorization]
+        let address = context.remoteAddress ?? "local"
+        if authorization != nil, authenticator.requiresCredentials, let wait = throttle.retryAfter(address) {
+            await recorder?.record(request, context, status: 429)
+            return Self.throttled(retryAfter: wait)
+        }
         do {
-            principal = try await authenticator.authenticate(authorization: authorization)
+            do {
+                principal = try await authenticator.authenticate(authorization: authorization)
+            } catch let error as APIErrorResponse where error.code == .unauthenticated {
+                throttle.recordFailure(address)
+                throw error
+            } catch let error as any IngotError where error.errorCode == .unauthenticated {
+                throttle.recordFailure(address)
+                throw error
+            }
             // The session cookie counts only when the request names no other credential.
             if authorization == nil, authenticator.requiresCredentials, let cookie = request.cookies[SessionCookie.name]?.value, !cookie.isEmpty,
                 let session = try await authenticator.authenticate(sessionCookie: cookie)
@@ -75,5 +90,13 @@ struct AuthenticationMiddleware: RouterMiddleware {
             context.principal = .anonymous
         }
         return try await next(request, context)
+    }
+
+    static func throttled(retryAfter seconds: Int) -> Response {
+        let message = "too many rejected credentials from this address; retry in \(seconds) s"
+        let body = "{\"error_code\":\"\(ErrorCode.requestLimitExceeded.rawValue)\",\"message\":\(JSONText.quote(message))}"
+        return Response(
+            status: .tooManyRequests, headers: [.contentType: "application/json", .retryAfter: String(seconds)],
+            body: .init(byteBuffer: ByteBuffer(string: body)))
     }
 }
