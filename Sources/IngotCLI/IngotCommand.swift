@@ -17,6 +17,7 @@ public struct IngotCommand: AsyncParsableCommand {
             CompletionCommand.self, AdminCommand.self, ExperimentsCommand.self, RunsCommand.self, ArtifactsCommand.self, ParquetCommand.self,
             ModelsCommand.self, EndpointsCommand.self, SQLCommand.self, TablesCommand.self, PipelinesCommand.self, JobsCommand.self, UsersCommand.self, TokensCommand.self, AuditCommand.self,
             VolumesCommand.self, FsCommand.self,
+            LineageCommand.self,
         ])
 
     public init() {}

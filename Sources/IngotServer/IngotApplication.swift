@@ -40,6 +40,7 @@ public func buildRouter(services: IngotServices) -> Router<IngotRequestContext> 
     StatementController(store: services.statements, runner: services.statementRunner).addRoutes(to: router)
     TableController(tables: services.tables, stagingDirectory: services.config.dataDirectoryURL.appendingPathComponent("tmp")).addRoutes(to: router)
     PipelinesController(pipelines: services.pipelines).addRoutes(to: router)
+    LineageController(lineage: services.lineage, authorizer: services.authorizer).addRoutes(to: router)
     JobsController(jobs: services.jobs).addRoutes(to: router)
     PipelineGraphController(pipelines: services.pipelines).addRoutes(to: router)
     JobScheduleController(jobs: services.jobs).addRoutes(to: router)

@@ -15,7 +15,7 @@ public enum IngotMigrations {
         CoreMigrations.all + LakeModule.migrations + TrackingModule.migrations + RegistryModule.migrations
         + PipelinesModule.migrations + CatalogModule.migrations + ServingModule.migrations
         + IdentityModule.migrations
-        + QualityModule.migrations
+        + QualityModule.migrations + LineageModule.migrations
 }
 
 /// Migrations owned by the server itself (process-level facts, not any module's data).
@@ -65,6 +65,8 @@ public struct IngotServices: Sendable {
     let inferenceTables: InferenceTableWriter
     /// Jobs: DAGs of tasks, their runs and the scheduling decisions (the scheduler runs in the app).
     public let jobs: JobService
+    /// The lineage graph (catalog) and the feeds of every module that flows into it.
+    public let lineage: LineageService
     /// Data quality monitors: profiles, health, score, notifications (refresh workers run in the app).
     public let quality: QualityService
     /// Search across catalogs, tables, columns, models, experiments, pipelines and endpoints.
@@ -110,6 +112,8 @@ public struct IngotServices: Sendable {
             store: statements, tables: tables,
             auditTable: AuditSystemTable(audit: audit, recorder: auditRecorder, directory: config.dataDirectoryURL.appendingPathComponent("system")))
         if config.authMode != .none { statementRunner.authorizer = authorizer }
+        let lineage = LineageService(store: LineageStore(metadata: metadata), tables: tables)
+        statementRunner.lineage = StatementLineageRecorder(lineage: lineage)
         self.statementRunner = statementRunner
         self.pipelines = PipelineService(metadata: metadata, tables: tables)
             .resolvingLandingPaths(with: VolumeLandingPaths(volumes: VolumeService.make(config: config, metadata: metadata)))
@@ -128,6 +132,7 @@ public struct IngotServices: Sendable {
         self.endpoints = Self.makeEndpoints(
             config: config, metadata: metadata, logSink: inferenceTables,
             registry: RegistryService(store: registryStore, sources: sources, lineage: sources, events: webhooks))
+        self.lineage = LineageWiring.feeds(lineage, metadata: metadata, pipelines: pipelines, jobs: jobs, registry: registryStore, endpoints: endpoints)
     }
 
     /// Flushes and closes the stores on graceful shutdown.

@@ -122,6 +122,11 @@ enum RouteGuards {
             return .catalog(read ? "READ VOLUME" : "WRITE VOLUME", .volumePath)
         }
         if path == "/api/2.0/lineage-tracking/table-lineage" { return .catalog("SELECT", .field(["table_name"])) }
+        if path == "/api/2.0/lineage-tracking/column-lineage" { return .catalog("SELECT", .field(["table_name"])) }
+        // The lineage graph: any signed-in caller; the handler redacts every node it may not see.
+        if path == "/api/2.0/ingot/lineage" { return .signedIn }
+        // OpenLineage producers report their own jobs' runs; an event only adds links.
+        if path == "/api/v1/lineage" { return .signedIn }
         if path.hasPrefix("/api/2.0/sql/statements/{id}") { return .ownStatement }
         if path == "/api/2.0/sql/statements" || path == "/api/2.0/ingot/sql/history" {
             // Every table a statement touches is checked by the SQL engine's resolver; history lists the caller's own.

@@ -37,12 +37,6 @@ struct PipelinesController {
         router.get("/api/2.0/ingot/pipelines/:id/lineage") { request, context in
             try await lineage(try context.parameters.require("id"), updateID: request.uri.queryParameters.get("update_id").map { String($0) })
         }
-        router.get("/api/2.0/lineage-tracking/table-lineage") { request, _ in
-            guard let name = request.uri.queryParameters.get("table_name").map({ String($0) }), !name.isEmpty else {
-                throw PipelineError("table_name is required")
-            }
-            return try await tableLineage(name)
-        }
     }
 
     /// Per dataset of one update (default: the latest that ran a dataset): the tables and files it
@@ -69,28 +63,6 @@ struct PipelinesController {
         var out: [String: Any] = ["pipeline_id": p.id, "datasets": byDataset.keys.sorted().map { byDataset[$0]! }]
         if let u = edges.first?.updateID { out["update_id"] = u }
         return try Self.json(out)
-    }
-
-    /// Databricks' table lineage: `upstreams` (tables and files read by the pipeline datasets that
-    /// write the table) and `downstreams` (tables written by datasets that read it).
-    func tableLineage(_ name: String) async throws -> Response {
-        let (wrote, read) = try await pipelines.store.lineage(table: name)
-        func info(_ e: LineageEdge) -> [String: Any] {
-            var o: [String: Any] = [:]
-            switch e.kind {
-            case .file: o["fileInfo"] = ["path": e.name, "has_permission": true]
-            case .table:
-                let parts = e.name.split(separator: ".", maxSplits: 2).map(String.init)
-                o["tableInfo"] = ["name": parts.last ?? e.name, "catalog_name": parts.count == 3 ? parts[0] : "", "schema_name": parts.count == 3 ? parts[1] : "",
-                                  "table_type": "TABLE", "lineage_timestamp": Self.iso(e.recordedAt)]
-            }
-            o["pipelineInfos"] = [["pipeline_id": e.pipelineID, "update_id": e.updateID, "dataset_name": e.dataset]]
-            return o
-        }
-        var seen = Set<String>()
-        let up = wrote.filter { seen.insert("u\($0.kind.rawValue):\($0.name)".lowercased()).inserted }.map(info)
-        let down = read.filter { seen.insert("d\($0.kind.rawValue):\($0.name)".lowercased()).inserted }.map(info)
-        return try Self.json(["upstreams": up, "downstreams": down])
     }
 
     static func json(_ value: Any, status: HTTPResponse.Status = .ok) throws -> Response {

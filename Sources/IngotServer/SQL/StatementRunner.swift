@@ -33,6 +33,8 @@ struct StatementRunner: Service {
     let auditTable: AuditSystemTable?
     /// Checks catalog privileges per table (auth on only); nil lets every statement through.
     var authorizer: ACLAuthorizer?
+    /// Records the lineage of statements that write tables; nil records none.
+    var lineage: StatementLineageRecorder?
 
     init(store: StatementStore, tables: TableService, auditTable: AuditSystemTable? = nil, byteLimit: Int = 25 << 20) {
         self.store = store
@@ -82,6 +84,9 @@ struct StatementRunner: Service {
                 try await engine.execute(job.statement) { batch in try collector.add(batch) }
             } onCancel: {
                 engine.cancel()
+            }
+            if let lineage, execution.kind == .dml || execution.kind == .ddl {
+                await lineage.record(statementID: job.id, statement: job.statement, catalog: job.catalog, schema: job.schema, principal: job.principal)
             }
             await store.finish(job.id, result: collector.result(execution))
             // Tell commit listeners (quality monitors) about what the statement wrote; they only queue work.
