@@ -35,6 +35,9 @@ struct FsCpCommand: AsyncParsableCommand {
         var target = remote
         if destination.hasSuffix("/") { target = remote.child((local as NSString).lastPathComponent) }
         else if case .directory = try await api.kind(remote) { target = remote.child((local as NSString).lastPathComponent) }
+        if !overwrite, case .file = try await api.kind(target) {
+            throw CLIError("ALREADY_EXISTS: dbfs:\(target.path) already exists: use --overwrite to replace it")
+        }
         try await api.put(local: local, remote: target, overwrite: overwrite, progress: Progress(target.name))
     }
 
