@@ -3,6 +3,7 @@
 
 import { api, session } from '../lib/api.js';
 import { h, clear, card, pageHeader, setTitle, formatTime, inlineError, showNotice, copyButton, emptyState } from '../lib/ui.js';
+import { permissionsEditor, OBJECT_TYPES, SECURABLE_TYPES } from '../lib/permissions-editor.js';
 
 const SCIM = '/api/2.0/preview/scim/v2';
 
@@ -123,6 +124,35 @@ async function renderGroups(body) {
   body.append(h('div', { class: 'toolbar' }, name, create), table(['Group', 'Members', '', ''], rows, 'No groups yet.'));
 }
 
+/** Permissions on any object or securable: pick the type, name the object, edit its grants. */
+function renderPermissions(body, params) {
+  const type = h('select', { class: 'select', id: 'perm-object-type', 'aria-label': 'Object type' },
+    Object.entries(OBJECT_TYPES).map(([value, label]) => h('option', { value }, label)),
+    Object.entries(SECURABLE_TYPES).map(([value, label]) => h('option', { value: `uc:${value}` }, `${label} (catalog)`)));
+  const id = h('input', { class: 'input', id: 'perm-object-id', placeholder: 'Id or name (experiment id, model name, catalog.schema.table…)', autocomplete: 'off' });
+  const open = h('button', { class: 'btn primary', type: 'submit', id: 'perm-open' }, 'Show permissions');
+  const host = h('div', { id: 'perm-host' });
+  const form = h('form', { class: 'toolbar', 'aria-label': 'Find an object' }, type, id, open);
+  const show = (t, name) => {
+    clear(host);
+    if (!name) return;
+    host.appendChild(t.startsWith('uc:') ? permissionsEditor({ securable: t.slice(3), name }) : permissionsEditor({ type: t, id: name }));
+  };
+  form.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    const q = new URLSearchParams(window.location.search);
+    q.set('perm_type', type.value);
+    q.set('perm_id', id.value.trim());
+    window.history.replaceState({}, '', `${window.location.pathname}?${q.toString()}`);
+    show(type.value, id.value.trim());
+  });
+  const initialType = params.query && params.query.get('perm_type');
+  if (initialType && [...type.options].some((o) => o.value === initialType)) type.value = initialType;
+  id.value = (params.query && params.query.get('perm_id')) || '';
+  body.append(form, host);
+  show(type.value, id.value);
+}
+
 export async function render(root, params) {
   setTitle('Admin');
   const me = session.me || await api.get('/api/2.0/ingot/me');
@@ -137,6 +167,10 @@ export async function render(root, params) {
   const tokens = section('Your access tokens', 'Bearer tokens for the API, the CLI and the mlflow client', 'admin-tokens');
   root.appendChild(tokens.el);
   await guarded(tokens.body, () => renderTokens(tokens.body));
+  // Anyone may look up an object they hold a level on; changing needs CAN_MANAGE (MANAGE on securables).
+  const perms = section('Permissions', 'who may read, edit, run or manage an object', 'admin-permissions');
+  root.appendChild(perms.el);
+  renderPermissions(perms.body, params);
   if (!me.is_admin) return;  // users and groups are managed by admins only
   const users = section('Users', null, 'admin-users');
   const groups = section('Groups', 'with their direct members', 'admin-groups');

@@ -6,6 +6,7 @@ import {
   copyButton, tabs, tagChip, navigate, modal, spinner,
 } from '../../lib/ui.js';
 import { dataTable } from '../../lib/table.js';
+import { permissionsButton } from '../../lib/permissions-editor.js';
 import {
   getExperiment, notFoundState, runDuration, runName, quoteKey, isSystemTag, parseDurationMs, parseTimeMs,
 } from './common.js';
@@ -70,6 +71,7 @@ export async function renderExperiment(root, params) {
       crumbs: [{ label: 'Experiments', href: '/ui/experiments' }, { label: exp.name }],
       subtitle: note ? note.value : null,
       meta: h('div', null, meta, userTags.length ? h('div', { class: 'row wrap', style: { marginTop: '8px' } }, userTags.map((t) => tagChip(t.key, t.value))) : null),
+      actions: [permissionsButton({ type: 'experiments', id: exp.experiment_id })],
     }),
     strip.el,
     panel,

@@ -8,6 +8,7 @@ import {
   getJob, listRuns, getOutput, getSchedule, runNow, setPaused, cancelRun, repairRun, runBadge, runState, isActiveRun, runDuration, taskType, taskTarget,
 } from './common.js';
 import { runMatrix, taskGantt } from './timeline.js';
+import { permissionsButton, myLevels, can, hideUnless } from '../../lib/permissions-editor.js';
 import { poller } from '../pipelines/common.js';
 
 function scheduleBody(job, preview) {
@@ -66,8 +67,12 @@ export async function renderJob(root, params, id) {
       h('span', { class: 'meta-item' }, h('span', { class: 'meta-label' }, 'Created'), formatTime(job.created_time)),
       (job.settings.parameters || []).length ? h('span', { class: 'meta-item' }, h('span', { class: 'meta-label' }, 'Parameters'),
         job.settings.parameters.map((p) => `${p.name}=${p.default}`).join(', ')) : null),
-    actions: [cancelBtn, repairBtn, pauseBtn, paramsBtn, runBtn],
+    actions: [permissionsButton({ type: 'jobs', id: String(jobId) }), cancelBtn, repairBtn, pauseBtn, paramsBtn, runBtn],
   }));
+  myLevels('jobs', String(jobId)).then((held) => {
+    hideUnless(can(held, 'CAN_MANAGE_RUN'), cancelBtn, repairBtn, paramsBtn, runBtn);
+    hideUnless(can(held, 'CAN_MANAGE'), pauseBtn);
+  });
 
   const scheduleHost = h('div');
   const schedCard = card({ title: 'Schedule', body: scheduleHost });

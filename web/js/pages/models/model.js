@@ -4,6 +4,7 @@
 import { api, mlflow } from '../../lib/api.js';
 import { h, pageHeader, setTitle, card, statusBadge, showError, showNotice, navigate, emptyState, formatTime, copyButton } from '../../lib/ui.js';
 import { dataTable } from '../../lib/table.js';
+import { permissionsButton, myLevels, can, hideUnless } from '../../lib/permissions-editor.js';
 import {
   INGOT, aliasChip, editableDescription, modelHref, pendingRequests, requestDialog, requestsTable, sqlString, stageBadge, versionHref, when,
 } from './common.js';
@@ -112,6 +113,8 @@ export async function renderModel(root, name) {
     }
   });
 
+  myLevels('registered-models', name).then((held) => hideUnless(can(held, 'CAN_MANAGE'), deleteBtn));
+
   const versionsTable = dataTable({
     label: 'Versions',
     rows: versions,
@@ -142,7 +145,7 @@ export async function renderModel(root, name) {
       crumbs: [{ label: 'Models', href: '/ui/models' }, { label: name }],
       subtitle: h('span', null, `Created ${formatTime(model.creation_timestamp)} · updated ${formatTime(model.last_updated_timestamp)} · `,
         h('code', { class: 'inline' }, `models:/${name}`), ' ', copyButton(`models:/${name}`, { label: 'Copy model URI' })),
-      actions: [deleteBtn],
+      actions: [permissionsButton({ type: 'registered-models', id: name }), deleteBtn],
     }),
     h('div', { class: 'grid cols-2', style: { marginBottom: '16px' } },
       card({

@@ -8,6 +8,7 @@ import {
   getGraph, getLineage, getPipeline, listUpdates, startUpdate, stopPipeline, stateBadge, isActive, updateDuration, when, duration, count, toMs, poller, pipelineHref,
 } from './common.js';
 import { drawGraph, typeLabel } from './graph.js';
+import { permissionsButton, myLevels, can, hideUnless } from '../../lib/permissions-editor.js';
 import { eventLog } from './events.js';
 import { qualityTab } from './quality.js';
 
@@ -126,8 +127,9 @@ export async function renderPipeline(root, params, id) {
       h('span', { class: 'meta-item', 'data-role': 'pipeline-mode' }, h('span', { class: 'meta-label' }, 'Mode'), mode),
       spec.root_path ? h('span', { class: 'meta-item' }, h('span', { class: 'meta-label' }, 'Folder'), h('span', { class: 'id-text' }, spec.root_path)) : null,
       spec.engine ? h('span', { class: 'meta-item' }, h('span', { class: 'meta-label' }, 'Engine'), spec.engine) : null),
-    actions: [startBtn, refreshBtn, stopBtn],
+    actions: [permissionsButton({ type: 'pipelines', id: pid }), startBtn, refreshBtn, stopBtn],
   }));
+  myLevels('pipelines', pid).then((held) => hideUnless(can(held, 'CAN_RUN'), startBtn, refreshBtn, stopBtn));
 
   const latestActive = () => state.graph.update && isActive(state.graph.update.state) && !state.pinnedUpdate;
   function syncButtons() {

@@ -9,6 +9,7 @@ import {
   ENDPOINTS, deploymentBadge, entityInput, entityTarget, getEndpoint, putConfig, readyBadge, routeMap, updateBadge, when,
 } from './common.js';
 import { liveCharts } from './charts.js';
+import { permissionsButton, myLevels, can, hideUnless } from '../../lib/permissions-editor.js';
 import { rolloutSection } from './rollout.js';
 import { tryIt } from './tryit.js';
 
@@ -215,6 +216,7 @@ export async function renderEndpoint(root, params, name) {
     }
   });
   const refreshBtn = h('button', { class: 'btn', type: 'button', id: 'refresh-endpoint' }, icon('refresh'), 'Refresh');
+  myLevels('serving-endpoints', name).then((held) => hideUnless(can(held, 'CAN_MANAGE'), del));
 
   function drawHeader() {
     const c = ep.config || {};
@@ -229,7 +231,7 @@ export async function renderEndpoint(root, params, name) {
         h('span', { class: 'meta-item' }, h('span', { class: 'meta-label' }, 'Creator'), ep.creator || '—'),
         h('span', { class: 'meta-item' }, h('span', { class: 'meta-label' }, 'Updated'), when(ep.last_updated_timestamp)),
         h('span', { class: 'meta-item' }, h('span', { class: 'meta-label' }, 'Invocations'), h('code', { class: 'inline' }, `/serving-endpoints/${name}/invocations`))),
-      actions: [refreshBtn, del],
+      actions: [refreshBtn, permissionsButton({ type: 'serving-endpoints', id: name }), del],
     }));
   }
 
