@@ -15,7 +15,7 @@ public struct IngotCommand: AsyncParsableCommand {
         subcommands: [
             ServeCommand.self, MigrateCommand.self, VersionCommand.self, StatusCommand.self,
             CompletionCommand.self, AdminCommand.self, ExperimentsCommand.self, RunsCommand.self, ArtifactsCommand.self, ParquetCommand.self,
-            ModelsCommand.self, EndpointsCommand.self, SQLCommand.self, TablesCommand.self, PipelinesCommand.self, JobsCommand.self, UsersCommand.self, TokensCommand.self, AuditCommand.self,
+            ModelsCommand.self, EndpointsCommand.self, SQLCommand.self, TablesCommand.self, QualityCommand.self, PipelinesCommand.self, JobsCommand.self, UsersCommand.self, TokensCommand.self, AuditCommand.self,
             VolumesCommand.self, FsCommand.self,
             LineageCommand.self,
         ])
