@@ -7,6 +7,7 @@ import {
   UC, catalogHref, schemaHref, tableHref, listCatalogs, listSchemas, listTables, when, commentText, explorerLayout,
   createDialog, confirmDialog, missingState, isMissing,
 } from './common.js';
+import { volumeHref } from './volume.js';
 
 function propsChips(props) {
   const entries = Object.entries(props || {});
@@ -196,5 +197,20 @@ export async function renderSchema(root, params, catalog, schema) {
       actions: [drop],
     }),
     h('h2', { class: 'section-title' }, `Tables (${tables.length})`),
-    table.el);
+    table.el,
+    volumesSection(catalog, schema));
+}
+
+/** The schema's volumes, each linking to its file browser (filled in when the list arrives). */
+function volumesSection(catalog, schema) {
+  const section = h('div', { id: 'schema-volumes' });
+  api.get(`${UC}/volumes`, { catalog_name: catalog, schema_name: schema }).then(({ volumes = [] }) => {
+    section.append(h('h2', { class: 'section-title' }, `Volumes (${volumes.length})`),
+      volumes.length
+        ? h('ul', { class: 'plain-list' }, volumes.map((v) => h('li', null,
+          h('a', { href: volumeHref(catalog, schema, v.name), 'data-volume': v.name }, icon('folder'), ` ${v.name}`), ' ',
+          h('span', { class: 'badge plain' }, v.volume_type), ' ', commentText(v.comment))))
+        : h('p', { class: 'muted' }, `No volumes. Create one with: ingot volumes create ${catalog}.${schema}.<name>`));
+  }).catch(() => {});
+  return section;
 }
