@@ -8,6 +8,9 @@ public struct CatalogRecord: Codable, Sendable, Equatable {
     public var properties: [String: String]
     public var createdAt: Int64
     public var updatedAt: Int64
+    /// Who created the securable and who changed it last (nil for rows older than `catalog.v2`).
+    public var createdBy: String? = nil
+    public var updatedBy: String? = nil
 }
 
 /// A schema (database) inside a catalog.
@@ -19,6 +22,8 @@ public struct SchemaRecord: Codable, Sendable, Equatable {
     public var properties: [String: String]
     public var createdAt: Int64
     public var updatedAt: Int64
+    public var createdBy: String? = nil
+    public var updatedBy: String? = nil
 
     public var fullName: String { "\(catalogName).\(name)" }
 }
@@ -40,6 +45,9 @@ public struct TableRecord: Codable, Sendable, Equatable {
     public var properties: [String: String]
     public var createdAt: Int64
     public var updatedAt: Int64
+    /// Who created the securable and who changed it last (nil for rows older than `catalog.v2`).
+    public var createdBy: String? = nil
+    public var updatedBy: String? = nil
 }
 
 /// A validated three-part name. Names are case-insensitive (stored lower-case), as in Unity Catalog.

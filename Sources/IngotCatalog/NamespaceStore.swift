@@ -21,14 +21,15 @@ public struct NamespaceStore: Sendable {
     public func createCatalog(_ rawName: String, comment: String? = nil, owner: String, properties: [String: String] = [:]) async throws -> CatalogRecord {
         let name = try NameRules.identifier(rawName, what: "catalog")
         let stamp = now
-        let record = CatalogRecord(name: name, comment: comment, owner: owner, properties: properties, createdAt: stamp, updatedAt: stamp)
+        let record = CatalogRecord(
+            name: name, comment: comment, owner: owner, properties: properties, createdAt: stamp, updatedAt: stamp, createdBy: owner, updatedBy: owner)
         try await db.write { db in
             if try Bool.fetchOne(db, sql: "SELECT 1 FROM catalog_catalogs WHERE name = ?", arguments: [name]) == true {
                 throw CatalogError.alreadyExists("Catalog '\(name)' already exists")
             }
             try db.execute(
-                sql: "INSERT INTO catalog_catalogs (name, comment, owner, properties, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)",
-                arguments: [name, comment, owner, Self.encode(properties), stamp, stamp])
+                sql: "INSERT INTO catalog_catalogs (name, comment, owner, properties, created_at, updated_at, created_by, updated_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                arguments: [name, comment, owner, Self.encode(properties), stamp, stamp, owner, owner])
         }
         return record
     }
@@ -61,6 +62,7 @@ public struct NamespaceStore: Sendable {
             }
             try db.execute(sql: "DELETE FROM catalog_tables WHERE catalog_name = ?", arguments: [name])
             try db.execute(sql: "DELETE FROM catalog_catalogs WHERE name = ?", arguments: [name])
+            try Self.forgetMetadata(db, under: name)
         }
     }
 
@@ -78,10 +80,12 @@ public struct NamespaceStore: Sendable {
                 throw CatalogError.alreadyExists("Schema '\(catalog).\(name)' already exists")
             }
             try db.execute(
-                sql: "INSERT INTO catalog_schemas (catalog_name, name, comment, owner, properties, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                arguments: [catalog, name, comment, owner, Self.encode(properties), stamp, stamp])
+                sql: "INSERT INTO catalog_schemas (catalog_name, name, comment, owner, properties, created_at, updated_at, created_by, updated_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                arguments: [catalog, name, comment, owner, Self.encode(properties), stamp, stamp, owner, owner])
         }
-        return SchemaRecord(catalogName: catalog, name: name, comment: comment, owner: owner, properties: properties, createdAt: stamp, updatedAt: stamp)
+        return SchemaRecord(
+            catalogName: catalog, name: name, comment: comment, owner: owner, properties: properties, createdAt: stamp, updatedAt: stamp,
+            createdBy: owner, updatedBy: owner)
     }
 
     public func schema(catalog rawCatalog: String, name rawName: String) async throws -> SchemaRecord {
@@ -117,6 +121,7 @@ public struct NamespaceStore: Sendable {
                 throw CatalogError.notEmpty("Schema '\(catalog).\(name)' has \(tables) tables; use force to delete it")
             }
             try db.execute(sql: "DELETE FROM catalog_schemas WHERE catalog_name = ? AND name = ?", arguments: [catalog, name])
+            try Self.forgetMetadata(db, under: "\(catalog).\(name)")
         }
     }
 
@@ -162,13 +167,13 @@ public struct NamespaceStore: Sendable {
             try db.execute(
                 sql: """
                     INSERT INTO catalog_tables (catalog_name, schema_name, name, table_id, table_type, data_source_format, storage_location,
-                        delta_version, iceberg_metadata_location, comment, owner, properties, created_at, updated_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        delta_version, iceberg_metadata_location, comment, owner, properties, created_at, updated_at, created_by, updated_by)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """,
                 arguments: [
                     record.name.catalog, record.name.schema, record.name.table, record.tableID, record.tableType.rawValue, record.dataSourceFormat,
                     record.storageLocation, record.deltaVersion, record.icebergMetadataLocation, record.comment, record.owner,
-                    Self.encode(record.properties), record.createdAt, record.updatedAt,
+                    Self.encode(record.properties), record.createdAt, record.updatedAt, record.createdBy ?? record.owner, record.updatedBy ?? record.owner,
                 ])
         }
     }
@@ -244,6 +249,7 @@ public struct NamespaceStore: Sendable {
             }
             try db.execute(sql: "UPDATE catalog_tables SET catalog_name = ?, schema_name = ?, name = ?, updated_at = ? WHERE catalog_name = ? AND schema_name = ? AND name = ?",
                 arguments: [to.catalog, to.schema, to.table, stamp, from.catalog, from.schema, from.table])
+            try Self.moveMetadata(db, from: from.description, to: to.description)
         }
     }
 
@@ -256,7 +262,10 @@ public struct NamespaceStore: Sendable {
             }
             try db.execute(sql: "DELETE FROM catalog_tables WHERE catalog_name = ? AND schema_name = ? AND name = ?",
                 arguments: [name.catalog, name.schema, name.table])
-            return Self.table(row)
+            let record = Self.table(row)
+            try Self.forgetMetadata(db, under: name.description)
+            try db.execute(sql: "DELETE FROM catalog_column_comments WHERE table_id = ?", arguments: [record.tableID])
+            return record
         }
     }
 
@@ -274,12 +283,13 @@ public struct NamespaceStore: Sendable {
 
     static func catalog(_ row: Row) -> CatalogRecord {
         CatalogRecord(name: row["name"], comment: row["comment"], owner: row["owner"], properties: decode(row["properties"]),
-            createdAt: row["created_at"], updatedAt: row["updated_at"])
+            createdAt: row["created_at"], updatedAt: row["updated_at"], createdBy: row["created_by"], updatedBy: row["updated_by"])
     }
 
     static func schema(_ row: Row) -> SchemaRecord {
         SchemaRecord(catalogName: row["catalog_name"], name: row["name"], comment: row["comment"], owner: row["owner"],
-            properties: decode(row["properties"]), createdAt: row["created_at"], updatedAt: row["updated_at"])
+            properties: decode(row["properties"]), createdAt: row["created_at"], updatedAt: row["updated_at"], createdBy: row["created_by"],
+            updatedBy: row["updated_by"])
     }
 
     static func table(_ row: Row) -> TableRecord {
@@ -289,6 +299,7 @@ public struct NamespaceStore: Sendable {
             name: name, tableID: row["table_id"], tableType: TableRecord.TableType(rawValue: row["table_type"]) ?? .managed,
             dataSourceFormat: row["data_source_format"], storageLocation: row["storage_location"], deltaVersion: row["delta_version"],
             icebergMetadataLocation: row["iceberg_metadata_location"], comment: row["comment"], owner: row["owner"],
-            properties: decode(row["properties"]), createdAt: row["created_at"], updatedAt: row["updated_at"])
+            properties: decode(row["properties"]), createdAt: row["created_at"], updatedAt: row["updated_at"], createdBy: row["created_by"],
+            updatedBy: row["updated_by"])
     }
 }

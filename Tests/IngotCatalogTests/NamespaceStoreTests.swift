@@ -6,7 +6,7 @@ import Testing
 
 @Suite struct NamespaceStoreTests {
     static func store() throws -> NamespaceStore {
-        let metadata = try MetadataStore(inMemoryWith: CatalogModule.migrations)
+        let metadata = try MetadataStore(inMemoryWith: CatalogModule.migrations + CatalogMetadataModule.migrations)
         try metadata.migrate()
         return NamespaceStore(metadata: metadata)
     }

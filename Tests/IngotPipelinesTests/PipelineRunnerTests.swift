@@ -18,7 +18,7 @@ import Testing
             root = FileManager.default.temporaryDirectory.appendingPathComponent("ingot-pipe-\(UUID().uuidString)")
             pipelineDir = root.appendingPathComponent("pipe")
             try FileManager.default.createDirectory(at: pipelineDir.appendingPathComponent("landing"), withIntermediateDirectories: true)
-            let metadata = try MetadataStore(inMemoryWith: CatalogModule.migrations + PipelinesModule.migrations)
+            let metadata = try MetadataStore(inMemoryWith: CatalogModule.migrations + CatalogMetadataModule.migrations + PipelinesModule.migrations)
             try metadata.migrate()
             let objects = try LocalObjectStore(root: root.appendingPathComponent("data"))
             tables = TableService(namespace: NamespaceStore(metadata: metadata), objects: objects)

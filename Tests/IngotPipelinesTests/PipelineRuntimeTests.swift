@@ -104,7 +104,7 @@ import Testing
             root = FileManager.default.temporaryDirectory.appendingPathComponent("ingot-rt-\(UUID().uuidString)")
             dir = root.appendingPathComponent("pipe")
             try FileManager.default.createDirectory(at: dir.appendingPathComponent("landing"), withIntermediateDirectories: true)
-            let metadata = try MetadataStore(inMemoryWith: CatalogModule.migrations + PipelinesModule.migrations)
+            let metadata = try MetadataStore(inMemoryWith: CatalogModule.migrations + CatalogMetadataModule.migrations + PipelinesModule.migrations)
             try metadata.migrate()
             tables = TableService(namespace: NamespaceStore(metadata: metadata), objects: try LocalObjectStore(root: root.appendingPathComponent("data")))
             service = PipelineService(metadata: metadata, tables: tables)

@@ -231,6 +231,10 @@ public final class SQLEngine: SQLEngineProtocol, @unchecked Sendable {
             return try await insert(t)
         case "DELETE", "UPDATE", "MERGE", "OPTIMIZE", "VACUUM":
             return try await dml(t, body)
+        case "COMMENT":
+            return try await commentOn(t)
+        case "ALTER":
+            return try await alter(t)
         default:
             throw SQLError.unsupported("statement \(first.text)")
         }

@@ -37,6 +37,9 @@ public protocol TableResolver: Sendable {
     /// Called before the engine touches a table: a resolver with a caller refuses what it may not do
     /// (throws). The default allows everything.
     func authorize(_ name: SQLTableName, _ access: SQLTableAccess) async throws
+    /// Stores a comment, tags or table properties (`COMMENT ON`, `ALTER … SET TAGS`); a resolver with a
+    /// caller checks privileges first. The default refuses (no catalog to keep metadata in).
+    func applyMetadata(_ change: SQLMetadataChange) async throws
 }
 
 /// What a statement does with a table, for ``TableResolver/authorize(_:_:)``.
@@ -59,6 +62,10 @@ extension TableResolver {
     public func tableRegistered(_ name: SQLTableName, _ table: LakeTable) async throws {}
 
     public func authorize(_ name: SQLTableName, _ access: SQLTableAccess) async throws {}
+
+    public func applyMetadata(_ change: SQLMetadataChange) async throws {
+        throw SQLError.unsupported("comments, tags and properties without a catalog (run it through `ingot serve`)")
+    }
 }
 
 /// Tables in a directory tree: `<warehouse>/<catalog>/<schema>/<table>/` (the layout of the data

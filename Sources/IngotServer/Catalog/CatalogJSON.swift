@@ -11,16 +11,22 @@ enum CatalogJSON {
         let properties: [String: String]
         let owner: String
         let created_at: Int64
+        let created_by: String?
         let updated_at: Int64
+        let updated_by: String?
         let id: String
+        /// Ingot: the catalog's tags (describe only; clients ignore unknown fields).
+        var tags: [String: String]? = nil
 
         init(_ c: CatalogRecord) {
             name = c.name
-            comment = c.comment
+            comment = CatalogJSON.text(c.comment)
             properties = c.properties
             owner = c.owner
             created_at = c.createdAt
+            created_by = c.createdBy
             updated_at = c.updatedAt
+            updated_by = c.updatedBy
             id = c.name
         }
     }
@@ -33,18 +39,23 @@ enum CatalogJSON {
         let properties: [String: String]
         let owner: String
         let created_at: Int64
+        let created_by: String?
         let updated_at: Int64
+        let updated_by: String?
         let schema_id: String
+        var tags: [String: String]? = nil
 
         init(_ s: SchemaRecord) {
             name = s.name
             catalog_name = s.catalogName
             full_name = s.fullName
-            comment = s.comment
+            comment = CatalogJSON.text(s.comment)
             properties = s.properties
             owner = s.owner
             created_at = s.createdAt
+            created_by = s.createdBy
             updated_at = s.updatedAt
+            updated_by = s.updatedBy
             schema_id = s.fullName
         }
     }
@@ -59,7 +70,9 @@ enum CatalogJSON {
         let position: Int
         let nullable: Bool
         let partition_index: Int?
-        let comment: String?
+        var comment: String?
+        /// Ingot: the column's tags (describe only).
+        var tags: [String: String]? = nil
     }
 
     struct TableInfo: Encodable {
@@ -70,12 +83,14 @@ enum CatalogJSON {
         let table_type: String
         let data_source_format: String
         let storage_location: String
-        let columns: [ColumnInfo]?
+        var columns: [ColumnInfo]?
         let comment: String?
         let properties: [String: String]
         let owner: String
         let created_at: Int64
+        let created_by: String?
         let updated_at: Int64
+        let updated_by: String?
         let table_id: String
         let delta_version: Int64?
         let iceberg_metadata_location: String?
@@ -83,14 +98,16 @@ enum CatalogJSON {
         var num_files: Int? = nil
         var size_in_bytes: Int64? = nil
         var num_rows: Int64? = nil
+        /// Ingot: the table's tags (describe only).
+        var tags: [String: String]? = nil
     }
 
     static func table(_ r: TableRecord, location: String, schema: Schema? = nil, partitionColumns: [String] = []) -> TableInfo {
         TableInfo(
             name: r.name.table, catalog_name: r.name.catalog, schema_name: r.name.schema, full_name: r.name.description,
             table_type: r.tableType.rawValue, data_source_format: r.dataSourceFormat, storage_location: location,
-            columns: schema.map { columns($0, partitionColumns: partitionColumns) }, comment: r.comment, properties: r.properties, owner: r.owner,
-            created_at: r.createdAt, updated_at: r.updatedAt, table_id: r.tableID, delta_version: r.deltaVersion,
+            columns: schema.map { columns($0, partitionColumns: partitionColumns) }, comment: text(r.comment), properties: r.properties, owner: r.owner,
+            created_at: r.createdAt, created_by: r.createdBy, updated_at: r.updatedAt, updated_by: r.updatedBy, table_id: r.tableID, delta_version: r.deltaVersion,
             iceberg_metadata_location: r.icebergMetadataLocation)
     }
 
@@ -111,6 +128,9 @@ enum CatalogJSON {
                 comment: nil)
         }
     }
+
+    /// An empty comment is no comment.
+    static func text(_ s: String?) -> String? { s?.isEmpty == false ? s : nil }
 
     static func jsonString(_ s: String) -> String {
         var out = ""

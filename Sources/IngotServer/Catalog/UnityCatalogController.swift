@@ -2,14 +2,21 @@ import Foundation
 import Hummingbird
 import IngotCatalog
 import IngotCore
+import IngotIdentity
 import IngotLake
+import IngotRegistry
 import IngotStorage
 
 /// The namespace under `/api/2.1/unity-catalog/` in Unity Catalog OSS's shape: catalogs, schemas,
-/// tables (list, get, create, delete). Creating a MANAGED table creates its Delta/Iceberg storage;
-/// an EXTERNAL table adopts a Delta table already under the data directory.
+/// tables (list, get, create, update, delete), functions, registered models and versions (kept by the
+/// registry under `catalog.schema.model`), temporary table credentials, and Ingot's tag API. Creating a
+/// MANAGED table creates its Delta/Iceberg storage; an EXTERNAL table adopts a Delta table already under
+/// the data directory. Whoever creates a securable owns it (an `OWNER` grant row); admins and owners
+/// may hand it to another principal (`PATCH … {"owner": …}`).
 struct UnityCatalogController {
     let tables: TableService
+    let registry: RegistryService
+    let authorizer: ACLAuthorizer
 
     var namespace: NamespaceStore { tables.namespace }
 
@@ -18,8 +25,12 @@ struct UnityCatalogController {
         uc.get("catalogs") { _, _ in try JSONResponse.make(["catalogs": try await namespace.catalogs().map(CatalogJSON.CatalogInfo.init)]) }
         uc.post("catalogs") { request, context in try await createCatalog(request, context) }
         uc.get("catalogs/:name") { _, context in
-            try JSONResponse.make(CatalogJSON.CatalogInfo(try await namespace.catalog(try context.parameters.require("name"))))
+            let record = try await namespace.catalog(try context.parameters.require("name"))
+            var info = CatalogJSON.CatalogInfo(record)
+            info.tags = try await namespace.tags(.catalog, record.name)
+            return try JSONResponse.make(info)
         }
+        uc.patch("catalogs/:name") { request, context in try await updateCatalog(request, context) }
         uc.delete("catalogs/:name") { request, context in
             try await namespace.deleteCatalog(try context.parameters.require("name"), force: Self.flag(request, "force"))
             return try JSONResponse.make([String: String]())
@@ -32,8 +43,12 @@ struct UnityCatalogController {
         uc.post("schemas") { request, context in try await createSchema(request, context) }
         uc.get("schemas/:full_name") { _, context in
             let (catalog, schema) = try Self.schemaName(try context.parameters.require("full_name"))
-            return try JSONResponse.make(CatalogJSON.SchemaInfo(try await namespace.schema(catalog: catalog, name: schema)))
+            let record = try await namespace.schema(catalog: catalog, name: schema)
+            var info = CatalogJSON.SchemaInfo(record)
+            info.tags = try await namespace.tags(.schema, record.fullName)
+            return try JSONResponse.make(info)
         }
+        uc.patch("schemas/:full_name") { request, context in try await updateSchema(request, context) }
         uc.delete("schemas/:full_name") { request, context in
             let (catalog, schema) = try Self.schemaName(try context.parameters.require("full_name"))
             try await namespace.deleteSchema(catalog: catalog, name: schema, force: Self.flag(request, "force"))
@@ -45,10 +60,18 @@ struct UnityCatalogController {
         uc.get("tables/:full_name") { _, context in
             try await describe(try TableName(parsing: try context.parameters.require("full_name")))
         }
+        uc.patch("tables/:full_name") { request, context in try await updateTable(request, context) }
         uc.delete("tables/:full_name") { _, context in
-            try await tables.drop(try TableName(parsing: try context.parameters.require("full_name")))
+            let name = try TableName(parsing: try context.parameters.require("full_name"))
+            try await tables.drop(name)
+            try await authorizer.store.deleteObject(objectType: "uc:table", objectID: name.description)
             return try JSONResponse.make([String: String]())
         }
+        addFunctionRoutes(uc)
+        addModelRoutes(uc)
+        uc.post("temporary-table-credentials") { request, context in try await temporaryTableCredentials(request, context) }
+        router.get("/api/2.0/ingot/tags/:securable_type/:full_name") { _, context in try await getTags(context) }
+        router.patch("/api/2.0/ingot/tags/:securable_type/:full_name") { request, context in try await patchTags(request, context) }
     }
 
     static func flag(_ request: Request, _ name: String) -> Bool {
@@ -69,6 +92,7 @@ struct UnityCatalogController {
         }
         let body = try await request.decode(as: Body.self, context: context)
         let record = try await namespace.createCatalog(body.name, comment: body.comment, owner: context.principal.name, properties: body.properties ?? [:])
+        try await grantOwner(.catalog, record.name, to: context.principal)
         return try JSONResponse.make(CatalogJSON.CatalogInfo(record))
     }
 
@@ -82,6 +106,7 @@ struct UnityCatalogController {
         let body = try await request.decode(as: Body.self, context: context)
         let record = try await namespace.createSchema(
             catalog: body.catalog_name, name: body.name, comment: body.comment, owner: context.principal.name, properties: body.properties ?? [:])
+        try await grantOwner(.schema, record.fullName, to: context.principal)
         return try JSONResponse.make(CatalogJSON.SchemaInfo(record))
     }
 
@@ -100,6 +125,15 @@ struct UnityCatalogController {
         var record = detail.record
         record.properties = detail.properties
         var info = CatalogJSON.table(record, location: location, schema: detail.schema, partitionColumns: detail.partitionColumns)
+        let comments = try await namespace.columnComments(tableID: record.tableID)
+        let columnTags = try await namespace.columnTags(name)
+        info.columns = info.columns?.map { column in
+            var column = column
+            column.comment = comments[column.name.lowercased()]
+            column.tags = columnTags[column.name.lowercased()]
+            return column
+        }
+        info.tags = try await namespace.tags(.table, name.description)
         info.num_files = detail.numFiles
         info.size_in_bytes = detail.sizeInBytes
         info.num_rows = detail.numRecords
@@ -115,6 +149,7 @@ struct UnityCatalogController {
             let type_scale: Int?
             let nullable: Bool?
             let partition_index: Int?
+            let comment: String?
         }
         let name: String
         let catalog_name: String
@@ -136,6 +171,7 @@ struct UnityCatalogController {
         if (body.table_type ?? "MANAGED").uppercased() == "EXTERNAL" {
             guard let location = body.storage_location else { throw CatalogError.invalidParameter("an EXTERNAL table needs storage_location") }
             try await tables.register(name, key: try tables.objectKey(location: location), comment: body.comment, owner: context.principal.name)
+            try await grantOwner(.table, name.description, to: context.principal)
             return try await describe(name)
         }
         guard let columns = body.columns, !columns.isEmpty else { throw CatalogError.invalidParameter("a MANAGED table needs columns") }
@@ -157,6 +193,12 @@ struct UnityCatalogController {
         try await tables.create(
             name, schema: Schema(fields), partitionColumns: partitions.sorted { $0.0 < $1.0 }.map(\.1), properties: body.properties ?? [:],
             comment: body.comment, owner: context.principal.name)
+        try await grantOwner(.table, name.description, to: context.principal)
+        if let columns = body.columns {
+            for column in columns where column.comment?.isEmpty == false {
+                try await namespace.setColumnComment(name, column: column.name, comment: column.comment, actor: context.principal.name)
+            }
+        }
         return try await describe(name)
     }
 }

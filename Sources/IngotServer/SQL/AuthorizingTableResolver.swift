@@ -73,6 +73,15 @@ struct AuthorizingTableResolver: TableResolver {
         try await recordOwner(name)
     }
 
+    /// Comments, tags and properties: MODIFY on a table (and its columns), MANAGE on a schema or catalog.
+    func applyMetadata(_ change: SQLMetadataChange) async throws {
+        let (privilege, object) = MetadataPrivileges.change(change)
+        guard try await allowed(privilege, object) else {
+            throw IngotFailure(.permissionDenied, "\(caller.name) requires \(privilege) on \(object)")
+        }
+        try await base.applyMetadata(change)
+    }
+
     func recordOwner(_ name: SQLTableName) async throws {
         let kind: GranteeKind = caller.kind == .servicePrincipal ? .servicePrincipal : .user
         try await authorizer.store.changeGrants(

@@ -196,4 +196,9 @@ struct SystemTablesResolver: TableResolver {
         if Self.isSystem(name.catalog) { throw SQLError.invalid("the system catalog is read-only") }
         try await base.tableRegistered(name, table)
     }
+
+    func applyMetadata(_ change: SQLMetadataChange) async throws {
+        if Self.isSystem(change.catalogName) { throw SQLError.invalid("the system catalog is read-only") }
+        try await base.applyMetadata(change)
+    }
 }
