@@ -34,7 +34,7 @@ public func buildRouter(services: IngotServices) -> Router<IngotRequestContext> 
     AuditController(audit: services.audit, recorder: services.auditRecorder).addRoutes(to: router)
     TrackingRoutes.add(to: router, services: services)
     RegistryRoutes.add(to: router, services: services)
-    UnityCatalogController(tables: services.tables).addRoutes(to: router)
+    UnityCatalogController(tables: services.tables, registry: services.registryService, authorizer: services.authorizer).addRoutes(to: router)
     IcebergRESTController(tables: services.tables).addRoutes(to: router)
     VolumeRoutes.add(to: router, services: services)
     StatementController(store: services.statements, runner: services.statementRunner).addRoutes(to: router)

@@ -15,7 +15,7 @@ public enum IngotMigrations {
         CoreMigrations.all + LakeModule.migrations + TrackingModule.migrations + RegistryModule.migrations
         + PipelinesModule.migrations + CatalogModule.migrations + ServingModule.migrations
         + IdentityModule.migrations
-        + QualityModule.migrations + LineageModule.migrations
+        + QualityModule.migrations + LineageModule.migrations + CatalogMetadataModule.migrations
 }
 
 /// Migrations owned by the server itself (process-level facts, not any module's data).

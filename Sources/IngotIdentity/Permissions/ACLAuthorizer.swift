@@ -83,7 +83,7 @@ public final class ACLAuthorizer: Authorizer, Sendable {
     func hasPrivilege(_ principal: Principal, _ privilege: String, on fullName: String) async throws -> Bool {
         let lineage = SecurableType.lineage(fullName)
         var byObject: [String: Set<String>] = [:]
-        for type in ["uc:catalog", "uc:schema", "uc:table", "uc:volume"] {
+        for type in ["uc:catalog", "uc:schema", "uc:table", "uc:volume", "uc:function", "uc:registered_model"] {
             for row in try await store.levels(objectType: type, objectIDs: lineage, principals: Self.grantees(principal)) {
                 byObject[row.object_id, default: []].insert(row.level)
             }

@@ -42,7 +42,8 @@ public enum ACLObjectType: String, Sendable, CaseIterable, Codable {
 
 /// Unity Catalog securables that take grants; privileges flow downward (catalog → schema → table/volume).
 public enum SecurableType: String, Sendable, CaseIterable, Codable {
-    case catalog, schema, table, volume
+    case catalog, schema, table, volume, function
+    case registeredModel = "registered_model"
 
     public static let privileges: [String] = [
         "USE CATALOG", "USE SCHEMA", "SELECT", "MODIFY", "CREATE TABLE", "CREATE SCHEMA", "READ VOLUME", "WRITE VOLUME", "CREATE VOLUME",
@@ -50,10 +51,13 @@ public enum SecurableType: String, Sendable, CaseIterable, Codable {
         "ALL PRIVILEGES",
     ]
 
+    /// Privileges on functions and registered models (EXECUTE) and on the schemas that hold them.
+    public static let objectPrivileges: [String] = ["EXECUTE", "CREATE FUNCTION", "CREATE MODEL"]
+
     /// Normalizes `use_catalog`/`USE_CATALOG`/`use catalog` to `USE CATALOG`; nil when unknown.
     public static func privilege(_ raw: String) -> String? {
         let name = raw.uppercased().replacingOccurrences(of: "_", with: " ")
-        return privileges.contains(name) ? name : nil
+        return privileges.contains(name) || objectPrivileges.contains(name) ? name : nil
     }
 
     /// The securable's own full name and every ancestor's, outermost first: `a.b.c` → [a, a.b, a.b.c].

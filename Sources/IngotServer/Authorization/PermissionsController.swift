@@ -19,9 +19,9 @@ struct PermissionsController {
         acl.get(":object_type/:object_id/permissionLevels") { _, context in try await self.levels(context) }
         acl.get(":object_type/:object_id/me") { _, context in try await self.myLevel(context) }
         let uc = router.group("/api/2.1/unity-catalog")
-        uc.get("permissions/:securable_type/:full_name") { _, context in try await self.getGrants(context, effective: false) }
+        uc.get("permissions/:securable_type/:full_name") { request, context in try await self.getGrants(context, effective: false, request: request) }
         uc.patch("permissions/:securable_type/:full_name") { request, context in try await self.changeGrants(request, context) }
-        uc.get("effective-permissions/:securable_type/:full_name") { _, context in try await self.getGrants(context, effective: true) }
+        uc.get("effective-permissions/:securable_type/:full_name") { request, context in try await self.getGrants(context, effective: true, request: request) }
         uc.get("effective-permissions/:securable_type/:full_name/me") { _, context in try await self.myPrivileges(context) }
     }
 
@@ -124,7 +124,7 @@ struct PermissionsController {
     func securable(_ context: IngotRequestContext) throws -> (SecurableType, String) {
         let raw = try context.parameters.require("securable_type")
         guard let type = SecurableType(rawValue: raw.lowercased()) else {
-            throw APIErrorResponse(.invalidParameterValue, "unknown securable type '\(raw)'; one of catalog, schema, table, volume")
+            throw APIErrorResponse(.invalidParameterValue, "unknown securable type '\(raw)'; one of \(SecurableType.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         return (type, try context.parameters.require("full_name"))
     }
@@ -134,14 +134,24 @@ struct PermissionsController {
     func grantsVisible(_ context: IngotRequestContext, _ name: String) async throws {
         let principal = context.principal
         if principal.isAdmin { return }
-        for privilege in ["MANAGE", "USE CATALOG", "USE SCHEMA", "SELECT", "MODIFY", "READ VOLUME"]
+        for privilege in ["MANAGE", "USE CATALOG", "USE SCHEMA", "SELECT", "MODIFY", "READ VOLUME", "EXECUTE"]
         where try await authorizer.check(principal, AccessRequest(objectType: "uc:table", objectID: name, privilege: privilege)) {
             return
         }
         throw APIErrorResponse(.permissionDenied, "reading grants requires a privilege on \(name)")
     }
 
-    func getGrants(_ context: IngotRequestContext, effective: Bool) async throws -> Response {
+    /// Privilege names as Databricks spells them (`USE_CATALOG`), or — for Unity Catalog OSS's generated
+    /// client, whose enum has Unity Catalog's spelling (`USE CATALOG`) and no MANAGE/ALL PRIVILEGES — as it
+    /// spells them, leaving out what it cannot parse. Ownership rows are shown as `owner`, never as grants.
+    static func grantName(_ privilege: String, ucClient: Bool) -> String? {
+        if privilege == "OWNER" { return nil }
+        guard ucClient else { return apiName(privilege) }
+        return ["MANAGE", "ALL PRIVILEGES", "WRITE VOLUME"].contains(privilege) ? nil : privilege
+    }
+
+    func getGrants(_ context: IngotRequestContext, effective: Bool, request: Request? = nil) async throws -> Response {
+        let ucClient = request?.headers[.userAgent]?.hasPrefix("OpenAPI-Generator/") ?? false
         let (type, name) = try securable(context)
         try await grantsVisible(context, name)
         var byPrincipal: [String: [Any]] = [:]
@@ -150,15 +160,16 @@ struct PermissionsController {
         for (index, objectName) in lineage.enumerated() {
             let objectType = effective ? types[min(index, 2)] : type
             for row in try await authorizer.store.rows(objectType: "uc:" + objectType.rawValue, objectID: objectName) {
+                guard let privilege = Self.grantName(row.level, ucClient: ucClient) else { continue }
                 if effective {
-                    var entry: [String: Any] = ["privilege": Self.apiName(row.level)]
+                    var entry: [String: Any] = ["privilege": privilege]
                     if objectName != name {
                         entry["inherited_from_type"] = objectType.rawValue.uppercased()
                         entry["inherited_from_name"] = objectName
                     }
                     byPrincipal[row.principal, default: []].append(entry)
                 } else {
-                    byPrincipal[row.principal, default: []].append(Self.apiName(row.level))
+                    byPrincipal[row.principal, default: []].append(privilege)
                 }
             }
         }
@@ -207,6 +218,6 @@ struct PermissionsController {
             }
             try await authorizer.store.changeGrants(objectType: objectType, objectID: name, add: try rows("add"), remove: try rows("remove"))
         }
-        return try await getGrants(context, effective: false)
+        return try await getGrants(context, effective: false, request: request)
     }
 }

@@ -112,6 +112,8 @@ enum RouteGuards {
             return iceberg(method, String(path.dropFirst(prefix.count)))
         }
         if path.hasPrefix("/api/2.1/unity-catalog/") { return unityCatalog(method, String(path.dropFirst("/api/2.1/unity-catalog/".count))) }
+        // Tags: the handler checks the securable's read privilege (GET) or MODIFY/MANAGE (PATCH).
+        if path == "/api/2.0/ingot/tags/{securable_type}/{full_name}" { return .signedIn }
         if path.hasPrefix("/api/2.0/ingot/tables/{full_name}/") {
             return .catalog(read ? "SELECT" : "MODIFY", .param("full_name"))
         }
@@ -234,6 +236,7 @@ enum RouteGuards {
     }
 
     static func unityCatalog(_ method: HTTPRequest.Method, _ rest: String) -> RouteGuard? {
+        if let metadataGuard = unityCatalogObjects(method, rest) { return metadataGuard }
         switch (method, rest) {
         case (.get, "catalogs"): return .catalogListing("USE CATALOG", array: "catalogs", nameField: "name")
         case (.post, "catalogs"): return .admin
