@@ -6,6 +6,7 @@ import {
   inlineError, showNotice, emptyState,
 } from '../../lib/ui.js';
 import { dataTable } from '../../lib/table.js';
+import { LINEAGE_TAB, lineageTab } from './lineage-tab.js';
 import { PERMISSIONS_TAB, permissionsTab } from './permissions-tab.js';
 import { myPrivileges, can, hideUnless } from '../../lib/permissions-editor.js';
 
@@ -19,6 +20,7 @@ const TABS = [
   { id: 'sample', label: 'Sample data' },
   { id: 'history', label: 'History' },
   { id: 'details', label: 'Details' },
+  LINEAGE_TAB,
   PERMISSIONS_TAB,
 ];
 
@@ -199,6 +201,7 @@ export async function renderTable(root, params, catalog, schema, name) {
     if (id === 'columns') panel.appendChild(columnsTab(columns));
     else if (id === 'sample') sampleTab(panel, { path, history, stillHere, version: opts.version ?? params.query.get('version') });
     else if (id === 'history') historyTab(panel, { history, stillHere, openVersion });
+    else if (id === LINEAGE_TAB.id) lineageTab(panel, info.full_name || full, stillHere);
     else if (id === PERMISSIONS_TAB.id) permissionsTab(panel, info.full_name || full);
     else detailsTab(panel, { info, history, stillHere });
   }
