@@ -16,6 +16,7 @@ public struct IngotCommand: AsyncParsableCommand {
             ServeCommand.self, MigrateCommand.self, VersionCommand.self, StatusCommand.self,
             CompletionCommand.self, AdminCommand.self, ExperimentsCommand.self, RunsCommand.self, ArtifactsCommand.self, ParquetCommand.self,
             ModelsCommand.self, EndpointsCommand.self, SQLCommand.self, TablesCommand.self, QualityCommand.self, PipelinesCommand.self, JobsCommand.self, UsersCommand.self, TokensCommand.self, AuditCommand.self,
+            BackupCommand.self, RestoreCommand.self,
             VolumesCommand.self, FsCommand.self,
             LineageCommand.self,
         ])

@@ -196,7 +196,7 @@ extension PipelineRunner {
         }
         // The new changes, with the sequence and delete flag computed by the engine.
         let resolver = StagedResolver(base: NamespaceTableResolver(tables: tables, owner: owner), stages: [stage.name.lowercased(): stage.table])
-        let engine = try SQLEngine(resolver: resolver, options: SQLEngineOptions(catalog: s.catalog, schema: s.schema))
+        let engine = try engines.engine(for: s).session(resolver: resolver, options: SQLEngineOptions(catalog: s.catalog, schema: s.schema))
         let del = flow.deleteWhen.map { "CASE WHEN (\($0)) THEN 1 ELSE 0 END" } ?? "0"
         let staged = "\(Self.q(StagedResolver.catalog)).`s`.\(Self.q(stage.name))"
         let result: SQLResult

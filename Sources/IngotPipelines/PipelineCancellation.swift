@@ -66,7 +66,7 @@ public final class PipelineCancelToken: @unchecked Sendable {
 
 extension PipelineRunner {
     /// Runs one statement of a dataset under the update's cancel token (when there is one).
-    func sql(_ engine: SQLEngine, _ text: String) async throws -> SQLResult {
+    func sql(_ engine: any SQLEngineProtocol, _ text: String) async throws -> SQLResult {
         guard let token = PipelineCancelToken.current else { return try await engine.query(text) }
         return try await token.run(engine) { try await engine.query(text) }
     }

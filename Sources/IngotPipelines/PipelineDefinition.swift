@@ -3,16 +3,24 @@ import IngotCore
 import Yams
 
 /// `pipeline.yaml`: Databricks' setting names (`name`, `catalog`, `schema`, `configuration`,
-/// `continuous`, `event_log`) plus Ingot's `schedule`, `engine`, `notifications` (kept; not acted on
-/// yet) and `max_parallel_datasets`.
+/// `continuous`, `event_log`, `notifications`) plus Ingot's `schedule` (PipelineSchedule.swift),
+/// `engine` (PipelineEngine.swift) and `max_parallel_datasets`.
 public struct PipelineSettings: Sendable, Equatable, Codable {
     public var name: String
     public var catalog: String
     public var schema: String
     public var configuration: [String: String]
+    /// Quartz cron expression of the schedule (PipelineSchedule.swift).
     public var schedule: String?
+    /// The schedule's time zone (`timezone_id`, default UTC).
+    public var scheduleTimezone: String?
+    /// `pause_status: PAUSED` stops scheduled updates.
+    public var schedulePaused: Bool?
     public var engine: String?
+    /// A summary of the notification rules (recipients and webhook URLs), kept for older readers.
     public var notifications: [String]
+    /// Databricks' `notifications` (PipelineNotifications.swift). Optional so older settings decode.
+    public var notificationRules: [PipelineNotificationRule]?
     /// Databricks' `continuous`: the update keeps running, processing new files as micro-batches.
     /// Optional so that settings stored before it existed still decode.
     public var continuous: Bool?
@@ -77,10 +85,11 @@ public struct PipelineSettings: Sendable, Equatable, Codable {
             guard let dict = conf as? [String: Any] else { throw PipelineError("\(file): 'configuration' must be a mapping") }
             for (k, v) in dict { s.configuration[k] = "\(v)" }
         }
-        s.schedule = try string("schedule")
+        if let sched = map["schedule"] { try s.parseSchedule(sched, file: file) }
         s.engine = try string("engine")
         if let n = map["notifications"] {
-            if let list = n as? [Any] { s.notifications = list.map { "\($0)" } } else { s.notifications = ["\(n)"] }
+            s.notificationRules = try PipelineNotificationRule.parse(n, file: file)
+            s.notifications = (s.notificationRules ?? []).flatMap { $0.emailRecipients + $0.webhookURLs }
         }
         if let c = map["continuous"] {
             guard let b = c as? Bool else { throw PipelineError("\(file): 'continuous' must be true or false") }

@@ -21,8 +21,8 @@ struct StagedResolver: TableResolver {
     func tableCreated(_ name: SQLTableName, _ table: LakeTable) async throws { try await base.tableCreated(name, table) }
 }
 
-/// Runs pipeline updates: datasets in dependency order on the embedded SQL engine, one engine per
-/// dataset over the namespace.
+/// Runs pipeline updates: datasets in dependency order on the engine the pipeline's `engine` setting
+/// selects (the embedded SQL engine by default), one engine session per dataset over the namespace.
 public struct PipelineRunner: Sendable {
     public let tables: TableService
     public let store: PipelineStore
@@ -31,12 +31,16 @@ public struct PipelineRunner: Sendable {
     public let progress: PipelineProgress
     /// Resolves `read_files` paths (volumes, the external-location allow-list); nil: plain local paths.
     public var landing: (any LandingPathResolver)? = nil
+    /// The engines a pipeline's `engine` setting can select (see ``PipelineEngine``).
+    public let engines: PipelineEngineRegistry
 
-    public init(tables: TableService, store: PipelineStore, owner: String = "pipelines", progress: PipelineProgress = PipelineProgress()) {
+    public init(tables: TableService, store: PipelineStore, owner: String = "pipelines", progress: PipelineProgress = PipelineProgress(),
+                engines: PipelineEngineRegistry = .standard) {
         self.tables = tables
         self.store = store
         self.owner = owner
         self.progress = progress
+        self.engines = engines
     }
 
     static func q(_ s: String) -> String { "`" + s.replacingOccurrences(of: "`", with: "``") + "`" }
@@ -69,6 +73,7 @@ public struct PipelineRunner: Sendable {
             let def = try PipelineDefinition.load(directory: URL(fileURLWithPath: p.rootPath))
             let s = def.settings
             settings = s
+            try engines.validate(s)
             _ = try await tables.namespace.catalog(s.catalog)
             do {
                 _ = try await tables.namespace.schema(catalog: s.catalog, name: s.schema)
@@ -330,7 +335,7 @@ public struct PipelineRunner: Sendable {
                                           stages: Dictionary(stages.map { ($0.name.lowercased(), $0.table) }, uniquingKeysWith: { a, _ in a }))
             var options = SQLEngineOptions(catalog: s.catalog, schema: s.schema)
             options.batchSize = 4096
-            let engine = try SQLEngine(resolver: resolver, options: options)
+            let engine = try engines.engine(for: s).session(resolver: resolver, options: options)
 
             // Expectations, counted in one pass over the query's rows (NULL counts as a violation).
             var counts = ["count(*)"]

@@ -8,6 +8,8 @@ import IngotStorage
 public struct PipelineService: Sendable {
     public let store: PipelineStore
     public internal(set) var runner: PipelineRunner
+    /// Sends the pipelines' `notifications` when updates end (nil: none are sent).
+    public let notifier: PipelineNotifier?
     let active = ActiveUpdates()
 
     /// The updates this process is running (with their tasks); an active update not in it was left
@@ -20,14 +22,16 @@ public struct PipelineService: Sendable {
         func task(_ id: String) -> Task<String, Never>? { tasks[id] }
     }
 
-    public init(metadata: MetadataStore, tables: TableService) {
+    public init(metadata: MetadataStore, tables: TableService, engines: PipelineEngineRegistry = .standard, notifier: PipelineNotifier? = nil) {
         store = PipelineStore(metadata: metadata)
-        runner = PipelineRunner(tables: tables, store: store)
+        runner = PipelineRunner(tables: tables, store: store, engines: engines)
+        self.notifier = notifier
     }
 
     /// Validates the folder and records (or, with `id`, replaces) the pipeline.
     public func save(rootPath: String, name: String?, id: String? = nil, creator: String) async throws -> PipelineRecord {
         let def = try PipelineDefinition.load(directory: URL(fileURLWithPath: rootPath))
+        try runner.engines.validate(def.settings)
         let path = def.directory.path
         let name = name ?? def.settings.name
         if let id {
@@ -46,18 +50,24 @@ public struct PipelineService: Sendable {
             id: IDGenerator.uuid(), pipelineID: p.id, updateID: update.id, timestamp: Clock.nowMillis(), level: "INFO", eventType: "create_update",
             dataset: nil, message: "Update \(update.id) started by \(cause)\(fullRefresh ? " (full refresh)" : "").",
             details: "{\"create_update\":{\"cause\":\"\(cause)\",\"full_refresh\":\(fullRefresh)}}", error: nil))
-        let runner = self.runner, active = self.active
+        await launch(p, update)
+        return update
+    }
+
+    /// Runs a created update in the background (then sends its notifications).
+    func launch(_ p: PipelineRecord, _ update: PipelineUpdateRecord) async {
+        let runner = self.runner, active = self.active, notifier = self.notifier
         // Registered before it can finish, so `stop` always finds a running update's task.
         let gate = AsyncGate()
         let task = Task.detached { () -> String in
             await gate.wait()
             let state = await runner.run(pipeline: p, update: update)
             await active.remove(update.id)
+            notifier?.updateEnded(pipeline: p, updateID: update.id, store: runner.store)
             return state
         }
         await active.insert(update.id, task)
         await gate.open()
-        return update
     }
 
     /// Stops the pipeline's active update (Databricks' `stop`): its task is cancelled, which stops

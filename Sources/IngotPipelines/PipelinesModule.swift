@@ -10,5 +10,6 @@ public enum PipelinesModule {
             try PipelineSchema.createLineageV2(db)
             try PipelineSchema.createEventLogMarksV2(db)
         },
+        Migration("pipelines.v3") { db in try PipelineScheduleSchema.createV3(db) },
     ]
 }

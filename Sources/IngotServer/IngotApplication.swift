@@ -44,6 +44,7 @@ public func buildRouter(services: IngotServices) -> Router<IngotRequestContext> 
     JobsController(jobs: services.jobs).addRoutes(to: router)
     PipelineGraphController(pipelines: services.pipelines).addRoutes(to: router)
     JobScheduleController(jobs: services.jobs).addRoutes(to: router)
+    BackupController(dataDirectory: services.config.dataDirectoryURL).addRoutes(to: router)
     ServingStatsController.install(on: router)
     ServingEndpointsController(endpoints: services.endpoints).addRoutes(to: router)
     InvocationsController(endpoints: services.endpoints).addRoutes(to: router)

@@ -115,7 +115,7 @@ public struct IngotServices: Sendable {
         let lineage = LineageService(store: LineageStore(metadata: metadata), tables: tables)
         statementRunner.lineage = StatementLineageRecorder(lineage: lineage)
         self.statementRunner = statementRunner
-        self.pipelines = PipelineService(metadata: metadata, tables: tables)
+        self.pipelines = PipelineService(metadata: metadata, tables: tables, notifier: PipelineNotifier(transport: PipelineWebhookHTTPTransport()))
             .resolvingLandingPaths(with: VolumeLandingPaths(volumes: VolumeService.make(config: config, metadata: metadata)))
         self.jobs = JobService(metadata: metadata, environment: Self.jobEnvironment(config), pipelines: PipelineJobTasks(pipelines: pipelines), sql: SQLJobTasks(tables: tables, authorizer: config.authMode != .none ? authorizer : nil, identity: identity))
         let sources = TrackingModelSources(store: SQLiteTrackingStore(metadata: metadata))

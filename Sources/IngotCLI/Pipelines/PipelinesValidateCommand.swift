@@ -10,6 +10,7 @@ struct PipelinesValidateCommand: AsyncParsableCommand {
 
     func run() async throws {
         let def = try PipelinesCommand.load(directory)
+        do { try PipelineEngineRegistry.standard.validate(def.settings) } catch let e as PipelineError { throw PipelinesCommand.fail(e.message) }
         let rows: [[String: Any]] = def.datasets.map { d in
             ["name": d.name, "type": d.kind.rawValue, "location": d.location, "depends_on": def.dependencies[d.name.lowercased()] ?? [],
              "expectations": d.expectations.map { ["name": $0.name, "action": $0.action.rawValue, "condition": $0.condition] }]

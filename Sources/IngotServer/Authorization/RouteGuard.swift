@@ -136,6 +136,7 @@ enum RouteGuards {
         }
         if path.hasPrefix("/api/2.0/token/") || path == "/api/2.0/preview/scim/v2/Me" || path == "/api/2.0/ingot/me" { return .signedIn }
         if path.hasPrefix("/api/2.0/preview/scim/v2/") || path == "/api/2.0/ingot/audit" { return .admin }
+        if path == "/api/2.0/ingot/backup" { return .admin }  // reads every table, run and model
         if path.hasPrefix("/api/2.0/ingot/registry/") {
             // Policies (set/delete also need an administrator, checked by the controller), activities, comments, lineage.
             return .object(.registeredModels, read ? "CAN_READ" : "CAN_MANAGE", .field(["name"]))

@@ -1,0 +1,130 @@
+"""Pipeline `schedule`, `notifications` and `engine` acted on (issue 7): a cron schedule starts
+updates on time (cause SCHEDULED) and stops when paused; webhook notifications reach a tiny local
+HTTP receiver on success and on a failed update (with the flow failure naming the dataset); an
+unknown engine is refused by `validate` and at create."""
+import http.server
+import json
+import subprocess
+import threading
+import time
+
+import pytest
+import requests
+
+from ingot_harness import ingot_binary
+
+pytestmark = pytest.mark.timeout(90)
+API = "/api/2.0/pipelines"
+
+
+def cli(*args, server=None, check=True):
+    cmd = [ingot_binary(), *map(str, args)] + (["--server", server.url] if server else [])
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+    if check and p.returncode != 0:
+        raise AssertionError(f"ingot {' '.join(map(str, args))} failed ({p.returncode}): {p.stdout}\n{p.stderr}")
+    return p
+
+
+class Receiver:
+    """Collects JSON POSTs; answers 503 to the first `fail_first` of them."""
+
+    def __init__(self, fail_first=0):
+        self.bodies, self.calls, self.fail_first = [], 0, fail_first
+        outer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                outer.calls += 1
+                if outer.calls <= outer.fail_first:
+                    self.send_response(503)
+                else:
+                    outer.bodies.append(json.loads(body))
+                    self.send_response(200)
+                self.end_headers()
+
+            def log_message(self, *a):
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/hook"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def write(pdir, yaml, sql="CREATE OR REFRESH MATERIALIZED VIEW one (CONSTRAINT ok EXPECT (x > ${min}) ON VIOLATION FAIL UPDATE) AS SELECT 1 AS x;"):
+    pdir.mkdir(exist_ok=True)
+    (pdir / "pipeline.yaml").write_text(yaml)
+    (pdir / "p.sql").write_text(sql)
+
+
+def wait(pred, timeout=20):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        v = pred()
+        if v:
+            return v
+        time.sleep(0.1)
+    raise AssertionError("timed out")
+
+
+def test_schedule_and_webhook_notifications(ingot_server, tmp_path):
+    rx = Receiver(fail_first=1)
+    try:
+        pdir = tmp_path / "sched"
+        yaml = f"""name: sched_notify
+schema: sched_notify
+configuration: {{min: '0'}}
+schedule: {{quartz_cron_expression: '0/2 * * * * ?', timezone_id: UTC}}
+notifications:
+  - webhook_urls: ['{rx.url}']
+    email_recipients: [ops@example.com]
+    alerts: [on-update-success, on-update-fatal-failure, on-flow-failure]
+"""
+        write(pdir, yaml)
+        pid = json.loads(cli("pipelines", "create", pdir, "--output", "json", server=ingot_server).stdout)["pipeline_id"]
+        # The schedule starts updates by itself; the first success reaches the receiver (after a 503 retry).
+        first = wait(lambda: [b for b in rx.bodies if b["alert"] == "on-update-success"])[0]
+        assert first["pipeline_id"] == pid and first["pipeline_name"] == "sched_notify" and first["state"] == "COMPLETED"
+        assert rx.calls >= 2
+        u = requests.get(f"{ingot_server.url}{API}/{pid}/updates/{first['update_id']}").json()["update"]
+        assert u["cause"] == "SCHEDULED"
+
+        # Paused: no new scheduled updates.
+        write(pdir, yaml.replace("timezone_id: UTC", "timezone_id: UTC, pause_status: PAUSED"))
+        cli("pipelines", "create", pdir, server=ingot_server)
+        time.sleep(0.5)
+        wait(lambda: all(x["state"] in ("COMPLETED", "FAILED", "CANCELED") for x in requests.get(f"{ingot_server.url}{API}/{pid}/updates").json()["updates"]))
+        before = len(requests.get(f"{ingot_server.url}{API}/{pid}/updates").json()["updates"])
+        time.sleep(4.5)
+        assert len(requests.get(f"{ingot_server.url}{API}/{pid}/updates").json()["updates"]) == before
+
+        # A failing update (manual run): fatal failure + flow failure naming the dataset.
+        write(pdir, yaml.replace("min: '0'", "min: '5'").replace("timezone_id: UTC", "timezone_id: UTC, pause_status: PAUSED"))
+        p = cli("pipelines", "run", pdir, "--output", "json", server=ingot_server, check=False)
+        assert p.returncode == 1
+        bad = json.loads(p.stdout)["update_id"]
+        got = wait(lambda: {b["alert"]: b for b in rx.bodies if b["update_id"] == bad} if len([b for b in rx.bodies if b["update_id"] == bad]) >= 2 else None)
+        assert set(got) == {"on-update-fatal-failure", "on-flow-failure"}
+        assert got["on-flow-failure"]["dataset"] == "one" and "Expectation 'ok'" in got["on-flow-failure"]["error"]
+        events = requests.get(f"{ingot_server.url}{API}/{pid}/events", params={"max_results": 200}).json()["events"]
+        notes = [e for e in events if e["event_type"] == "notification"]
+        assert any("not configured" in e["message"] for e in notes)
+        assert any("delivered" in e["message"] for e in notes)
+    finally:
+        rx.close()
+
+
+def test_unknown_engine_is_refused(ingot_server, tmp_path):
+    pdir = tmp_path / "eng"
+    write(pdir, "name: eng_spark\nschema: eng\nengine: spark\n", sql="CREATE OR REFRESH MATERIALIZED VIEW one AS SELECT 1 AS x;")
+    p = cli("pipelines", "validate", pdir, check=False)
+    assert p.returncode != 0 and "'engine'" in p.stderr and "known engines: embedded" in p.stderr
+    r = requests.post(ingot_server.url + API, json={"name": "eng_spark", "root_path": str(pdir)})
+    assert r.status_code == 400 and "unknown engine 'spark'" in r.json()["message"]
+    write(pdir, "name: eng_ok\nschema: eng\nengine: embedded\n", sql="CREATE OR REFRESH MATERIALIZED VIEW one AS SELECT 1 AS x;")
+    assert "valid" in cli("pipelines", "validate", pdir).stdout
