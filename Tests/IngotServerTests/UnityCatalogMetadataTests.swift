@@ -80,6 +80,9 @@ import Testing
             #expect(patchedTable["full_name"] as? String == "sales.s2.orders2" && patchedTable["comment"] as? String == "all orders")
             #expect((patchedTable["properties"] as? JSON)?["k"] as? String == "v")
 
+            let commented = try await Self.call(client, .patch, "\(uc)/tables/sales.s2.orders2", ["columns": [["name": "AMOUNT", "comment": "in EUR"]]])
+            #expect((commented["columns"] as? [JSON])?.last?["comment"] as? String == "in EUR")
+            _ = try await Self.call(client, .patch, "\(uc)/tables/sales.s2.orders2", ["columns": [["name": "nope", "comment": "x"]]], expect: .notFound)
             let tags = try await Self.call(client, .patch, "/api/2.0/ingot/tags/table/sales.s2.orders2", ["set": ["pii": "no"]])
             #expect((tags["tags"] as? [JSON])?.first?["key"] as? String == "pii")
             _ = try await Self.call(client, .patch, "/api/2.0/ingot/tags/table/sales.s2.orders2", ["set": [["key": "c", "value": "1"]], "column_name": "amount"])

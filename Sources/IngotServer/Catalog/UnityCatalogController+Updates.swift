@@ -31,10 +31,16 @@ enum MetadataPrivileges {
 
 extension UnityCatalogController {
     struct UpdateBody: Decodable {
+        struct ColumnComment: Decodable {
+            let name: String
+            let comment: String?
+        }
         let comment: String?
         let owner: String?
         let properties: [String: String]?
         let new_name: String?
+        /// Ingot (tables only): column comments to set (an empty or missing comment clears it).
+        let columns: [ColumnComment]?
 
         var update: SecurableUpdate { SecurableUpdate(comment: comment, owner: owner, properties: properties, newName: new_name) }
     }
@@ -107,7 +113,8 @@ extension UnityCatalogController {
     }
 
     /// Ingot (Databricks has it; Unity Catalog OSS does not): a table's comment, owner, properties (one
-    /// Delta commit) and name (`new_name`: `table`, `schema.table` or `catalog.schema.table`, same catalog).
+    /// Delta commit), column comments (`columns: [{name, comment}]`) and name (`new_name`: `table`,
+    /// `schema.table` or `catalog.schema.table`, same catalog).
     func updateTable(_ request: Request, _ context: IngotRequestContext) async throws -> Response {
         var name = try TableName(parsing: try context.parameters.require("full_name"))
         let body = try await request.decode(as: UpdateBody.self, context: context)
@@ -119,6 +126,13 @@ extension UnityCatalogController {
             try await tables.setProperties(name, set: properties.filter { current[$0.key] != $0.value }, unset: unset)
         }
         _ = try await namespace.updateTable(name, SecurableUpdate(comment: body.comment, owner: body.owner), actor: context.principal.name)
+        if let columns = body.columns, !columns.isEmpty {
+            let fields = try await tables.detail(name).schema.fields.map { $0.name.lowercased() }
+            for column in columns {
+                guard fields.contains(column.name.lowercased()) else { throw CatalogError.notFound("Column '\(column.name)' does not exist in table '\(name)'") }
+                try await namespace.setColumnComment(name, column: column.name, comment: column.comment, actor: context.principal.name)
+            }
+        }
         if let newName = body.new_name {
             let target = try TableName(parsing: newName, defaultCatalog: name.catalog, defaultSchema: name.schema)
             guard target.catalog == name.catalog else { throw CatalogError.invalidParameter("a table can only be renamed within its catalog") }

@@ -255,7 +255,26 @@ def test_partitioned_table_columns_and_details(people, driver):
     assert driver.find_element(By.ID, "detail-size").text == "0 B"
     props = [[td.text for td in tr.find_elements(By.TAG_NAME, "td")] for tr in driver.find_elements(By.CSS_SELECTOR, "[data-role='properties'] tbody tr")]
     assert ["team", "data"] in props
-    assert detail_text(driver, "comment") == "by region"
+    assert driver.find_element(By.CSS_SELECTOR, "[data-detail='comment'] .comment-text").text == "by region"
+    # Comments are edited in place: the table's on the details tab, a column's on the columns tab.
+    driver.find_element(By.CSS_SELECTOR, "[data-detail='comment'] [data-role='edit-comment']").click()
+    box = driver.find_element(By.CSS_SELECTOR, "[data-detail='comment'] [data-role='comment-input']")
+    box.clear()
+    box.send_keys("by region, edited")
+    driver.find_element(By.CSS_SELECTOR, "[data-detail='comment'] [data-role='save-comment']").click()
+    wait(driver).until(lambda d: d.find_element(By.CSS_SELECTOR, "[data-detail='comment'] .comment-text").text == "by region, edited")
+    assert requests.get(f"{url}{UC}/tables/main.default.parted", timeout=10).json()["comment"] == "by region, edited"
+    r = requests.patch(f"{url}/api/2.0/ingot/tags/table/main.default.parted", json={"set": {"pii": "no"}, "column_name": "region"}, timeout=10)
+    assert r.ok, r.text
+    driver.get(f"{url}/ui/catalog/main/default/parted")
+    wait(driver).until(EC.presence_of_element_located((By.CSS_SELECTOR, "[data-role='columns'] [data-comment='id'] [data-role='edit-comment']")))
+    assert driver.find_element(By.CSS_SELECTOR, "[data-role='column-tags']").text.split() == ["pii", "no"]
+    driver.find_element(By.CSS_SELECTOR, "[data-comment='id'] [data-role='edit-comment']").click()
+    driver.find_element(By.CSS_SELECTOR, "[data-comment='id'] [data-role='comment-input']").send_keys("the key")
+    driver.find_element(By.CSS_SELECTOR, "[data-comment='id'] [data-role='save-comment']").click()
+    wait(driver).until(lambda d: d.find_element(By.CSS_SELECTOR, "[data-comment='id'] .comment-text").text == "the key")
+    columns = requests.get(f"{url}{UC}/tables/main.default.parted", timeout=10).json()["columns"]
+    assert [c.get("comment") for c in columns] == ["the key", None]
     assert severe_entries(driver) == []
 
 

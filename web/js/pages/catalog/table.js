@@ -9,6 +9,7 @@ import { dataTable } from '../../lib/table.js';
 import { LINEAGE_TAB, lineageTab } from './lineage-tab.js';
 import { PERMISSIONS_TAB, permissionsTab } from './permissions-tab.js';
 import { myPrivileges, can, hideUnless } from '../../lib/permissions-editor.js';
+import { tagChips, commentEditor, saveTableComment, saveColumnComment } from './metadata.js';
 
 const STATEMENTS = '/api/2.0/sql/statements';
 import {
@@ -198,7 +199,7 @@ export async function renderTable(root, params, catalog, schema, name) {
     panel.setAttribute('aria-labelledby', `tab-${id}`);
     panel.dataset.tab = id;
     const stillHere = () => seq === showSeq && params.isCurrent();
-    if (id === 'columns') panel.appendChild(columnsTab(columns));
+    if (id === 'columns') panel.appendChild(columnsTab(columns, info.full_name || full));
     else if (id === 'sample') sampleTab(panel, { path, history, stillHere, version: opts.version ?? params.query.get('version') });
     else if (id === 'history') historyTab(panel, { history, stillHere, openVersion });
     else if (id === LINEAGE_TAB.id) lineageTab(panel, info.full_name || full, stillHere);
@@ -216,8 +217,8 @@ export async function renderTable(root, params, catalog, schema, name) {
   show(initial);
 }
 
-function columnsTab(columns) {
-  const anyComment = columns.some((c) => c.comment);
+function columnsTab(columns, fullName) {
+  const anyTags = columns.some((c) => c.tags && Object.keys(c.tags).length);
   const table = dataTable({
     label: 'Columns',
     rows: columns,
@@ -235,7 +236,11 @@ function columnsTab(columns) {
         value: (c) => (c.partition_index === undefined || c.partition_index === null ? null : Number(c.partition_index)),
         render: (c) => (c.partition_index === undefined || c.partition_index === null ? null : h('span', { class: 'badge info plain', title: 'Partition column' }, String(c.partition_index))),
       },
-      ...(anyComment ? [{ key: 'comment', label: 'Comment', wrap: true }] : []),
+      {
+        key: 'comment', label: 'Comment', wrap: true, sortable: true, value: (c) => c.comment || '',
+        render: (c) => commentEditor({ value: c.comment, id: c.name, save: (text) => saveColumnComment(fullName, c.name, text) }),
+      },
+      ...(anyTags ? [{ key: 'tags', label: 'Tags', render: (c) => tagChips(c.tags, 'column-tags') }] : []),
     ],
     empty: 'This table has no columns.',
   });
@@ -380,9 +385,10 @@ function detailsTab(panel, { info, history, stillHere }) {
           item('Iceberg metadata', mono(info.iceberg_metadata_location), 'iceberg_metadata_location'),
           item('Table ID', mono(info.table_id), 'table_id'),
           item('Owner', info.owner, 'owner'),
-          item('Created', info.created_at ? formatTime(info.created_at) : null, 'created_at'),
-          item('Updated', info.updated_at ? formatTime(info.updated_at) : null, 'updated_at'),
-          item('Comment', info.comment, 'comment')))),
+          item('Created', info.created_at ? `${formatTime(info.created_at)}${info.created_by ? ` by ${info.created_by}` : ''}` : null, 'created_at'),
+          item('Updated', info.updated_at ? `${formatTime(info.updated_at)}${info.updated_by ? ` by ${info.updated_by}` : ''}` : null, 'updated_at'),
+          item('Tags', tagChips(info.tags, 'table-tags'), 'tags'),
+          item('Comment', commentEditor({ value: info.comment, id: 'table', save: (text) => saveTableComment(info.full_name, text) }), 'comment')))),
     h('div', { class: 'stack' },
       h('section', { class: 'card' },
         h('div', { class: 'card-header' }, h('h2', null, 'Storage')),
