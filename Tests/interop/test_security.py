@@ -127,6 +127,23 @@ def test_path_traversal_is_refused(sec):
         for route in (f"/api/2.1/unity-catalog/tables/{name}", f"/api/2.0/ingot/tables/{name}/history", f"/api/2.0/ingot/tables/{name}/preview"):
             status, _, body = raw(server, "GET", route, root)
             assert status in (400, 403, 404), (route, status)
+    # Volumes: a user allowed to read one volume cannot climb into another through dot segments.
+    for volume in ("pub", "secret"):
+        r = requests.post(server.url + "/api/2.1/unity-catalog/volumes", headers=root, timeout=10,
+                          json={"catalog_name": "main", "schema_name": "default", "name": volume, "volume_type": "MANAGED"})
+        assert r.status_code == 200, r.text
+    assert requests.put(server.url + "/api/2.0/fs/files/Volumes/main/default/secret/x.txt", data=b"secret", headers=root, timeout=10).status_code in (200, 204)
+    grant(server, root, "catalog", "main", "USE_CATALOG")
+    grant(server, root, "schema", "main.default", "USE_SCHEMA")
+    grant(server, root, "volume", "main.default.pub", "READ_VOLUME")
+    assert requests.get(server.url + "/api/2.0/fs/files/Volumes/main/default/secret/x.txt", headers=ana, timeout=10).status_code in (403, 404)
+    for escape in ("/Volumes/main/default/pub/../secret/x.txt", "/Volumes/main/default/pub/%2e%2e/secret/x.txt",
+                   "/Volumes/main/default/pub/..%2Fsecret%2Fx.txt", "/Volumes/main/default/pub/../../../../../../etc/passwd"):
+        for headers in (ana, root):
+            status, _, body = raw(server, "GET", "/api/2.0/fs/files" + escape, headers)
+            assert status in (400, 403, 404), (escape, status)
+            assert "secret" != body and "root:" not in body
+
     r = requests.post(server.url + "/api/2.1/unity-catalog/tables", headers=root, timeout=10, json={
         "catalog_name": "main", "schema_name": "default", "name": "../../escape", "table_type": "MANAGED", "data_source_format": "DELTA",
         "columns": [{"name": "x", "type_name": "INT", "type_text": "int", "type_json": "\"integer\"", "position": 0, "nullable": True}]})
@@ -205,7 +222,8 @@ def test_iceberg_lists_and_job_sql_follow_grants(sec):
     grant(server, root, "table", "main.sec_vis.t_ok", "SELECT")
     r = requests.get(server.url + "/iceberg/v1/main/namespaces", headers=ana, timeout=10)
     assert r.status_code == 200, r.text
-    assert r.json()["namespaces"] == [["sec_vis"]]
+    # `default` is usable since the volume test granted USE SCHEMA on it; sec_hid is not listed.
+    assert sorted(r.json()["namespaces"]) == [["default"], ["sec_vis"]]
     assert len(requests.get(server.url + "/iceberg/v1/main/namespaces", headers=root, timeout=10).json()["namespaces"]) >= 3
     r = requests.get(server.url + "/iceberg/v1/main/namespaces/sec_vis/tables", headers=ana, timeout=10)
     assert r.status_code == 200 and r.json()["identifiers"] == [{"namespace": ["sec_vis"], "name": "t_ok"}], r.text
