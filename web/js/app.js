@@ -18,6 +18,7 @@ const ROUTES = {
   models: { module: 'models', nav: 'models' },
   serving: { module: 'serving', nav: 'serving' },
   admin: { module: 'admin', nav: 'admin' },
+  search: { module: 'search', nav: null },
 };
 
 let navSeq = 0;
@@ -124,6 +125,13 @@ document.addEventListener('click', (ev) => {
 });
 
 window.addEventListener('popstate', () => route());
+
+// The header's search box opens the results page without reloading the shell.
+document.getElementById('global-search')?.addEventListener('submit', (ev) => {
+  ev.preventDefault();
+  const q = document.getElementById('global-search-input').value.trim();
+  if (q) go(`/ui/search?q=${encodeURIComponent(q)}`);
+});
 window.addEventListener('ingot:navigate', (ev) => go(ev.detail.href, ev.detail.replace));
 
 // No promise rejection should end up as a console error: show it in the banner instead.

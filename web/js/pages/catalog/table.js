@@ -8,6 +8,7 @@ import {
 import { dataTable } from '../../lib/table.js';
 import { LINEAGE_TAB, lineageTab } from './lineage-tab.js';
 import { PERMISSIONS_TAB, permissionsTab } from './permissions-tab.js';
+import { QUALITY_TAB, qualityTab } from './quality-tab.js';
 import { myPrivileges, can, hideUnless } from '../../lib/permissions-editor.js';
 import { tagChips, commentEditor, saveTableComment, saveColumnComment } from './metadata.js';
 
@@ -22,6 +23,7 @@ const TABS = [
   { id: 'history', label: 'History' },
   { id: 'details', label: 'Details' },
   LINEAGE_TAB,
+  QUALITY_TAB,
   PERMISSIONS_TAB,
 ];
 
@@ -203,6 +205,7 @@ export async function renderTable(root, params, catalog, schema, name) {
     else if (id === 'sample') sampleTab(panel, { path, history, stillHere, version: opts.version ?? params.query.get('version') });
     else if (id === 'history') historyTab(panel, { history, stillHere, openVersion });
     else if (id === LINEAGE_TAB.id) lineageTab(panel, info.full_name || full, stillHere);
+    else if (id === QUALITY_TAB.id) qualityTab(panel, info.full_name || full, stillHere);
     else if (id === PERMISSIONS_TAB.id) permissionsTab(panel, info.full_name || full);
     else detailsTab(panel, { info, history, stillHere });
   }
