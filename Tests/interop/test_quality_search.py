@@ -196,6 +196,8 @@ def test_search_ranks_and_hides_what_the_caller_cannot_see(secured):
     requests.post(api + "/experiments/create", json={"name": "orders-hidden-exp"}, headers=root, timeout=10).raise_for_status()
     requests.post(api + "/registered-models/create", json={"name": "orders_model"}, headers=root, timeout=10).raise_for_status()
     requests.post(api + "/registered-models/create", json={"name": "orders_hidden_model"}, headers=root, timeout=10).raise_for_status()
+    requests.post(server.url + f"{UC}/volumes", json={"catalog_name": "main", "schema_name": "shop", "name": "orders_landing", "volume_type": "MANAGED"},
+                  headers=root, timeout=10).raise_for_status()
 
     def search(headers, q, **params):
         r = requests.get(server.url + "/api/2.0/ingot/search", params={"q": q, **params}, headers=headers, timeout=10)
@@ -208,6 +210,7 @@ def test_search_ranks_and_hides_what_the_caller_cannot_see(secured):
     assert names[0] == ("table", "main.shop.orders"), names
     assert ("table", "main.shop.orders_archive") in names and ("table", "main.shop.secret_orders") in names
     assert ("registered_model", "orders_model") in names and ("experiment", visible) in names
+    assert ("volume", "main.shop.orders_landing") in names
     assert names.index(("table", "main.shop.orders_archive")) < names.index(("table", "main.shop.secret_orders"))
     columns = search(root, "order_id", types="column")
     assert {c["name"] for c in columns} == {"main.shop.orders.order_id", "main.shop.orders_archive.order_id", "main.shop.secret_orders.order_id"}
@@ -229,6 +232,7 @@ def test_search_ranks_and_hides_what_the_caller_cannot_see(secured):
     seen = {(x["type"], x["name"]) for x in search(sam, "orders")}
     assert ("table", "main.shop.orders") in seen and ("table", "main.shop.orders_archive") in seen
     assert ("table", "main.shop.secret_orders") not in seen
+    assert ("volume", "main.shop.orders_landing") not in seen  # no READ VOLUME
     assert ("experiment", visible) in seen and ("registered_model", "orders_model") in seen
     assert not any(n in ("orders_hidden_model",) for _, n in seen)
     assert not any(x["title"] == "orders-hidden-exp" for x in search(sam, "orders"))

@@ -12,46 +12,60 @@ import IngotTracking
 struct CatalogSearchProvider: SearchProvider {
     let tables: TableService
     let columns: ColumnIndexCache
-    let types: Set<SearchEntryType> = [.catalog, .schema, .table, .column]
+    let types: Set<SearchEntryType> = [.catalog, .schema, .table, .column, .volume]
 
     func candidates(_ query: SearchQuery) async throws -> [SearchEntry] {
         var out: [SearchEntry] = []
-        if query.wants(.catalog) || query.wants(.schema) || query.wants(.table) {
+        if query.wants(.catalog) || query.wants(.schema) || query.wants(.table) || query.wants(.volume) {
             for hit in try await tables.namespace.search(terms: query.terms) {
                 let title = String(hit.fullName.split(separator: ".").last ?? "")
+                let tags = hit.properties.merging(hit.tags) { _, tag in tag }
                 switch hit.kind {
                 case .catalog:
-                    out.append(SearchEntry(type: .catalog, name: hit.fullName, title: title, comment: hit.comment, tags: hit.properties,
-                                           link: "catalog", access: AccessRequest(objectType: "uc:table", objectID: hit.fullName, privilege: "USE CATALOG")))
+                    out.append(SearchEntry(type: .catalog, name: hit.fullName, title: title, comment: hit.comment, tags: tags,
+                                           link: Self.link(hit.fullName), access: AccessRequest(objectType: "uc:table", objectID: hit.fullName, privilege: "USE CATALOG")))
                 case .schema:
-                    out.append(SearchEntry(type: .schema, name: hit.fullName, title: title, comment: hit.comment, tags: hit.properties,
-                                           link: "catalog", parent: hit.fullName.split(separator: ".").first.map(String.init),
+                    out.append(SearchEntry(type: .schema, name: hit.fullName, title: title, comment: hit.comment, tags: tags,
+                                           link: Self.link(hit.fullName), parent: hit.fullName.split(separator: ".").first.map(String.init),
                                            access: AccessRequest(objectType: "uc:table", objectID: hit.fullName, privilege: "USE SCHEMA")))
                 case .table:
-                    out.append(SearchEntry(type: .table, name: hit.fullName, title: title, comment: hit.comment, tags: hit.properties,
-                                           link: "catalog/tables/\(hit.fullName)", parent: hit.fullName.split(separator: ".").dropLast().joined(separator: "."),
+                    out.append(SearchEntry(type: .table, name: hit.fullName, title: title, comment: hit.comment, tags: tags,
+                                           link: Self.link(hit.fullName), parent: hit.fullName.split(separator: ".").dropLast().joined(separator: "."),
                                            access: AccessRequest(objectType: "uc:table", objectID: hit.fullName, privilege: "SELECT")))
+                case .volume:
+                    out.append(SearchEntry(type: .volume, name: hit.fullName, title: title, comment: hit.comment, tags: tags,
+                                           link: Self.link(hit.fullName) + "?volume=1", parent: hit.fullName.split(separator: ".").dropLast().joined(separator: "."),
+                                           access: AccessRequest(objectType: "uc:table", objectID: hit.fullName, privilege: "READ VOLUME")))
                 }
             }
         }
         if query.wants(.column) {
-            for c in try await columns.columns(tables) where query.terms.allSatisfy({ c.name.lowercased().contains($0) || (c.comment?.lowercased().contains($0) ?? false) }) {
-                out.append(SearchEntry(type: .column, name: "\(c.table).\(c.name)", title: c.name, comment: c.comment, tags: ["type": c.type],
-                                       link: "catalog/tables/\(c.table)", parent: c.table,
+            let notes = try await tables.namespace.columnAnnotations()
+            for c in try await columns.columns(tables) {
+                let comment = notes.comments[c.tableID]?[c.name]
+                var tags = notes.tags[c.table]?[c.name] ?? [:]
+                let text = ([c.name, comment ?? ""] + tags.flatMap { [$0.key, $0.value] }).joined(separator: " ").lowercased()
+                guard query.terms.allSatisfy({ text.contains($0) }) else { continue }
+                tags["type"] = c.type
+                out.append(SearchEntry(type: .column, name: "\(c.table).\(c.name)", title: c.name, comment: comment, tags: tags,
+                                       link: Self.link(c.table), parent: c.table,
                                        access: AccessRequest(objectType: "uc:table", objectID: c.table, privilege: "SELECT")))
             }
         }
         return out
     }
+
+    /// The catalog page of a full name (`catalog/<c>/<s>/<t>` under `/ui/`).
+    static func link(_ fullName: String) -> String { "catalog/" + fullName.split(separator: ".").joined(separator: "/") }
 }
 
 /// Column names of every table, re-read only when a table's recorded version changes.
 actor ColumnIndexCache {
     struct ColumnInfo: Sendable {
         let table: String
+        let tableID: String
         let name: String
         let type: String
-        let comment: String?
     }
     private var cache: [String: (version: Int64?, columns: [ColumnInfo])] = [:]
 
@@ -67,7 +81,7 @@ actor ColumnIndexCache {
             }
             var columns: [ColumnInfo] = []
             if let table = try? tables.lakeTable(record), let snapshot = try? await table.snapshot(), let schema = try? snapshot.schema {
-                columns = schema.fields.map { ColumnInfo(table: key, name: $0.name, type: "\($0.type)", comment: nil) }
+                columns = schema.fields.map { ColumnInfo(table: key, tableID: record.tableID, name: $0.name, type: "\($0.type)") }
             }
             cache[key] = (record.deltaVersion, columns)
             out += columns

@@ -12,7 +12,9 @@ const TYPES = [
 const LABEL = Object.fromEntries(TYPES.filter(([k]) => k));
 
 function href(r) {
-  return r.link ? `/ui/${r.link.split('/').map(encodeURIComponent).join('/')}` : null;
+  if (!r.link) return null;
+  const [path, qs] = r.link.split('?');
+  return `/ui/${path.split('/').map(encodeURIComponent).join('/')}${qs ? `?${qs}` : ''}`;
 }
 
 export async function render(root, params) {
