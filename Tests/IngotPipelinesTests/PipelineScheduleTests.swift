@@ -9,7 +9,7 @@ import Testing
 /// `schedule` and `notifications` of pipeline.yaml, acted on.
 @Suite struct PipelineScheduleTests {
     actor Receiver: PipelineWebhookTransport {
-        var bodies: [[String: Any]] = []
+        var bodies: [[String: String]] = []
         var calls = 0
         let failFirst: Int
         init(failFirst: Int) { self.failFirst = failFirst }
@@ -17,7 +17,8 @@ import Testing
         func handle(_ url: String, _ body: [UInt8]) -> Int {
             calls += 1
             if calls <= failFirst { return 503 }
-            var b = (try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any] ?? [:]
+            let json = (try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any] ?? [:]
+            var b = json.mapValues { "\($0)" }
             b["_url"] = url
             bodies.append(b)
             return 200
@@ -130,23 +131,31 @@ import Testing
         let p = try await s.save(rootPath: env.dir.path, name: nil, creator: "t")
         let ok = try await s.start(p.id, fullRefresh: false)
         #expect(try await env.waitEnded(s, ok.id) == "COMPLETED")
-        await notifier.drain()
+        // The notification is started once the update's task ends (just after its state is written).
+        func settle(_ n: Int) async throws {
+            for _ in 0..<200 {
+                await notifier.drain()
+                if await receiver.bodies.count >= n { return }
+                try await Task.sleep(nanoseconds: 25_000_000)
+            }
+        }
+        try await settle(1)
         var bodies = await receiver.bodies
         #expect(bodies.count == 1)
-        #expect(bodies.first?["alert"] as? String == "on-update-success")
-        #expect(bodies.first?["update_id"] as? String == ok.id && bodies.first?["state"] as? String == "COMPLETED")
+        #expect(bodies.first?["alert"] == "on-update-success")
+        #expect(bodies.first?["update_id"] == ok.id && bodies.first?["state"] == "COMPLETED")
         #expect(await receiver.calls == 2)  // the first attempt got a 503
         // A failing update: one on-update-fatal-failure and one on-flow-failure naming the dataset.
         try (yaml + "\nconfiguration: {min: '5'}\n").write(to: env.dir.appendingPathComponent("pipeline.yaml"), atomically: true, encoding: .utf8)
         _ = try await s.save(rootPath: env.dir.path, name: nil, id: p.id, creator: "t")
         let bad = try await s.start(p.id, fullRefresh: false)
         #expect(try await env.waitEnded(s, bad.id) == "FAILED")
-        await notifier.drain()
+        try await settle(3)
         bodies = await receiver.bodies
-        let failed = bodies.filter { $0["update_id"] as? String == bad.id }
-        #expect(Set(failed.compactMap { $0["alert"] as? String }) == ["on-update-fatal-failure", "on-flow-failure"])
-        #expect(failed.first { $0["alert"] as? String == "on-flow-failure" }?["dataset"] as? String == "one")
-        #expect((failed.first?["error"] as? String)?.contains("Expectation 'ok'") == true)
+        let failed = bodies.filter { $0["update_id"] == bad.id }
+        #expect(Set(failed.compactMap { $0["alert"] }) == ["on-update-fatal-failure", "on-flow-failure"])
+        #expect(failed.first { $0["alert"] == "on-flow-failure" }?["dataset"] == "one")
+        #expect(failed.first?["error"]?.contains("Expectation 'ok'") == true)
         let events = try await s.store.events(pipelineID: p.id).filter { $0.eventType == "notification" }
         #expect(events.contains { $0.message.contains("e-mail is not configured") })
         #expect(events.filter { $0.message.contains("delivered") }.count == 3)
