@@ -101,10 +101,11 @@ import Testing
               landing: /data/landing
             schedule: "0 0 * * * ?"
             engine: embedded
-            notifications: [ops@example.com]
+            notifications: [{email_recipients: [ops@example.com], alerts: [on-update-failure]}]
             """)
         #expect(s.name == "retail" && s.schema == "retail" && s.configuration["landing"] == "/data/landing")
-        #expect(s.engine == "embedded" && s.notifications == ["ops@example.com"])
+        #expect(s.engine == "embedded" && s.notifications == ["ops@example.com"] && s.schedule == "0 0 * * * ?")
+        #expect(s.notificationRules?.first?.alerts == ["on-update-failure"])
         #expect(throws: PipelineError.self) { try PipelineSettings.parse(yaml: "name: x\nbogus: 1") }
     }
 }
