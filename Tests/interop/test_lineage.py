@@ -128,6 +128,19 @@ def test_landing_file_to_served_endpoint(ingot_server, tmp_path):
     assert all(u["pipelineInfos"][0]["dataset_name"] == "gold_sales_by_country" for u in tl["upstreams"])
     assert [d["mlflowRunInfo"]["run_id"] for d in tl["downstreams"]] == [run.info.run_id]
 
+    # A job that runs the pipeline: it shows in Databricks' jobInfos, and its graph reaches the tables.
+    statuses = requests.get(server.url + "/api/2.0/pipelines", timeout=10).json()["statuses"]
+    pid = next(p["pipeline_id"] for p in statuses if p["name"] == schema)
+    r = requests.post(server.url + "/api/2.2/jobs/create", timeout=10,
+                      json={"name": f"refresh-{schema}", "tasks": [{"task_key": "refresh", "pipeline_task": {"pipeline_id": pid}}]})
+    assert r.status_code == 200, r.text
+    job_id = r.json()["job_id"]
+    tl = requests.get(server.url + "/api/2.0/lineage-tracking/table-lineage", params={"table_name": gold}, timeout=30).json()
+    assert {j["job_id"] for u in tl["upstreams"] for j in u.get("jobInfos", [])} == {job_id}
+    jg = lineage(server, "job", str(job_id), direction="downstream", depth=3)
+    assert names(jg)[jg["root"]]["display_name"] == f"refresh-{schema}"
+    assert f"table:{gold}" in names(jg) and f"pipeline:{pid}" in names(jg)
+
     # The CLI walks the same graph.
     p = cli(server, "lineage", "show", f"serving_endpoint:{endpoint}", "--upstream", "--depth", "10", "--output", "json")
     assert json.loads(p.stdout)["edges"] == g["edges"]
