@@ -128,3 +128,27 @@ def test_unknown_engine_is_refused(ingot_server, tmp_path):
     assert r.status_code == 400 and "unknown engine 'spark'" in r.json()["message"]
     write(pdir, "name: eng_ok\nschema: eng\nengine: embedded\n", sql="CREATE OR REFRESH MATERIALIZED VIEW one AS SELECT 1 AS x;")
     assert "valid" in cli("pipelines", "validate", pdir).stdout
+
+
+def test_jobs_run_progress_on_stderr(ingot_server, tmp_path):
+    """`ingot jobs run` writes live progress (tasks done/total, the running task and its pipeline
+    update's datasets and rows/s) to stderr; stdout keeps the result (pure JSON with --output json)."""
+    pdir = tmp_path / "jobprog"
+    write(pdir, "name: job_progress\nschema: job_progress\n",
+          sql="CREATE OR REFRESH MATERIALIZED VIEW a AS SELECT 1 AS x;\nCREATE OR REFRESH MATERIALIZED VIEW b AS SELECT x + 1 AS y FROM a;")
+    pid = json.loads(cli("pipelines", "create", pdir, "--output", "json", server=ingot_server).stdout)["pipeline_id"]
+    spec = tmp_path / "job.json"
+    spec.write_text(json.dumps({"name": "job-progress", "tasks": [
+        {"task_key": "refresh", "pipeline_task": {"pipeline_id": pid}},
+        {"task_key": "after", "depends_on": [{"task_key": "refresh"}], "shell_command_task": {"command": "sleep 0.5"}}]}))
+    cli("jobs", "create", spec, server=ingot_server)
+    p = cli("jobs", "run", "job-progress", "--output", "json", server=ingot_server)
+    run = json.loads(p.stdout)
+    assert run["state"]["result_state"] == "SUCCESS"
+    lines = p.stderr.splitlines()
+    assert any("0/2 tasks done" in x for x in lines) or any("1/2 tasks done" in x for x in lines)
+    assert "TERMINATED: 2/2 tasks done" in lines[-1]
+    assert any("running: after" in x for x in lines)
+    # --no-wait returns at once with the run id.
+    p = cli("jobs", "run", "job-progress", "--no-wait", "--output", "json", server=ingot_server)
+    assert "run_id" in json.loads(p.stdout) and p.stderr == ""
