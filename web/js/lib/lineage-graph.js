@@ -4,9 +4,9 @@
 
 import { s } from './ui.js';
 
-const W = 210;
+const W = 180;
 const H = 46;
-const GAP_X = 90;
+const GAP_X = 60;
 const GAP_Y = 18;
 const PAD = 16;
 
@@ -115,7 +115,7 @@ export function lineageSvg(graph, { onSelect } = {}) {
     });
     g.appendChild(s('rect', { class: 'dag-box', width: String(W), height: String(H), rx: '6' }));
     const label = shortName(n);
-    g.appendChild(s('text', { class: 'dag-name', x: '10', y: '19' }, label.length > 26 ? `${label.slice(0, 25)}…` : label));
+    g.appendChild(s('text', { class: 'dag-name', x: '10', y: '19' }, label.length > 22 ? `${label.slice(0, 21)}…` : label));
     g.appendChild(s('text', { class: 'dag-type', x: '10', y: '36' }, typeLabel(n.type)));
     g.appendChild(s('title', null, n.redacted ? 'You cannot see this node' : `${typeLabel(n.type)}: ${n.name}`));
     if (!n.redacted && onSelect) {
