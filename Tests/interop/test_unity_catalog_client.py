@@ -23,6 +23,7 @@ from unitycatalog.client import (  # noqa: E402
     SchemasApi,
     TablesApi,
     TemporaryCredentialsApi,
+    VolumesApi,
 )
 from unitycatalog.client.exceptions import ApiException  # noqa: E402
 from unitycatalog.client.models import (  # noqa: E402
@@ -46,6 +47,8 @@ from unitycatalog.client.models import (  # noqa: E402
     UpdateCatalog,
     UpdatePermissions,
     UpdateSchema,
+    CreateVolumeRequestContent,
+    VolumeType,
 )
 
 
@@ -110,6 +113,23 @@ def test_namespace_functions_and_models_through_the_uc_client(ingot_server):
         assert model.full_name == f"{catalog}.sales.churn" and model.owner
         assert [m.name for m in (await models.list_registered_models(catalog_name=catalog, schema_name="sales")).registered_models] == ["churn"]
 
+        volumes = VolumesApi(client)
+        volume = await volumes.create_volume(CreateVolumeRequestContent(
+            catalog_name=catalog, schema_name="sales", name="landing", volume_type=VolumeType.MANAGED, comment="raw files"))
+        assert volume.full_name == f"{catalog}.sales.landing" and volume.volume_type == VolumeType.MANAGED and volume.owner
+        assert [v.name for v in (await volumes.list_volumes(catalog_name=catalog, schema_name="sales")).volumes] == ["landing"]
+
+        # Grants on every securable type, read back through the client's models.
+        grants = GrantsApi(client)
+        for securable, name, privilege in [(SecurableType.FUNCTION, f"{catalog}.sales.add_one", Privilege.EXECUTE),
+                                           (SecurableType.REGISTERED_MODEL, f"{catalog}.sales.churn", Privilege.EXECUTE),
+                                           (SecurableType.VOLUME, f"{catalog}.sales.landing", Privilege.READ_VOLUME),
+                                           (SecurableType.TABLE, f"{catalog}.sales.orders", Privilege.SELECT)]:
+            changed = await grants.update(securable, name, UpdatePermissions(changes=[PermissionsChange(principal="bob", add=[privilege], remove=[])]))
+            assert any(a.principal == "bob" and a.privileges == [privilege] for a in changed.privilege_assignments), changed
+            assert (await grants.get(securable, name)).privilege_assignments == changed.privilege_assignments
+
+        await volumes.delete_volume(f"{catalog}.sales.landing")
         await functions.delete_function(f"{catalog}.sales.add_one")
         with pytest.raises(ApiException) as missing:
             await functions.get_function(f"{catalog}.sales.add_one")
@@ -119,10 +139,38 @@ def test_namespace_functions_and_models_through_the_uc_client(ingot_server):
         await catalogs.delete_catalog(catalog, force=True)
 
     run(scenario, ingot_server.url)
-
-    # Column comments and tags: Ingot's tag API, visible in the table JSON (which the client still parses).
     r = requests.get(ingot_server.url + f"/api/2.1/unity-catalog/catalogs/{catalog}", timeout=10)
     assert r.status_code == 404
+
+
+def test_tags_and_comments_show_in_what_the_client_reads(ingot_server):
+    name = f"main.default.tagged_{uuid.uuid4().hex[:8]}"
+    url = ingot_server.url
+
+    def sql(statement):
+        r = requests.post(url + "/api/2.0/sql/statements", json={"statement": statement, "wait_timeout": "30s"}, timeout=60)
+        assert r.ok and r.json()["status"]["state"] == "SUCCEEDED", r.text
+
+    sql(f"CREATE TABLE {name} (id BIGINT, email STRING)")
+    sql(f"COMMENT ON TABLE {name} IS 'customers'")
+    sql(f"ALTER TABLE {name} ALTER COLUMN email COMMENT 'contact address'")
+    sql(f"ALTER TABLE {name} SET TAGS ('pii' = 'yes')")
+    sql(f"ALTER TABLE {name} ALTER COLUMN email SET TAGS ('class' = 'email')")
+    sql(f"ALTER TABLE {name} SET TBLPROPERTIES ('quality' = 'gold')")
+
+    async def read(client):
+        return await TablesApi(client).get_table(name)
+
+    table = run(read, url)  # the extra `tags` fields do not disturb the client's models
+    assert table.comment == "customers" and table.properties.get("quality") == "gold"
+    assert [c.comment for c in table.columns] == [None, "contact address"]
+    raw = requests.get(url + f"/api/2.1/unity-catalog/tables/{name}", timeout=10).json()
+    assert raw["tags"] == {"pii": "yes"} and raw["columns"][1]["tags"] == {"class": "email"}
+    tags = requests.get(url + f"/api/2.0/ingot/tags/table/{name}", timeout=10).json()
+    assert tags["tags"] == [{"key": "pii", "value": "yes"}] and tags["column_tags"] == {"email": [{"key": "class", "value": "email"}]}
+    r = requests.patch(url + f"/api/2.0/ingot/tags/table/{name}", json={"unset": ["pii"]}, timeout=10)
+    assert r.ok and r.json()["tags"] == [], r.text
+    requests.delete(url + f"/api/2.1/unity-catalog/tables/{name}", timeout=10)
 
 
 @pytest.fixture

@@ -27,4 +27,5 @@ final class CommitRecordingResolver: TableResolver, @unchecked Sendable {
     func tableCreated(_ name: SQLTableName, _ table: LakeTable) async throws { try await base.tableCreated(name, table) }
     func table(_ name: SQLTableName, location: String) async throws -> LakeTable { try await base.table(name, location: location) }
     func tableRegistered(_ name: SQLTableName, _ table: LakeTable) async throws { try await base.tableRegistered(name, table) }
+    func applyMetadata(_ change: SQLMetadataChange) async throws { try await base.applyMetadata(change) }
 }
