@@ -41,7 +41,7 @@ public enum TableProfiler {
         // 2. A scan when the stats cannot answer, or for distinct counts.
         var scan: ScanAccumulator?
         if !statsComplete || computeDistinct, !snap.files.isEmpty {
-            var acc = ScanAccumulator(fields: fields)
+            var acc = ScanAccumulator(fields: fields, bounds: fields.indices.map { !minKnown[$0] || !maxKnown[$0] })
             try await table.read(.version(snap.version)) { batch in acc.add(batch) }
             scan = acc
         }
@@ -153,9 +153,12 @@ struct ScanAccumulator {
     var mins: [Bound?]
     var maxs: [Bound?]
     var sketches: [HyperLogLog?]
+    /// Columns whose min/max the scan must find (the stats lack them); the others only hash.
+    let bounds: [Bool]
 
-    init(fields: [Field]) {
+    init(fields: [Field], bounds: [Bool]) {
         self.fields = fields
+        self.bounds = bounds
         nulls = Array(repeating: 0, count: fields.count)
         mins = Array(repeating: nil, count: fields.count)
         maxs = Array(repeating: nil, count: fields.count)
@@ -182,7 +185,7 @@ struct ScanAccumulator {
                 }
             case .bytes(let b):
                 for r in 0..<b.count where !c.isNull(r) { sketch.add(hash: HyperLogLog.hash(bytes: b.bytes(r))) }
-                if case .string = fields[i].type {
+                if bounds[i], case .string = fields[i].type {
                     for r in 0..<b.count where !c.isNull(r) {
                         let s = Bound.string(b.string(r)); lo = Bound.lower(lo, s); hi = Bound.upper(hi, s)
                     }
