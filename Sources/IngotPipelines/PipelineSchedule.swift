@@ -85,7 +85,13 @@ public enum PipelineScheduleClaim: Sendable {
 extension PipelineStore {
     /// The schedule anchor (epoch ms) of a pipeline, recording `now` when the schedule is new or changed.
     func scheduleAnchor(pipelineID: String, identity: String, now: Int64) async throws -> Int64 {
-        try await metadata.writer.write { db in
+        // The common case (schedule unchanged) is a read; the scheduler asks every second.
+        let known = try await metadata.writer.read { db in
+            try Row.fetchOne(db, sql: "SELECT schedule, anchor FROM pipeline_schedule_anchors WHERE pipeline_id = ?", arguments: [pipelineID])
+                .flatMap { ($0["schedule"] as String) == identity ? ($0["anchor"] as Int64) : nil }
+        }
+        if let known { return known }
+        return try await metadata.writer.write { db in
             if let row = try Row.fetchOne(db, sql: "SELECT schedule, anchor FROM pipeline_schedule_anchors WHERE pipeline_id = ?", arguments: [pipelineID]),
                 (row["schedule"] as String) == identity
             {
