@@ -32,6 +32,10 @@ import Testing
         _ = try await engine.query("ALTER TABLE t ALTER COLUMN email SET TAGS ('class' = 'email')")
         _ = try await engine.query("ALTER TABLE t SET TBLPROPERTIES ('quality' = 'gold', 'x' = '1')")
         _ = try await engine.query("ALTER TABLE t UNSET TBLPROPERTIES ('x')")
+        _ = try await engine.query("CREATE TABLE c (id INT COMMENT 'the key', v STRING) COMMENT 'made by SQL'")
+        let c = try await services.tables.namespace.table(try TableName(parsing: "main.default.c"))
+        #expect(c.comment == "made by SQL")
+        #expect(try await services.tables.namespace.columnComments(tableID: c.tableID) == ["id": "the key"])
         _ = try await engine.query("COMMENT ON SCHEMA default IS 'the default'")
         _ = try await engine.query("ALTER CATALOG main SET TAGS ('env' = 'dev')")
 
@@ -54,6 +58,7 @@ import Testing
         // Without a catalog, the engine refuses metadata statements.
         let bare = try SQLEngine(resolver: try DirectoryTableResolver(warehouse: FileManager.default.temporaryDirectory.appendingPathComponent(UUID().uuidString)))
         await #expect(throws: SQLError.self) { try await bare.query("COMMENT ON TABLE t IS 'x'") }
+        _ = try await bare.query("CREATE TABLE t2 (id INT COMMENT 'x') COMMENT 'y'")  // comments have nowhere to go; the table is created
     }
 
     @Test func patchAndDescribeReturnEveryMetadataField() async throws {

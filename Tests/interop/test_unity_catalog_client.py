@@ -128,6 +128,8 @@ def test_namespace_functions_and_models_through_the_uc_client(ingot_server):
             changed = await grants.update(securable, name, UpdatePermissions(changes=[PermissionsChange(principal="bob", add=[privilege], remove=[])]))
             assert any(a.principal == "bob" and a.privileges == [privilege] for a in changed.privilege_assignments), changed
             assert (await grants.get(securable, name)).privilege_assignments == changed.privilege_assignments
+            assert [a.principal for a in (await grants.get(securable, name, principal="bob")).privilege_assignments] == ["bob"]
+            assert (await grants.get(securable, name, principal="nobody")).privilege_assignments == []
 
         await volumes.delete_volume(f"{catalog}.sales.landing")
         await functions.delete_function(f"{catalog}.sales.add_one")

@@ -670,6 +670,8 @@ public final class SQLEngine: SQLEngineProtocol, @unchecked Sendable {
         var properties: [String: String] = [:]
         var query: [SQLToken]?
         var location: String?
+        var tableComment: String?
+        var columnComments: [(String, String)] = []
         if i < t.count, t[i].isSymbol("(") {
             guard let close = SQLRewriter.matchParen(t, i) else { throw SQLError.invalid("unbalanced parentheses in CREATE TABLE") }
             var fields: [Field] = []
@@ -681,7 +683,10 @@ public final class SQLEngine: SQLEngineProtocol, @unchecked Sendable {
                     nullable = false
                     typeTokens.removeSubrange(k...(k + 1))
                 }
-                if let k = typeTokens.firstIndex(where: { $0.isWord("COMMENT") }) { typeTokens.removeSubrange(k...) }
+                if let k = typeTokens.firstIndex(where: { $0.isWord("COMMENT") }) {
+                    if k + 1 < typeTokens.count, typeTokens[k + 1].kind == .string { columnComments.append((n.text, typeTokens[k + 1].text)) }
+                    typeTokens.removeSubrange(k...)
+                }
                 let typeText = typeTokens.map(\.text).joined()
                 guard let type = SQLTypes.parseSparkType(typeText) else { throw SQLError.unsupported("column type \(typeText)") }
                 fields.append(Field(n.text, type, nullable: nullable))
@@ -707,6 +712,7 @@ public final class SQLEngine: SQLEngineProtocol, @unchecked Sendable {
                 }
                 i = close + 1
             } else if t[i].isWord("COMMENT"), i + 1 < t.count {
+                if t[i + 1].kind == .string { tableComment = t[i + 1].text }
                 i += 2
             } else if t[i].isWord("LOCATION") {
                 guard i + 1 < t.count, t[i + 1].kind == .string else { throw SQLError.invalid("LOCATION needs a quoted path") }
@@ -747,6 +753,7 @@ public final class SQLEngine: SQLEngineProtocol, @unchecked Sendable {
                     }
                 }
                 try await resolver.tableRegistered(name, table)
+                try await recordComments(name, table: tableComment, columns: columnComments)
                 return SQLExecution(kind: .ddl, schema: Schema([]), rowCount: 0, affectedRows: 0, tableVersion: try await table.snapshot().version,
                                     scanStats: SQLScanStats(), message: "registered \(name) at \(location)")
             }
@@ -755,6 +762,7 @@ public final class SQLEngine: SQLEngineProtocol, @unchecked Sendable {
             guard let columns else { throw SQLError.invalid("CREATE TABLE needs columns or AS SELECT") }
             let v = try await table.create(schema: Schema(columns), partitionColumns: partitionBy, properties: properties)
             try await resolver.tableCreated(name, table)
+            try await recordComments(name, table: tableComment, columns: columnComments)
             return SQLExecution(kind: .ddl, schema: Schema([]), rowCount: 0, affectedRows: 0, tableVersion: v, scanStats: SQLScanStats(),
                                 message: "created \(name)")
         }
@@ -783,6 +791,7 @@ public final class SQLEngine: SQLEngineProtocol, @unchecked Sendable {
                 }
             }
             try await resolver.tableCreated(name, table)
+            try await recordComments(name, table: tableComment, columns: columnComments)
             return SQLExecution(kind: .ddl, schema: Schema([]), rowCount: 0, affectedRows: Int64(counted.value), tableVersion: v,
                                 scanStats: SQLScanStats(), message: "created \(name)")
         } catch {

@@ -135,6 +135,17 @@ extension SQLEngine {
         }
     }
 
+    /// `CREATE TABLE … (col type COMMENT '…') COMMENT '…'`: the comments, once the table exists. A resolver
+    /// without a catalog has nowhere to keep them (the table is created all the same).
+    func recordComments(_ name: SQLTableName, table comment: String?, columns: [(String, String)]) async throws {
+        do {
+            if let comment { try await resolver.applyMetadata(.comment(.table, [name.catalog, name.schema, name.table], comment)) }
+            for (column, text) in columns { try await resolver.applyMetadata(.columnComment(name, column: column, text)) }
+        } catch SQLError.unsupported {
+            return
+        }
+    }
+
     func applyMetadata(_ change: SQLMetadataChange) async throws -> SQLExecution {
         try await resolver.applyMetadata(change)
         return SQLExecution(kind: .ddl, schema: Schema([]), rowCount: 0, affectedRows: 0, tableVersion: nil, scanStats: SQLScanStats(), message: "OK")

@@ -173,7 +173,9 @@ struct PermissionsController {
                 }
             }
         }
-        let assignments = byPrincipal.keys.sorted().map { ["principal": $0, "privileges": byPrincipal[$0]!] as [String: Any] }
+        // `?principal=` limits the answer to one principal (Unity Catalog's filter).
+        let only = request?.uri.queryParameters.get("principal")
+        let assignments = byPrincipal.keys.sorted().filter { only == nil || $0 == only }.map { ["principal": $0, "privileges": byPrincipal[$0]!] as [String: Any] }
         return try Self.json(["privilege_assignments": assignments])
     }
 
