@@ -2,6 +2,7 @@ import Foundation
 @testable import IngotCatalog
 import IngotCore
 import IngotLake
+@testable import IngotPipelines
 import Testing
 
 @testable import IngotServer
@@ -224,4 +225,31 @@ import Testing
         let refreshes = try await services.quality.store.refreshes(name)
         #expect(refreshes.count >= 1 && refreshes.count <= 6)
     }
+
+    @Test func pipelineExpectationsReachTheTablesQuality() async throws {
+        let (services, quality, name) = try await Self.setup()
+        let store = services.pipelines.store
+        let p = try await store.create(name: "q-\(UUID().uuidString.prefix(6))", rootPath: "/tmp/x", settings: PipelineSettings(name: "p", catalog: "main", schema: "default"), creator: "admin")
+        let other = try await store.create(name: "o-\(UUID().uuidString.prefix(6))", rootPath: "/tmp/y", settings: PipelineSettings(name: "o", catalog: "main", schema: "elsewhere"), creator: "admin")
+        for (pipeline, failed) in [(p, Int64(2)), (other, Int64(50))] {
+            let u = try await store.createUpdate(pipelineID: pipeline.id, fullRefresh: false)
+            var m = DatasetMetrics(dataset: "people", kind: "table", state: "COMPLETED")
+            m.expectations = [
+                ExpectationMetrics(name: "id_not_null", dataset: "people", action: "DROP", passedRecords: 8, failedRecords: failed),
+                ExpectationMetrics(name: "name_set", dataset: "people", action: "WARN", passedRecords: 10, failedRecords: 0),
+            ]
+            try await store.record(u.id, m)
+        }
+        // Only the pipeline whose catalog.schema holds the table counts.
+        let points = try await PipelineExpectationHistory(store: store).expectations(for: name, limit: 100)
+        #expect(points.count == 2 && Set(points.map(\.pipeline_id)) == [p.id])
+        #expect(QualityEvaluator.expectationPassRate(points) == 0.9)
+        let q = QualityService(store: quality.store, tables: services.tables, queue: QualityRefreshQueue(), expectations: PipelineExpectationHistory(store: store))
+        _ = try await q.createMonitor(name, config: MonitorConfig(compute_distinct: false), creator: "admin")
+        let (_, result) = try await q.refresh(name, trigger: "MANUAL")
+        // C = 1, N = 0.125 (one null in four names, none in ids), E = 0.9 → 100·(0.6 + 0.175 + 0.18) = 95.5.
+        #expect(result?.score == 95.5)
+        #expect(try await q.summary(name).expectations.count == 2)
+    }
 }
+
