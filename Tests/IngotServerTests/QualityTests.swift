@@ -251,5 +251,22 @@ import Testing
         #expect(result?.score == 95.5)
         #expect(try await q.summary(name).expectations.count == 2)
     }
+
+    @Test func intervalSchedulesRefreshWithoutCommits() async throws {
+        let (services, _, name) = try await Self.setup()
+        let quality = QualityService(store: QualityStore(metadata: services.metadata), tables: services.tables, queue: QualityRefreshQueue(),
+                                     cron: QuartzScheduleEvaluator())
+        _ = try await quality.createMonitor(name, config: MonitorConfig(schedule: .init(interval_seconds: 1), refresh_on_commit: false, compute_distinct: false),
+                                            creator: "admin")
+        let worker = Task { await quality.run() }
+        defer { worker.cancel() }
+        var triggers: [String] = []
+        for _ in 0..<80 where !triggers.contains("SCHEDULE") {
+            try await Task.sleep(for: .milliseconds(50))
+            triggers = try await quality.store.refreshes(name).map(\.trigger)
+        }
+        #expect(triggers.contains("SCHEDULE"), "refreshes: \(triggers)")
+        #expect(triggers.contains("MANUAL"))  // the first profile, queued on create
+    }
 }
 
