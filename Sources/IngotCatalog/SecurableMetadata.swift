@@ -195,7 +195,7 @@ extension NamespaceStore {
     public static let maxTagLength = 255
 
     /// Sets and removes tags on a securable, or on one column of a table (`column`). Catalogs, schemas,
-    /// tables and functions must exist; volumes and registered models are checked by their owners.
+    /// tables, functions and volumes must exist; registered models are checked by the registry's callers.
     public func setTags(_ kind: SecurableKind, _ fullName: String, column: String? = nil, set: [String: String], unset: [String], actor: String)
         async throws
     {
@@ -269,7 +269,9 @@ extension NamespaceStore {
                 try Bool.fetchOne(db, sql: "SELECT 1 FROM catalog_tables WHERE catalog_name = ? AND schema_name = ? AND name = ?", arguments: [parts[0], parts[1], parts[2]])
             case .function:
                 try Bool.fetchOne(db, sql: "SELECT 1 FROM catalog_functions WHERE catalog_name = ? AND schema_name = ? AND name = ?", arguments: [parts[0], parts[1], parts[2]])
-            case .volume, .registeredModel: true
+            case .volume:
+                try Bool.fetchOne(db, sql: "SELECT 1 FROM catalog_volumes WHERE catalog_name = ? AND schema_name = ? AND name = ?", arguments: [parts[0], parts[1], parts[2]])
+            case .registeredModel: true
             }
         guard found == true else {
             throw CatalogError.notFound("\(kind.rawValue.prefix(1).uppercased() + kind.rawValue.dropFirst().replacingOccurrences(of: "_", with: " ")) '\(name)' does not exist")

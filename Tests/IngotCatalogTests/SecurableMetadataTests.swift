@@ -76,6 +76,7 @@ import Testing
         await #expect(throws: CatalogError.self) { try await store.setTags(.table, "main.default.nope", set: ["a": "b"], unset: [], actor: "x") }
         await #expect(throws: CatalogError.self) { try await store.setTags(.catalog, "a.b", set: ["a": "b"], unset: [], actor: "x") }
         await #expect(throws: CatalogError.self) { try await store.setTags(.catalog, "main", set: ["": "b"], unset: [], actor: "x") }
+        await #expect(throws: CatalogError.self) { try await store.setTags(.volume, "main.default.nope", set: ["a": "b"], unset: [], actor: "x") }
         try await store.setTags(.catalog, "main", set: ["a": "1", "b": "2"], unset: [], actor: "x")
         try await store.setTags(.catalog, "main", set: ["a": "3"], unset: ["b"], actor: "x")
         #expect(try await store.tags(.catalog, "main") == ["a": "3"])

@@ -131,6 +131,9 @@ def test_namespace_functions_and_models_through_the_uc_client(ingot_server):
             assert [a.principal for a in (await grants.get(securable, name, principal="bob")).privilege_assignments] == ["bob"]
             assert (await grants.get(securable, name, principal="nobody")).privilege_assignments == []
 
+        tagged = await asyncio.to_thread(requests.patch, client.configuration.host.replace("/api/2.1/unity-catalog", "")
+                                         + f"/api/2.0/ingot/tags/volume/{catalog}.sales.landing", json={"set": {"zone": "raw"}}, timeout=10)
+        assert tagged.ok and tagged.json()["tags"] == [{"key": "zone", "value": "raw"}], tagged.text
         await volumes.delete_volume(f"{catalog}.sales.landing")
         await functions.delete_function(f"{catalog}.sales.add_one")
         with pytest.raises(ApiException) as missing:
