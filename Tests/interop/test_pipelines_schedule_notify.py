@@ -93,6 +93,16 @@ notifications:
         assert rx.calls >= 2
         u = requests.get(f"{ingot_server.url}{API}/{pid}/updates/{first['update_id']}").json()["update"]
         assert u["cause"] == "SCHEDULED"
+        spec = requests.get(f"{ingot_server.url}{API}/{pid}").json()["spec"]
+        assert spec["schedule"] == "0/2 * * * * ?" and spec["schedule_settings"]["pause_status"] == "UNPAUSED"
+        assert spec["notifications"] == [{"webhook_urls": [rx.url], "email_recipients": ["ops@example.com"],
+                                          "alerts": ["on-update-success", "on-update-fatal-failure", "on-flow-failure"]}]
+        # The databricks-sdk decodes the spec (notifications in its shape).
+        from databricks.sdk import WorkspaceClient
+        w = WorkspaceClient(host=ingot_server.url, token="unused")
+        got = w.pipelines.get(pid)
+        assert got.spec.notifications[0].alerts == ["on-update-success", "on-update-fatal-failure", "on-flow-failure"]
+        assert got.spec.notifications[0].email_recipients == ["ops@example.com"]
 
         # Paused: no new scheduled updates.
         write(pdir, yaml.replace("timezone_id: UTC", "timezone_id: UTC, pause_status: PAUSED"))

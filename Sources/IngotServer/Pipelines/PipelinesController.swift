@@ -101,8 +101,21 @@ struct PipelinesController {
         s["event_log"] = ["catalog": log[0], "schema": log[1], "name": log[2]]
         if let n = p.settings.maxParallelDatasets { s["max_parallel_datasets"] = n }
         if let e = p.settings.engine { s["engine"] = e }
-        if let e = p.settings.schedule { s["schedule"] = e }
-        if !p.settings.notifications.isEmpty { s["notifications"] = p.settings.notifications }
+        if let e = p.settings.schedule {
+            // `schedule` stays the cron text (the web console shows it); Ingot adds the full setting.
+            s["schedule"] = e
+            s["schedule_settings"] = ["quartz_cron_expression": e, "timezone_id": p.settings.scheduleTimezone ?? "UTC",
+                                      "pause_status": p.settings.schedulePaused == true ? "PAUSED" : "UNPAUSED"]
+        }
+        // Databricks' shape ([{email_recipients, alerts}], which the databricks-sdk decodes) plus Ingot's webhook_urls.
+        if let rules = p.settings.notificationRules, !rules.isEmpty {
+            s["notifications"] = rules.map { r -> [String: Any] in
+                var o: [String: Any] = ["alerts": r.alerts]
+                if !r.emailRecipients.isEmpty { o["email_recipients"] = r.emailRecipients }
+                if !r.webhookURLs.isEmpty { o["webhook_urls"] = r.webhookURLs }
+                return o
+            }
+        }
         return s
     }
 
