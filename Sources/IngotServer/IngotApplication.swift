@@ -39,7 +39,7 @@ public func buildRouter(services: IngotServices) -> Router<IngotRequestContext> 
     VolumeRoutes.add(to: router, services: services)
     StatementController(store: services.statements, runner: services.statementRunner).addRoutes(to: router)
     TableController(tables: services.tables, stagingDirectory: services.config.dataDirectoryURL.appendingPathComponent("tmp")).addRoutes(to: router)
-    PipelinesController(pipelines: services.pipelines).addRoutes(to: router)
+    PipelinesController(pipelines: services.pipelines, tableAccess: services.pipelineTableAccess).addRoutes(to: router)
     LineageController(lineage: services.lineage, authorizer: services.authorizer).addRoutes(to: router)
     JobsController(jobs: services.jobs).addRoutes(to: router)
     PipelineGraphController(pipelines: services.pipelines).addRoutes(to: router)

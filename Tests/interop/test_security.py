@@ -254,6 +254,30 @@ def test_iceberg_lists_and_job_sql_follow_grants(sec):
     assert "SELECT" in message and "main.sec_hid.t" in message, refused
 
 
+def test_pipeline_updates_run_with_the_owners_privileges(sec, tmp_path):
+    server, root, ana, _ = sec
+    def pipeline(name, sql_text):
+        folder = tmp_path / name
+        folder.mkdir()
+        (folder / "pipeline.yaml").write_text(f"name: {name}\ncatalog: main\nschema: sec_pl\n")
+        (folder / "mv.sql").write_text(sql_text)
+        r = requests.post(server.url + "/api/2.0/pipelines", json={"root_path": str(folder)}, headers=ana, timeout=10)
+        assert r.status_code == 200, r.text
+        return r.json()["pipeline_id"]
+    # ana reads a table she may not see: the update is refused before it starts, even when an admin starts it.
+    hidden = pipeline("sec-pl-hidden", "CREATE OR REFRESH MATERIALIZED VIEW pl_out AS SELECT x FROM main.sec_hid.t\n")
+    for who in (ana, root):
+        r = requests.post(server.url + f"/api/2.0/pipelines/{hidden}/updates", json={}, headers=who, timeout=10)
+        assert r.status_code == 403 and "SELECT on main.sec_hid.t" in r.json()["message"], r.text
+    # Reading what she may read, but writing into a schema without CREATE TABLE: refused too.
+    no_create = pipeline("sec-pl-nocreate", "CREATE OR REFRESH MATERIALIZED VIEW pl_out AS SELECT x FROM main.sec_vis.t_ok\n")
+    r = requests.post(server.url + f"/api/2.0/pipelines/{no_create}/updates", json={}, headers=ana, timeout=10)
+    assert r.status_code == 403 and "CREATE TABLE on main.sec_pl" in r.json()["message"], r.text
+    grant(server, root, "catalog", "main", "CREATE_TABLE")
+    r = requests.post(server.url + f"/api/2.0/pipelines/{no_create}/updates", json={}, headers=ana, timeout=10)
+    assert r.status_code == 200, r.text
+
+
 def test_credentials_never_reach_the_logs(sec):
     """Runs last: every token, guess and password the module used is absent from both logs."""
     server, root, ana, secrets = sec

@@ -8,8 +8,11 @@ import IngotPipelines
 /// A `pipeline_task`: starts an update through the pipelines service and waits for it to finish.
 struct PipelineJobTasks: PipelineTaskRunning {
     let pipelines: PipelineService
+    /// With authentication on: the pipeline owner's catalog privileges, checked before the update starts.
+    var tableAccess: PipelineTableAccess?
 
     func runPipeline(id: String, fullRefresh: Bool, context: JobTaskContext) async throws -> String {
+        try await tableAccess?.check(id)
         let update = try await pipelines.start(id, fullRefresh: fullRefresh, cause: "JOB_TASK")
         do {
             while true {

@@ -8,6 +8,8 @@ import IngotPipelines
 /// folder: `root_path`), edit, delete, list, get, start update, list/get updates, events.
 struct PipelinesController {
     let pipelines: PipelineService
+    /// With authentication on: the owner's catalog privileges, checked before an update starts.
+    var tableAccess: PipelineTableAccess?
 
     func addRoutes(to router: Router<IngotRequestContext>) {
         let group = router.group("/api/2.0/pipelines")
@@ -155,6 +157,7 @@ struct PipelinesController {
 
     func start(_ request: Request, _ context: IngotRequestContext) async throws -> Response {
         let body = (try? await request.decode(as: StartBody.self, context: context)) ?? StartBody(full_refresh: nil, cause: nil)
+        try await tableAccess?.check(try context.parameters.require("id"))
         let u = try await pipelines.start(try context.parameters.require("id"), fullRefresh: body.full_refresh ?? false)
         return try Self.json(["update_id": u.id])
     }
