@@ -117,7 +117,7 @@ public struct IngotServices: Sendable {
         self.statementRunner = statementRunner
         self.pipelines = PipelineService(metadata: metadata, tables: tables, notifier: PipelineNotifier(transport: PipelineWebhookHTTPTransport()))
             .resolvingLandingPaths(with: VolumeLandingPaths(volumes: VolumeService.make(config: config, metadata: metadata)))
-        self.jobs = JobService(metadata: metadata, environment: Self.jobEnvironment(config), pipelines: PipelineJobTasks(pipelines: pipelines, tableAccess: Self.tableAccess(config, pipelines, authorizer, identity)), sql: SQLJobTasks(tables: tables, authorizer: config.authMode != .none ? authorizer : nil, identity: identity))
+        self.jobs = JobService(metadata: metadata, environment: Self.jobEnvironment(config), pipelines: PipelineJobTasks(pipelines: pipelines, tableAccess: Self.tableAccess(config, pipelines, authorizer, identity)), sql: SQLJobTasks(tables: tables, authorizer: config.authMode != .none ? authorizer : nil, identity: identity, jobs: JobStore(metadata: metadata)))
         let sources = TrackingModelSources(store: SQLiteTrackingStore(metadata: metadata))
         self.quality = QualityService(
             store: QualityStore(metadata: metadata), tables: tables, queue: qualityQueue, expectations: PipelineExpectationHistory(store: pipelines.store),

@@ -233,12 +233,12 @@ def test_iceberg_lists_and_job_sql_follow_grants(sec):
     submit = requests.post(server.url + "/api/2.1/jobs/runs/submit", headers=ana, timeout=10,
                            json={"run_name": "x", "tasks": [{"task_key": "q", "sql_task": {"statement": "SELECT 1"}}]})
     assert submit.status_code == 403
-    # A job's SQL task runs with the privileges of whoever started the run.
-    def run_job(statement):
+    # A job's SQL task runs with the privileges of the job's owner, whoever starts the run.
+    def run_job(statement, starter=ana):
         job = requests.post(server.url + "/api/2.1/jobs/create", headers=ana, timeout=10,
                             json={"name": f"sec-{uuid.uuid4().hex[:6]}", "tasks": [{"task_key": "q", "sql_task": {"statement": statement}}]})
         assert job.status_code == 200, job.text
-        run_id = requests.post(server.url + "/api/2.1/jobs/run-now", json={"job_id": job.json()["job_id"]}, headers=ana, timeout=10).json()["run_id"]
+        run_id = requests.post(server.url + "/api/2.1/jobs/run-now", json={"job_id": job.json()["job_id"]}, headers=starter, timeout=10).json()["run_id"]
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             run = requests.get(server.url + "/api/2.1/jobs/runs/get", params={"run_id": run_id}, headers=ana, timeout=10).json()
@@ -252,6 +252,9 @@ def test_iceberg_lists_and_job_sql_follow_grants(sec):
     assert refused["state"]["result_state"] == "FAILED", refused["state"]
     message = json.dumps(refused["tasks"][0]["state"]) + json.dumps(refused["state"])
     assert "SELECT" in message and "main.sec_hid.t" in message, refused
+    # An administrator starting ana's job does not lend it the administrator's privileges.
+    by_admin = run_job("SELECT x FROM main.sec_hid.t", starter=root)
+    assert by_admin["state"]["result_state"] == "FAILED", by_admin["state"]
 
 
 def test_pipeline_updates_run_with_the_owners_privileges(sec, tmp_path):

@@ -35,18 +35,33 @@ struct PipelineJobTasks: PipelineTaskRunning {
 
 /// An `sql_task`: runs its statements in order on one embedded-engine session as the run's creator.
 /// With authentication on (`authorizer` set), every table a statement touches is checked against
-/// the catalog privileges of the run's principal (who started it; a schedule runs as the job's creator), as for a statement
-/// sent through the API; a principal that no longer exists may touch nothing.
+/// the catalog privileges of the job's owner (IS_OWNER in its ACL, else its creator) — whoever
+/// started the run, as Databricks runs a job as its owner — the same way as a statement sent through
+/// the API; an owner that no longer exists may touch nothing. One-time runs (`runs/submit`, admin
+/// only) run as their submitter.
 struct SQLJobTasks: SQLTaskRunning {
     let tables: TableService
     var authorizer: ACLAuthorizer?
     var identity: IdentityService?
+    var jobs: JobStore?
+
+    /// The principal the job's statements run as.
+    func owner(_ context: JobTaskContext) async throws -> String {
+        guard let jobID = context.jobID else { return context.principal }
+        if let authorizer,
+            let row = try await authorizer.store.rows(objectType: ACLObjectType.jobs.rawValue, objectID: String(jobID)).first(where: { $0.level == "IS_OWNER" })
+        {
+            return row.principal
+        }
+        return try await jobs?.job(jobID).creator ?? context.principal
+    }
 
     func resolver(_ context: JobTaskContext) async throws -> any TableResolver {
         let base = NamespaceTableResolver(tables: tables, owner: context.principal)
         guard let authorizer, let identity else { return base }
-        guard let caller = try await identity.principal(named: context.principal) else {
-            throw IngotFailure(.permissionDenied, "the job runs as '\(context.principal)', who no longer exists")
+        let owner = try await owner(context)
+        guard let caller = try await identity.principal(named: owner) else {
+            throw IngotFailure(.permissionDenied, "the job runs as '\(owner)', who no longer exists")
         }
         return caller.isAdmin ? base : AuthorizingTableResolver(base: base, caller: caller, authorizer: authorizer)
     }
