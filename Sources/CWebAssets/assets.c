@@ -23,153 +23,162 @@ static const unsigned char asset_6[] = {
 #embed "../../web/js/lib/chart.js"
 };
 static const unsigned char asset_7[] = {
-#embed "../../web/js/lib/permissions-editor.js"
+#embed "../../web/js/lib/lineage-graph.js"
 };
 static const unsigned char asset_8[] = {
-#embed "../../web/js/lib/placeholder.js"
+#embed "../../web/js/lib/permissions-editor.js"
 };
 static const unsigned char asset_9[] = {
-#embed "../../web/js/lib/table.js"
+#embed "../../web/js/lib/placeholder.js"
 };
 static const unsigned char asset_10[] = {
-#embed "../../web/js/lib/ui.js"
+#embed "../../web/js/lib/table.js"
 };
 static const unsigned char asset_11[] = {
-#embed "../../web/js/pages/admin.js"
+#embed "../../web/js/lib/ui.js"
 };
 static const unsigned char asset_12[] = {
-#embed "../../web/js/pages/catalog.js"
+#embed "../../web/js/pages/admin.js"
 };
 static const unsigned char asset_13[] = {
-#embed "../../web/js/pages/catalog/browse.js"
+#embed "../../web/js/pages/catalog.js"
 };
 static const unsigned char asset_14[] = {
-#embed "../../web/js/pages/catalog/common.js"
+#embed "../../web/js/pages/catalog/browse.js"
 };
 static const unsigned char asset_15[] = {
-#embed "../../web/js/pages/catalog/permissions-tab.js"
+#embed "../../web/js/pages/catalog/common.js"
 };
 static const unsigned char asset_16[] = {
-#embed "../../web/js/pages/catalog/quality-tab.js"
+#embed "../../web/js/pages/catalog/lineage-tab.js"
 };
 static const unsigned char asset_17[] = {
-#embed "../../web/js/pages/catalog/table.js"
+#embed "../../web/js/pages/catalog/metadata.js"
 };
 static const unsigned char asset_18[] = {
-#embed "../../web/js/pages/catalog/volume.js"
+#embed "../../web/js/pages/catalog/permissions-tab.js"
 };
 static const unsigned char asset_19[] = {
-#embed "../../web/js/pages/compare.js"
+#embed "../../web/js/pages/catalog/quality-tab.js"
 };
 static const unsigned char asset_20[] = {
-#embed "../../web/js/pages/experiments.js"
+#embed "../../web/js/pages/catalog/table.js"
 };
 static const unsigned char asset_21[] = {
-#embed "../../web/js/pages/experiments/artifacts.js"
+#embed "../../web/js/pages/catalog/volume.js"
 };
 static const unsigned char asset_22[] = {
-#embed "../../web/js/pages/experiments/common.js"
+#embed "../../web/js/pages/compare.js"
 };
 static const unsigned char asset_23[] = {
-#embed "../../web/js/pages/experiments/compare.js"
+#embed "../../web/js/pages/experiments.js"
 };
 static const unsigned char asset_24[] = {
-#embed "../../web/js/pages/experiments/detail.js"
+#embed "../../web/js/pages/experiments/artifacts.js"
 };
 static const unsigned char asset_25[] = {
-#embed "../../web/js/pages/experiments/list.js"
+#embed "../../web/js/pages/experiments/common.js"
 };
 static const unsigned char asset_26[] = {
-#embed "../../web/js/pages/experiments/run.js"
+#embed "../../web/js/pages/experiments/compare.js"
 };
 static const unsigned char asset_27[] = {
-#embed "../../web/js/pages/home.js"
+#embed "../../web/js/pages/experiments/detail.js"
 };
 static const unsigned char asset_28[] = {
-#embed "../../web/js/pages/jobs.js"
+#embed "../../web/js/pages/experiments/list.js"
 };
 static const unsigned char asset_29[] = {
-#embed "../../web/js/pages/jobs/common.js"
+#embed "../../web/js/pages/experiments/run.js"
 };
 static const unsigned char asset_30[] = {
-#embed "../../web/js/pages/jobs/job.js"
+#embed "../../web/js/pages/home.js"
 };
 static const unsigned char asset_31[] = {
-#embed "../../web/js/pages/jobs/list.js"
+#embed "../../web/js/pages/jobs.js"
 };
 static const unsigned char asset_32[] = {
-#embed "../../web/js/pages/jobs/timeline.js"
+#embed "../../web/js/pages/jobs/common.js"
 };
 static const unsigned char asset_33[] = {
-#embed "../../web/js/pages/models.js"
+#embed "../../web/js/pages/jobs/job.js"
 };
 static const unsigned char asset_34[] = {
-#embed "../../web/js/pages/models/common.js"
+#embed "../../web/js/pages/jobs/list.js"
 };
 static const unsigned char asset_35[] = {
-#embed "../../web/js/pages/models/list.js"
+#embed "../../web/js/pages/jobs/timeline.js"
 };
 static const unsigned char asset_36[] = {
-#embed "../../web/js/pages/models/model.js"
+#embed "../../web/js/pages/models.js"
 };
 static const unsigned char asset_37[] = {
-#embed "../../web/js/pages/models/version.js"
+#embed "../../web/js/pages/models/common.js"
 };
 static const unsigned char asset_38[] = {
-#embed "../../web/js/pages/pipelines.js"
+#embed "../../web/js/pages/models/list.js"
 };
 static const unsigned char asset_39[] = {
-#embed "../../web/js/pages/pipelines/common.js"
+#embed "../../web/js/pages/models/model.js"
 };
 static const unsigned char asset_40[] = {
-#embed "../../web/js/pages/pipelines/events.js"
+#embed "../../web/js/pages/models/version.js"
 };
 static const unsigned char asset_41[] = {
-#embed "../../web/js/pages/pipelines/graph.js"
+#embed "../../web/js/pages/pipelines.js"
 };
 static const unsigned char asset_42[] = {
-#embed "../../web/js/pages/pipelines/list.js"
+#embed "../../web/js/pages/pipelines/common.js"
 };
 static const unsigned char asset_43[] = {
-#embed "../../web/js/pages/pipelines/pipeline.js"
+#embed "../../web/js/pages/pipelines/events.js"
 };
 static const unsigned char asset_44[] = {
-#embed "../../web/js/pages/pipelines/quality.js"
+#embed "../../web/js/pages/pipelines/graph.js"
 };
 static const unsigned char asset_45[] = {
-#embed "../../web/js/pages/runs.js"
+#embed "../../web/js/pages/pipelines/list.js"
 };
 static const unsigned char asset_46[] = {
-#embed "../../web/js/pages/search.js"
+#embed "../../web/js/pages/pipelines/pipeline.js"
 };
 static const unsigned char asset_47[] = {
-#embed "../../web/js/pages/serving.js"
+#embed "../../web/js/pages/pipelines/quality.js"
 };
 static const unsigned char asset_48[] = {
-#embed "../../web/js/pages/serving/charts.js"
+#embed "../../web/js/pages/runs.js"
 };
 static const unsigned char asset_49[] = {
-#embed "../../web/js/pages/serving/common.js"
+#embed "../../web/js/pages/search.js"
 };
 static const unsigned char asset_50[] = {
-#embed "../../web/js/pages/serving/endpoint.js"
+#embed "../../web/js/pages/serving.js"
 };
 static const unsigned char asset_51[] = {
-#embed "../../web/js/pages/serving/list.js"
+#embed "../../web/js/pages/serving/charts.js"
 };
 static const unsigned char asset_52[] = {
-#embed "../../web/js/pages/serving/rollout.js"
+#embed "../../web/js/pages/serving/common.js"
 };
 static const unsigned char asset_53[] = {
-#embed "../../web/js/pages/serving/tryit.js"
+#embed "../../web/js/pages/serving/endpoint.js"
 };
 static const unsigned char asset_54[] = {
-#embed "../../web/js/pages/sql.js"
+#embed "../../web/js/pages/serving/list.js"
 };
 static const unsigned char asset_55[] = {
-#embed "../../web/js/pages/sql/editor.js"
+#embed "../../web/js/pages/serving/rollout.js"
 };
 static const unsigned char asset_56[] = {
+#embed "../../web/js/pages/serving/tryit.js"
+};
+static const unsigned char asset_57[] = {
+#embed "../../web/js/pages/sql.js"
+};
+static const unsigned char asset_58[] = {
+#embed "../../web/js/pages/sql/editor.js"
+};
+static const unsigned char asset_59[] = {
 #embed "../../web/js/pages/sql/results.js"
 };
 
@@ -181,58 +190,61 @@ static const ingot_web_asset ingot_web_assets[] = {
     {"/js/lib/api.js", asset_4, sizeof(asset_4)},
     {"/js/lib/auth.js", asset_5, sizeof(asset_5)},
     {"/js/lib/chart.js", asset_6, sizeof(asset_6)},
-    {"/js/lib/permissions-editor.js", asset_7, sizeof(asset_7)},
-    {"/js/lib/placeholder.js", asset_8, sizeof(asset_8)},
-    {"/js/lib/table.js", asset_9, sizeof(asset_9)},
-    {"/js/lib/ui.js", asset_10, sizeof(asset_10)},
-    {"/js/pages/admin.js", asset_11, sizeof(asset_11)},
-    {"/js/pages/catalog.js", asset_12, sizeof(asset_12)},
-    {"/js/pages/catalog/browse.js", asset_13, sizeof(asset_13)},
-    {"/js/pages/catalog/common.js", asset_14, sizeof(asset_14)},
-    {"/js/pages/catalog/permissions-tab.js", asset_15, sizeof(asset_15)},
-    {"/js/pages/catalog/quality-tab.js", asset_16, sizeof(asset_16)},
-    {"/js/pages/catalog/table.js", asset_17, sizeof(asset_17)},
-    {"/js/pages/catalog/volume.js", asset_18, sizeof(asset_18)},
-    {"/js/pages/compare.js", asset_19, sizeof(asset_19)},
-    {"/js/pages/experiments.js", asset_20, sizeof(asset_20)},
-    {"/js/pages/experiments/artifacts.js", asset_21, sizeof(asset_21)},
-    {"/js/pages/experiments/common.js", asset_22, sizeof(asset_22)},
-    {"/js/pages/experiments/compare.js", asset_23, sizeof(asset_23)},
-    {"/js/pages/experiments/detail.js", asset_24, sizeof(asset_24)},
-    {"/js/pages/experiments/list.js", asset_25, sizeof(asset_25)},
-    {"/js/pages/experiments/run.js", asset_26, sizeof(asset_26)},
-    {"/js/pages/home.js", asset_27, sizeof(asset_27)},
-    {"/js/pages/jobs.js", asset_28, sizeof(asset_28)},
-    {"/js/pages/jobs/common.js", asset_29, sizeof(asset_29)},
-    {"/js/pages/jobs/job.js", asset_30, sizeof(asset_30)},
-    {"/js/pages/jobs/list.js", asset_31, sizeof(asset_31)},
-    {"/js/pages/jobs/timeline.js", asset_32, sizeof(asset_32)},
-    {"/js/pages/models.js", asset_33, sizeof(asset_33)},
-    {"/js/pages/models/common.js", asset_34, sizeof(asset_34)},
-    {"/js/pages/models/list.js", asset_35, sizeof(asset_35)},
-    {"/js/pages/models/model.js", asset_36, sizeof(asset_36)},
-    {"/js/pages/models/version.js", asset_37, sizeof(asset_37)},
-    {"/js/pages/pipelines.js", asset_38, sizeof(asset_38)},
-    {"/js/pages/pipelines/common.js", asset_39, sizeof(asset_39)},
-    {"/js/pages/pipelines/events.js", asset_40, sizeof(asset_40)},
-    {"/js/pages/pipelines/graph.js", asset_41, sizeof(asset_41)},
-    {"/js/pages/pipelines/list.js", asset_42, sizeof(asset_42)},
-    {"/js/pages/pipelines/pipeline.js", asset_43, sizeof(asset_43)},
-    {"/js/pages/pipelines/quality.js", asset_44, sizeof(asset_44)},
-    {"/js/pages/runs.js", asset_45, sizeof(asset_45)},
-    {"/js/pages/search.js", asset_46, sizeof(asset_46)},
-    {"/js/pages/serving.js", asset_47, sizeof(asset_47)},
-    {"/js/pages/serving/charts.js", asset_48, sizeof(asset_48)},
-    {"/js/pages/serving/common.js", asset_49, sizeof(asset_49)},
-    {"/js/pages/serving/endpoint.js", asset_50, sizeof(asset_50)},
-    {"/js/pages/serving/list.js", asset_51, sizeof(asset_51)},
-    {"/js/pages/serving/rollout.js", asset_52, sizeof(asset_52)},
-    {"/js/pages/serving/tryit.js", asset_53, sizeof(asset_53)},
-    {"/js/pages/sql.js", asset_54, sizeof(asset_54)},
-    {"/js/pages/sql/editor.js", asset_55, sizeof(asset_55)},
-    {"/js/pages/sql/results.js", asset_56, sizeof(asset_56)},
+    {"/js/lib/lineage-graph.js", asset_7, sizeof(asset_7)},
+    {"/js/lib/permissions-editor.js", asset_8, sizeof(asset_8)},
+    {"/js/lib/placeholder.js", asset_9, sizeof(asset_9)},
+    {"/js/lib/table.js", asset_10, sizeof(asset_10)},
+    {"/js/lib/ui.js", asset_11, sizeof(asset_11)},
+    {"/js/pages/admin.js", asset_12, sizeof(asset_12)},
+    {"/js/pages/catalog.js", asset_13, sizeof(asset_13)},
+    {"/js/pages/catalog/browse.js", asset_14, sizeof(asset_14)},
+    {"/js/pages/catalog/common.js", asset_15, sizeof(asset_15)},
+    {"/js/pages/catalog/lineage-tab.js", asset_16, sizeof(asset_16)},
+    {"/js/pages/catalog/metadata.js", asset_17, sizeof(asset_17)},
+    {"/js/pages/catalog/permissions-tab.js", asset_18, sizeof(asset_18)},
+    {"/js/pages/catalog/quality-tab.js", asset_19, sizeof(asset_19)},
+    {"/js/pages/catalog/table.js", asset_20, sizeof(asset_20)},
+    {"/js/pages/catalog/volume.js", asset_21, sizeof(asset_21)},
+    {"/js/pages/compare.js", asset_22, sizeof(asset_22)},
+    {"/js/pages/experiments.js", asset_23, sizeof(asset_23)},
+    {"/js/pages/experiments/artifacts.js", asset_24, sizeof(asset_24)},
+    {"/js/pages/experiments/common.js", asset_25, sizeof(asset_25)},
+    {"/js/pages/experiments/compare.js", asset_26, sizeof(asset_26)},
+    {"/js/pages/experiments/detail.js", asset_27, sizeof(asset_27)},
+    {"/js/pages/experiments/list.js", asset_28, sizeof(asset_28)},
+    {"/js/pages/experiments/run.js", asset_29, sizeof(asset_29)},
+    {"/js/pages/home.js", asset_30, sizeof(asset_30)},
+    {"/js/pages/jobs.js", asset_31, sizeof(asset_31)},
+    {"/js/pages/jobs/common.js", asset_32, sizeof(asset_32)},
+    {"/js/pages/jobs/job.js", asset_33, sizeof(asset_33)},
+    {"/js/pages/jobs/list.js", asset_34, sizeof(asset_34)},
+    {"/js/pages/jobs/timeline.js", asset_35, sizeof(asset_35)},
+    {"/js/pages/models.js", asset_36, sizeof(asset_36)},
+    {"/js/pages/models/common.js", asset_37, sizeof(asset_37)},
+    {"/js/pages/models/list.js", asset_38, sizeof(asset_38)},
+    {"/js/pages/models/model.js", asset_39, sizeof(asset_39)},
+    {"/js/pages/models/version.js", asset_40, sizeof(asset_40)},
+    {"/js/pages/pipelines.js", asset_41, sizeof(asset_41)},
+    {"/js/pages/pipelines/common.js", asset_42, sizeof(asset_42)},
+    {"/js/pages/pipelines/events.js", asset_43, sizeof(asset_43)},
+    {"/js/pages/pipelines/graph.js", asset_44, sizeof(asset_44)},
+    {"/js/pages/pipelines/list.js", asset_45, sizeof(asset_45)},
+    {"/js/pages/pipelines/pipeline.js", asset_46, sizeof(asset_46)},
+    {"/js/pages/pipelines/quality.js", asset_47, sizeof(asset_47)},
+    {"/js/pages/runs.js", asset_48, sizeof(asset_48)},
+    {"/js/pages/search.js", asset_49, sizeof(asset_49)},
+    {"/js/pages/serving.js", asset_50, sizeof(asset_50)},
+    {"/js/pages/serving/charts.js", asset_51, sizeof(asset_51)},
+    {"/js/pages/serving/common.js", asset_52, sizeof(asset_52)},
+    {"/js/pages/serving/endpoint.js", asset_53, sizeof(asset_53)},
+    {"/js/pages/serving/list.js", asset_54, sizeof(asset_54)},
+    {"/js/pages/serving/rollout.js", asset_55, sizeof(asset_55)},
+    {"/js/pages/serving/tryit.js", asset_56, sizeof(asset_56)},
+    {"/js/pages/sql.js", asset_57, sizeof(asset_57)},
+    {"/js/pages/sql/editor.js", asset_58, sizeof(asset_58)},
+    {"/js/pages/sql/results.js", asset_59, sizeof(asset_59)},
 };
-static const unsigned long asset_count = 57;
+static const unsigned long asset_count = 60;
 
 unsigned long ingot_web_asset_count(void) { return asset_count; }
 const ingot_web_asset *ingot_web_asset_at(unsigned long index) {

@@ -131,6 +131,7 @@ def test_non_admin_sees_only_permitted_experiments_and_signs_out(secured, driver
     delete = wait.until(EC.presence_of_element_located((By.ID, "delete-model")))
     wait.until(lambda d: delete.get_attribute("data-hidden-by-permissions") == "true")
     assert not delete.is_displayed()
+    assert not any(b.is_displayed() for b in driver.find_elements(By.CSS_SELECTOR, "[data-action='edit-description']"))
 
     cookie = driver.get_cookie("ingot_session")["value"]
     sign_out(driver)

@@ -113,7 +113,11 @@ export async function renderModel(root, name) {
     }
   });
 
-  myLevels('registered-models', name).then((held) => hideUnless(can(held, 'CAN_MANAGE'), deleteBtn));
+  myLevels('registered-models', name).then((held) => {
+    hideUnless(can(held, 'CAN_MANAGE'), deleteBtn);
+    // Read-only callers: no stage changes, description edits (CSS hides them however late they render).
+    if (!can(held, 'CAN_EDIT')) root.dataset.permissionReadOnly = 'true';
+  });
 
   const versionsTable = dataTable({
     label: 'Versions',
