@@ -59,7 +59,7 @@ class IngotServer:
                     return
             except requests.RequestException:
                 pass
-            time.sleep(0.05)
+            time.sleep(0.01)
         raise RuntimeError(f"ingot serve did not become healthy; log: {self.log_path.read_text()[-2000:]}")
 
     def stop(self, sig=signal.SIGTERM, timeout=10.0) -> int:

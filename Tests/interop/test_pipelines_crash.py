@@ -48,33 +48,36 @@ def rows(data_dir, name):
 
 
 def expected(landing):
-    """What the landing files hold, computed by DuckDB straight from them."""
+    """What the landing files hold, computed by DuckDB straight from them (each file set read once)."""
     con = duckdb.connect()
     orders = str(landing / "orders" / "*.csv")
     customers = str(landing / "customers" / "*.csv")
     changes = str(landing / "customer_changes" / "*.json")
+    con.execute(f"CREATE TEMP TABLE raw_orders AS SELECT * FROM read_csv('{orders}', header=true, all_varchar=true)")
+    con.execute(f"CREATE TEMP TABLE raw_customers AS SELECT * FROM read_csv('{customers}', header=true, all_varchar=true)")
     e = {}
-    e["orders"] = con.execute(f"SELECT count(*) FROM read_csv('{orders}', header=true, all_varchar=true)").fetchone()[0]
+    e["orders"] = con.execute("SELECT count(*) FROM raw_orders").fetchone()[0]
     e["orders_with_id"] = con.execute(
-        f"SELECT count(*), count(DISTINCT order_id) FROM read_csv('{orders}', header=true, all_varchar=true) WHERE order_id IS NOT NULL AND order_id <> ''").fetchone()
-    e["customers"] = con.execute(f"SELECT count(*) FROM read_csv('{customers}', header=true, all_varchar=true)").fetchone()[0]
+        "SELECT count(*), count(DISTINCT order_id) FROM raw_orders WHERE order_id IS NOT NULL AND order_id <> ''").fetchone()
+    e["customers"] = con.execute("SELECT count(*) FROM raw_customers").fetchone()[0]
     e["changes"] = sum(1 for f in glob.glob(changes) for line in open(f) if line.strip())
-    e["gold"] = [(r[0], r[1], round(r[2], 2)) for r in con.execute(f"""
+    e["gold"] = [(r[0], r[1], round(r[2], 2)) for r in con.execute("""
         WITH o AS (
           SELECT CAST(order_id AS BIGINT) order_id, CAST(customer_id AS BIGINT) customer_id, CAST(amount AS DOUBLE) amount,
                  lower(trim(status)) status
-          FROM read_csv('{orders}', header=true, all_varchar=true)
+          FROM raw_orders
           WHERE order_id IS NOT NULL AND order_id <> ''
         ), c AS (
           SELECT customer_id, country FROM (
             SELECT CAST(customer_id AS BIGINT) customer_id, country,
                    row_number() OVER (PARTITION BY CAST(customer_id AS BIGINT) ORDER BY updated_at DESC) rn
-            FROM read_csv('{customers}', header=true, all_varchar=true)) WHERE rn = 1 AND country IS NOT NULL
+            FROM raw_customers) WHERE rn = 1 AND country IS NOT NULL
         )
         SELECT c.country, count(*), round(sum(o.amount), 2)
         FROM o JOIN c ON o.customer_id = c.customer_id
         WHERE o.status <> 'returned'
         GROUP BY c.country ORDER BY c.country""").fetchall()]
+    con.close()
     return e
 
 
