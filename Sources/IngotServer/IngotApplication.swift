@@ -2,6 +2,7 @@ import Hummingbird
 import HummingbirdCore
 import HummingbirdTLS
 import IngotCore
+import IngotTracking
 import Logging
 
 /// Builds the router with every API surface and the cross-cutting middleware, in this order
@@ -68,7 +69,8 @@ public func buildApplication(services: IngotServices, logger: Logger, server: HT
         configuration: .init(address: .hostname(services.config.host, port: services.config.port), serverName: "ingot"),
         services: [MetadataCheckpointService(metadata: services.metadata), WebhookDeliveryService(dispatcher: services.webhooks), services.statementRunner, services.auditRecorder,
             ServingRuntimeService(endpoints: services.endpoints), services.inferenceTables, JobSchedulerService(jobs: services.jobs),
-            PipelineRecoveryService(pipelines: services.pipelines), QualityRefreshService(quality: services.quality)],
+            PipelineRecoveryService(pipelines: services.pipelines), QualityRefreshService(quality: services.quality),
+            SearchMetricsSyncService(store: SQLiteTrackingStore(metadata: services.metadata))],
         logger: logger)
 }
 

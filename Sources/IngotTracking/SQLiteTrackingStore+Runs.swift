@@ -223,6 +223,8 @@ extension SQLiteTrackingStore {
             }
             try insert.run(db)
         }
+        // The search copy catches up later (before the next search, or in the background).
+        try db.cachedStatement(sql: "INSERT OR IGNORE INTO tracking_search_metrics_pending (run_pk) VALUES (?)").execute(arguments: [runPK])
     }
 
     static func isNewer(_ a: Metric, than b: Metric) -> Bool {
@@ -371,6 +373,8 @@ extension SQLiteTrackingStore {
         let wanted = offset + maxResults + 1
         let queries = try RunSearchCompiler.compileSegments(
             experimentIDs: ids, filter: conditions, orderBy: clauses, viewType: viewType, limit: wanted)
+        // Every metric written before this search began is visible to it.
+        try await syncSearchMetrics()
         return try await db.read { db in
             var all: [Int64] = []
             for query in queries where all.count < wanted {

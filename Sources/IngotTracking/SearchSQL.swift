@@ -172,7 +172,7 @@ struct RunSearchCompiler {
                     continue
                 }
                 let alias = "o\(i)"
-                b.joins.append("LEFT JOIN tracking_latest_metrics \(alias) ON \(alias).run_pk = r.run_pk AND \(alias).key = \(b.bindJoin(clause.key))")
+                b.joins.append("LEFT JOIN tracking_search_metrics \(alias) ON \(alias).run_pk = r.run_pk AND \(alias).key = \(b.bindJoin(clause.key))")
                 b.orderTerms.append("(CASE WHEN \(alias).is_nan = 1 THEN 1 WHEN \(alias).value IS NULL THEN 2 ELSE 0 END)")
                 b.orderTerms.append("\(alias).value" + direction)
             case .param, .tag:
@@ -200,27 +200,27 @@ struct RunSearchCompiler {
         // metric table is the outer loop (CROSS JOIN pins it) so the (key, is_nan, value) index
         // yields rows already sorted and LIMIT stops the walk early.
         let rest = b.orderTerms.joined(separator: ", ")
-        let pinned = joins.replacingOccurrences(of: "JOIN tracking_latest_metrics f", with: "CROSS JOIN tracking_latest_metrics f")
+        let pinned = joins.replacingOccurrences(of: "JOIN tracking_search_metrics f", with: "CROSS JOIN tracking_search_metrics f")
             .replacingOccurrences(of: "JOIN tracking_params f", with: "CROSS JOIN tracking_params f")
             .replacingOccurrences(of: "JOIN tracking_tags f", with: "CROSS JOIN tracking_tags f")
         let key = metric.key.databaseValue
         let direction = metric.ascending ? "" : " DESC"
         let finite = Query(
             sql: """
-                SELECT r.run_pk FROM tracking_latest_metrics o0 CROSS JOIN tracking_runs r ON r.run_pk = o0.run_pk \(pinned)
+                SELECT r.run_pk FROM tracking_search_metrics o0 CROSS JOIN tracking_runs r ON r.run_pk = o0.run_pk \(pinned)
                 WHERE o0.key = ? AND o0.is_nan = 0 AND \(conditions) ORDER BY o0.value\(direction), \(rest) LIMIT \(limit)
                 """,
             arguments: StatementArguments(b.joinArguments + [key] + b.arguments))
         let nan = Query(
             sql: """
-                SELECT r.run_pk FROM tracking_latest_metrics o0 CROSS JOIN tracking_runs r ON r.run_pk = o0.run_pk \(pinned)
+                SELECT r.run_pk FROM tracking_search_metrics o0 CROSS JOIN tracking_runs r ON r.run_pk = o0.run_pk \(pinned)
                 WHERE o0.key = ? AND o0.is_nan = 1 AND \(conditions) ORDER BY \(rest) LIMIT \(limit)
                 """,
             arguments: StatementArguments(b.joinArguments + [key] + b.arguments))
         let missing = Query(
             sql: """
                 SELECT r.run_pk FROM tracking_runs r \(joins)
-                WHERE NOT EXISTS (SELECT 1 FROM tracking_latest_metrics x WHERE x.run_pk = r.run_pk AND x.key = ?) AND \(conditions)
+                WHERE NOT EXISTS (SELECT 1 FROM tracking_search_metrics x WHERE x.run_pk = r.run_pk AND x.key = ?) AND \(conditions)
                 ORDER BY \(rest) LIMIT \(limit)
                 """,
             arguments: StatementArguments(b.joinArguments + [key] + b.arguments))
@@ -273,7 +273,7 @@ struct RunSearchCompiler {
                 c.comparator == .ne
                 ? "(\(alias).value != \(b.bindJoin(v)) OR \(alias).is_nan = 1)"
                 : "\(alias).value \(c.comparator.rawValue) \(b.bindJoin(v)) AND \(alias).is_nan = 0"
-            b.joins.append("JOIN tracking_latest_metrics \(alias) ON \(alias).run_pk = r.run_pk AND \(alias).key = \(key) AND \(valueTest)")
+            b.joins.append("JOIN tracking_search_metrics \(alias) ON \(alias).run_pk = r.run_pk AND \(alias).key = \(key) AND \(valueTest)")
         case .param, .tag:
             let table = entity == .param ? "tracking_params" : "tracking_tags"
             let name = entity == .param ? "parameter" : "tag"

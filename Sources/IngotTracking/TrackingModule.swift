@@ -8,6 +8,7 @@ public enum TrackingModule {
     public static let migrations: [Migration] = [
         Migration("tracking.v1") { db in try TrackingSchema.createV1(db) },
         Migration("tracking.v2") { db in try TrackingSchema.clusterHistoryByStep(db) },
+        Migration("tracking.v3") { db in try TrackingSchema.separateSearchMetrics(db) },
     ]
 }
 
@@ -15,6 +16,33 @@ public enum TrackingModule {
 /// their indexes stay small; `tracking_latest_metrics` is maintained on every metric write so
 /// searches that filter or order by a metric never read the history.
 enum TrackingSchema {
+    /// v3: searches read their own copy of the latest metrics (`tracking_search_metrics`, with the
+    /// (key, is_nan, value) index that filters and metric ordering walk), brought up to date from
+    /// `tracking_latest_metrics` for the runs listed in `tracking_search_metrics_pending`: before
+    /// every search, and in the background in small transactions. A log-batch of 1000 metrics
+    /// then rewrites one run's contiguous latest rows instead of moving 1000 entries across a
+    /// value-ordered index on every request (measured: 2.7 of 5.5 ms CPU and 825 of 1100 KB of
+    /// WAL per request); a run logging many batches between syncs has its entries moved once.
+    static func separateSearchMetrics(_ db: Database) throws {
+        try db.execute(
+            sql: """
+                CREATE TABLE tracking_search_metrics (
+                    run_pk INTEGER NOT NULL REFERENCES tracking_runs(run_pk) ON DELETE CASCADE,
+                    key TEXT NOT NULL,
+                    value REAL NOT NULL,
+                    is_nan INTEGER NOT NULL,
+                    PRIMARY KEY (run_pk, key)
+                ) WITHOUT ROWID;
+                INSERT INTO tracking_search_metrics (run_pk, key, value, is_nan)
+                    SELECT run_pk, key, value, is_nan FROM tracking_latest_metrics;
+                CREATE INDEX tracking_search_metrics_by_key ON tracking_search_metrics (key, is_nan, value);
+                DROP INDEX tracking_latest_metrics_by_key;
+                CREATE TABLE tracking_search_metrics_pending (
+                    run_pk INTEGER PRIMARY KEY REFERENCES tracking_runs(run_pk) ON DELETE CASCADE
+                );
+                """)
+    }
+
     /// v2: the metric history is clustered by (run, step, key) instead of (run, key, step). A
     /// batch of many keys at one step then lands on a few adjacent pages; keyed by key first,
     /// the same batch touched one page per key and wrote about 4x more per commit.

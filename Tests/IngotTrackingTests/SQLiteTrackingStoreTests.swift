@@ -72,6 +72,40 @@ import Testing
         #expect(next.items.map { $0.info.run_name } == ["r1"])
     }
 
+    /// Searches read a copy of the latest metrics that is synced lazily: a search must still see
+    /// every value logged before it (moved values re-ordered, new keys found), and the background
+    /// sync must leave nothing pending.
+    @Test func searchSeesEveryMetricLoggedBeforeIt() async throws {
+        let store = try makeStore()
+        var ids: [String] = []
+        for i in 0..<3 {
+            let id = try await store.createRun(experimentID: "0", userID: nil, runName: "r\(i)", startTime: Int64(i), tags: []).info.run_id
+            try await store.logBatch(runID: id, metrics: [Metric(key: "loss", value: Double(i), timestamp: 0, step: 0)], params: [], tags: [])
+            ids.append(id)
+        }
+        func order(_ filter: String? = nil) async throws -> [String?] {
+            try await store.searchRuns(
+                experimentIDs: ["0"], filter: filter, orderBy: ["metrics.loss ASC"], viewType: .activeOnly, maxResults: 10, pageToken: nil
+            ).items.map { $0.info.run_name }
+        }
+        #expect(try await order() == ["r0", "r1", "r2"])
+        // r0's loss moves past the others at a later step; an older step never wins.
+        try await store.logBatch(runID: ids[0], metrics: [Metric(key: "loss", value: 9, timestamp: 0, step: 1)], params: [], tags: [])
+        try await store.logBatch(runID: ids[0], metrics: [Metric(key: "loss", value: -5, timestamp: 0, step: 0)], params: [], tags: [])
+        #expect(try await order() == ["r1", "r2", "r0"])
+        #expect(try await order("metrics.loss > 1.5") == ["r2", "r0"])
+        // A NaN sorts after the finite values; a key a run never had is found once logged.
+        try await store.logBatch(runID: ids[1], metrics: [Metric(key: "loss", value: .nan, timestamp: 0, step: 5)], params: [], tags: [])
+        try await store.logBatch(runID: ids[2], metrics: [Metric(key: "acc", value: 0.5, timestamp: 0, step: 0)], params: [], tags: [])
+        #expect(try await order() == ["r2", "r0", "r1"])
+        #expect(try await order("metrics.acc = 0.5") == ["r2"])
+        // Everything is synced now; a write leaves its run pending until the next sync.
+        #expect(try await store.syncSearchMetrics() == 0)
+        try await store.logBatch(runID: ids[1], metrics: [Metric(key: "loss", value: 1, timestamp: 0, step: 6)], params: [], tags: [])
+        #expect(try await store.syncSearchMetrics() == 1)
+        #expect(try await order() == ["r1", "r2", "r0"])
+    }
+
     @Test(arguments: ["../x", "a/../../b", "/etc/passwd", "a//b", "a/./b", "a\\b"])
     func artifactPathsCannotEscape(_ path: String) {
         #expect(throws: TrackingError.self) { try ArtifactRepository.cleanPath(path) }

@@ -32,6 +32,10 @@ public enum IngotMetrics {
 
     /// Prometheus names allow `[a-zA-Z0-9_:]`; swift-metrics labels often contain dots.
     static func sanitize(_ name: String) -> String {
-        String(name.map { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_" || $0 == ":") ? $0 : "_" })
+        func allowed(_ b: UInt8) -> Bool {
+            (b >= 0x61 && b <= 0x7A) || (b >= 0x41 && b <= 0x5A) || (b >= 0x30 && b <= 0x39) || b == 0x5F || b == 0x3A
+        }
+        if name.utf8.allSatisfy(allowed) { return name }
+        return String(name.map { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_" || $0 == ":") ? $0 : "_" })
     }
 }

@@ -17,7 +17,8 @@ struct RequestLogMiddleware: RouterMiddleware {
         context.logger[metadataKey: "request_id"] = .string(requestID)
         var status: HTTPResponse.Status = .internalServerError
         defer {
-            let millis = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
+            let hundredths = (DispatchTime.now().uptimeNanoseconds - start + 5_000) / 10_000
+            let fraction = hundredths % 100
             context.logger.info(
                 "request",
                 metadata: [
@@ -25,7 +26,7 @@ struct RequestLogMiddleware: RouterMiddleware {
                     "path": .string(request.uri.path),
                     "route": .string(context.endpointPath ?? "-"),
                     "status": .stringConvertible(status.code),
-                    "duration_ms": .string(String(format: "%.2f", millis)),
+                    "duration_ms": .string("\(hundredths / 100).\(fraction < 10 ? "0" : "")\(fraction)"),
                 ])
         }
         do {
