@@ -1,10 +1,15 @@
 """Shared fixtures: start the real `ingot` binary on a free port with a temporary data dir."""
 import os
+import pathlib
+import subprocess
+import sys
 import tempfile
+import time
 
 import pytest
+import requests
 
-from ingot_harness import IngotServer
+from ingot_harness import IngotServer, free_port, output_dir
 
 
 @pytest.fixture(autouse=True)
@@ -60,3 +65,39 @@ def start_ingot():
         server.stop()
     for tmp in dirs:
         tmp.cleanup()
+
+
+@pytest.fixture(scope="session")
+def mlflow_server(tmp_path_factory):
+    """One real `mlflow server` (SQLite store) for the differential tests of every module; it takes
+    seconds to start, so it is started once, on first use. Tests use unique names on it."""
+    tmp = tmp_path_factory.mktemp("mlflow-reference")
+    venv_bin = pathlib.Path(sys.executable).parent
+    port = free_port()
+    env = dict(os.environ, PATH=f"{venv_bin}:{os.environ.get('PATH', '')}")
+    log = open(output_dir() / f"mlflow-server-{port}.log", "wb")
+    proc = subprocess.Popen(
+        [str(venv_bin / "mlflow"), "server", "--backend-store-uri", f"sqlite:///{tmp / 'mlflow.db'}",
+         "--artifacts-destination", str(tmp / "mlartifacts"), "--host", "127.0.0.1", "--port", str(port)],
+        stdout=log, stderr=subprocess.STDOUT, env=env)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError("mlflow server exited early")
+        try:
+            if requests.get(url + "/health", timeout=1).status_code == 200:
+                break
+        except requests.RequestException:
+            pass
+        time.sleep(0.1)
+    else:
+        proc.kill()
+        raise RuntimeError("mlflow server did not start")
+    yield url
+    proc.terminate()
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    log.close()

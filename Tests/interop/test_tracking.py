@@ -302,40 +302,6 @@ def test_artifacts_roundtrip_50mb(tracking, tmp_path):
 # ---------------------------------------------------------------- differential: Ingot vs mlflow server
 
 
-@pytest.fixture
-def mlflow_server(tmp_path):
-    port = free_port()
-    db = tmp_path / "mlflow.db"
-    art = tmp_path / "mlartifacts"
-    env = dict(os.environ, PATH=f"{VENV_BIN}:{os.environ.get('PATH', '')}")
-    log = open(output_dir() / f"mlflow-server-{port}.log", "wb")
-    proc = subprocess.Popen(
-        [str(VENV_BIN / "mlflow"), "server", "--backend-store-uri", f"sqlite:///{db}", "--artifacts-destination", str(art),
-         "--host", "127.0.0.1", "--port", str(port)],
-        stdout=log, stderr=subprocess.STDOUT, env=env)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 120
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError("mlflow server exited early")
-        try:
-            if requests.get(url + "/health", timeout=1).status_code == 200:
-                break
-        except requests.RequestException:
-            pass
-        time.sleep(0.5)
-    else:
-        proc.kill()
-        raise RuntimeError("mlflow server did not start")
-    yield url
-    proc.terminate()
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    log.close()
-
-
 DIFF_QUERIES = [
     ("", None),
     ("metrics.acc > 0.5", ["metrics.acc DESC"]),
