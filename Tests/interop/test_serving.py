@@ -12,6 +12,7 @@ import subprocess
 import sys
 import tempfile
 import textwrap
+import threading
 import time
 import uuid
 
@@ -254,8 +255,12 @@ def test_traffic_split_sticky_and_shadow(server, custom_model):
     body = {"dataframe_split": {"columns": ["a", "b"], "data": [[1.0, 0]]}}
     answers = {"one": {"predictions": [1.0]}, "two": {"predictions": [2.0]}}
 
+    sessions = threading.local()  # keep-alive per client thread (a new connection per request roughly doubled client time)
+
     def one(_):
-        r = invoke(server, ep, body, timeout=30)
+        if not hasattr(sessions, "s"):
+            sessions.s = requests.Session()
+        r = sessions.s.post(f"{server.url}/serving-endpoints/{ep}/invocations", json=body, timeout=30)
         return r.status_code, r.headers.get("served-model-name"), r.json()
 
     counts = {}
