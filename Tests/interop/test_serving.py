@@ -285,9 +285,13 @@ def test_traffic_split_sticky_and_shadow(server, custom_model):
     assert len(by_id) == 1
 
     # The shadow got copies (it answered, in metrics) that were never returned.
-    time.sleep(1)
-    metrics = requests.get(server.url + "/metrics").text
-    shadow_lines = [l for l in metrics.splitlines() if l.startswith("ingot_serving_requests_total") and f'endpoint="{ep}"' in l and 'entity="shadow"' in l]
+    deadline = time.time() + 10  # shadow copies are sent in the background: poll instead of a fixed pause
+    while True:
+        metrics = requests.get(server.url + "/metrics").text
+        shadow_lines = [l for l in metrics.splitlines() if l.startswith("ingot_serving_requests_total") and f'endpoint="{ep}"' in l and 'entity="shadow"' in l]
+        if (shadow_lines and sum(float(l.rsplit(" ", 1)[1]) for l in shadow_lines) >= 10_000) or time.time() > deadline:
+            break
+        time.sleep(0.1)
     assert shadow_lines and sum(float(l.rsplit(" ", 1)[1]) for l in shadow_lines) >= 10_000, shadow_lines
 
 
@@ -403,9 +407,12 @@ def test_cli_endpoints_and_models_serve(server, sklearn_model, iris):
     assert subprocess.run([ingot_binary(), "endpoints", "delete", ep], env=env, capture_output=True).returncode == 0
 
 
-def start_scoring_server(cmd, port, env, name):
+def launch_scoring_server(cmd, port, env, name):
     log = open(output_dir() / f"{name}-{port}.log", "wb")
-    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env)
+    return subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env)
+
+
+def wait_scoring_server(proc, port, name):
     deadline = time.time() + 180
     while time.time() < deadline:
         if proc.poll() is not None:
@@ -415,7 +422,7 @@ def start_scoring_server(cmd, port, env, name):
                 return proc
         except requests.RequestException:
             pass
-        time.sleep(0.3)
+        time.sleep(0.1)
     proc.kill()
     raise RuntimeError(f"{name} did not start")
 
@@ -430,13 +437,19 @@ def test_differential_against_mlflow_models_serve(server, sklearn_model, iris):
     mport, iport, rport = free_port(), free_port(), free_port()
     procs = []
     try:
-        procs.append(start_scoring_server([str(VENV_BIN / "mlflow"), "models", "serve", "-m", f"models:/{name}/1", "--env-manager", "local",
-                                           "-p", str(mport), "--host", "127.0.0.1"], mport, env, "mlflow-models-serve"))
-        procs.append(start_scoring_server([ingot_binary(), "models", "serve", "-m", f"models:/{name}@prod", "-p", str(iport),
-                                           "--data-dir", server.data_dir], iport, env, "ingot-models-serve"))
-        # Without --data-dir, MLFLOW_TRACKING_URI names the server to download the model from (as mlflow does).
-        procs.append(start_scoring_server([ingot_binary(), "models", "serve", "-m", f"models:/{name}/1", "-p", str(rport)], rport, env,
-                                          "ingot-models-serve-rest"))
+        # The three start at once (each takes seconds), then each must answer /ping.
+        starting = [
+            ([str(VENV_BIN / "mlflow"), "models", "serve", "-m", f"models:/{name}/1", "--env-manager", "local",
+              "-p", str(mport), "--host", "127.0.0.1"], mport, "mlflow-models-serve"),
+            ([ingot_binary(), "models", "serve", "-m", f"models:/{name}@prod", "-p", str(iport),
+              "--data-dir", server.data_dir], iport, "ingot-models-serve"),
+            # Without --data-dir, MLFLOW_TRACKING_URI names the server to download the model from (as mlflow does).
+            ([ingot_binary(), "models", "serve", "-m", f"models:/{name}/1", "-p", str(rport)], rport, "ingot-models-serve-rest"),
+        ]
+        for cmd, port, label in starting:
+            procs.append(launch_scoring_server(cmd, port, env, label))
+        for proc, (_, port, label) in zip(procs, starting):
+            wait_scoring_server(proc, port, label)
         ep = create(server, uniq("diff"), [{"entity_name": name, "entity_version": "1"}])["name"]
         rows = X.sample(60, random_state=7)
         bodies = [
