@@ -10,6 +10,8 @@ public struct PipelineService: Sendable {
     public internal(set) var runner: PipelineRunner
     /// Sends the pipelines' `notifications` when updates end (nil: none are sent).
     public let notifier: PipelineNotifier?
+    /// Asked before each update runs (nil: every update runs).
+    public var updateGate: (any PipelineUpdateGate)?
     let active = ActiveUpdates()
 
     /// The updates this process is running (with their tasks); an active update not in it was left
@@ -56,11 +58,25 @@ public struct PipelineService: Sendable {
 
     /// Runs a created update in the background (then sends its notifications).
     func launch(_ p: PipelineRecord, _ update: PipelineUpdateRecord) async {
-        let runner = self.runner, active = self.active, notifier = self.notifier
+        let runner = self.runner, active = self.active, notifier = self.notifier, updateGate = self.updateGate
         // Registered before it can finish, so `stop` always finds a running update's task.
         let gate = AsyncGate()
         let task = Task.detached { () -> String in
             await gate.wait()
+            if let updateGate {
+                do {
+                    try await updateGate.checkUpdate(p)
+                } catch {
+                    let message = (error as? any IngotError)?.message ?? "\(error)"
+                    try? await runner.store.setState(update.id, "FAILED", error: message)
+                    try? await runner.store.log(PipelineEvent(
+                        id: IDGenerator.uuid(), pipelineID: p.id, updateID: update.id, timestamp: Clock.nowMillis(), level: "ERROR",
+                        eventType: "update_progress", dataset: nil, message: "Update \(update.id) refused: \(message)", details: "{}", error: message))
+                    await active.remove(update.id)
+                    notifier?.updateEnded(pipeline: p, updateID: update.id, store: runner.store)
+                    return "FAILED"
+                }
+            }
             let state = await runner.run(pipeline: p, update: update)
             await active.remove(update.id)
             notifier?.updateEnded(pipeline: p, updateID: update.id, store: runner.store)

@@ -115,7 +115,9 @@ public struct IngotServices: Sendable {
         let lineage = LineageService(store: LineageStore(metadata: metadata), tables: tables)
         statementRunner.lineage = StatementLineageRecorder(lineage: lineage)
         self.statementRunner = statementRunner
-        self.pipelines = PipelineService(metadata: metadata, tables: tables, notifier: PipelineNotifier(transport: PipelineWebhookHTTPTransport()))
+        var pipelines = PipelineService(metadata: metadata, tables: tables, notifier: PipelineNotifier(transport: PipelineWebhookHTTPTransport()))
+        pipelines.updateGate = Self.tableAccess(config, pipelines, authorizer, identity)
+        self.pipelines = pipelines
             .resolvingLandingPaths(with: VolumeLandingPaths(volumes: VolumeService.make(config: config, metadata: metadata)))
         self.jobs = JobService(metadata: metadata, environment: Self.jobEnvironment(config), pipelines: PipelineJobTasks(pipelines: pipelines, tableAccess: Self.tableAccess(config, pipelines, authorizer, identity)), sql: SQLJobTasks(tables: tables, authorizer: config.authMode != .none ? authorizer : nil, identity: identity, jobs: JobStore(metadata: metadata)))
         let sources = TrackingModelSources(store: SQLiteTrackingStore(metadata: metadata))

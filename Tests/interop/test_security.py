@@ -259,10 +259,10 @@ def test_iceberg_lists_and_job_sql_follow_grants(sec):
 
 def test_pipeline_updates_run_with_the_owners_privileges(sec, tmp_path):
     server, root, ana, _ = sec
-    def pipeline(name, sql_text):
+    def pipeline(name, sql_text, extra=""):
         folder = tmp_path / name
         folder.mkdir()
-        (folder / "pipeline.yaml").write_text(f"name: {name}\ncatalog: main\nschema: sec_pl\n")
+        (folder / "pipeline.yaml").write_text(f"name: {name}\ncatalog: main\nschema: sec_pl\n{extra}")
         (folder / "mv.sql").write_text(sql_text)
         r = requests.post(server.url + "/api/2.0/pipelines", json={"root_path": str(folder)}, headers=ana, timeout=10)
         assert r.status_code == 200, r.text
@@ -276,6 +276,19 @@ def test_pipeline_updates_run_with_the_owners_privileges(sec, tmp_path):
     no_create = pipeline("sec-pl-nocreate", "CREATE OR REFRESH MATERIALIZED VIEW pl_out AS SELECT x FROM main.sec_vis.t_ok\n")
     r = requests.post(server.url + f"/api/2.0/pipelines/{no_create}/updates", json={}, headers=ana, timeout=10)
     assert r.status_code == 403 and "CREATE TABLE on main.sec_pl" in r.json()["message"], r.text
+    # The pipeline's own schedule goes through the same check: the scheduled update ends FAILED, refused.
+    scheduled = pipeline("sec-pl-scheduled", "CREATE OR REFRESH MATERIALIZED VIEW pl_sched AS SELECT x FROM main.sec_hid.t\n",
+                         extra="schedule: {quartz_cron_expression: '0/1 * * * * ?', timezone_id: UTC}\n")
+    deadline, refused = time.monotonic() + 20, None
+    while time.monotonic() < deadline and not refused:
+        updates = requests.get(server.url + f"/api/2.0/pipelines/{scheduled}/updates", headers=root, timeout=10).json()["updates"]
+        refused = next((u for u in updates if u["cause"] == "SCHEDULED" and u["state"] == "FAILED"), None)
+        time.sleep(0.2)
+    assert refused, updates
+    events = requests.get(server.url + f"/api/2.0/pipelines/{scheduled}/events", headers=root, timeout=10).json()["events"]
+    assert any("refused" in e["message"] and "SELECT on main.sec_hid.t" in e["message"] for e in events), events
+    requests.delete(server.url + f"/api/2.0/pipelines/{scheduled}", headers=root, timeout=10)
+
     grant(server, root, "catalog", "main", "CREATE_TABLE")
     r = requests.post(server.url + f"/api/2.0/pipelines/{no_create}/updates", json={}, headers=ana, timeout=10)
     assert r.status_code == 200, r.text

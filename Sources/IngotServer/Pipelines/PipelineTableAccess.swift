@@ -4,12 +4,12 @@ import IngotIdentity
 import IngotPipelines
 
 /// With authentication on, a pipeline update runs with the catalog privileges of the pipeline's
-/// owner (its creator), whoever starts it (the API, a job's `pipeline_task`): before the update
+/// owner (its creator), whoever starts it (the API, a job's `pipeline_task`, its schedule): before the update
 /// starts, the owner needs SELECT on every table outside the pipeline that it reads and, for each
 /// dataset, MODIFY on its table or CREATE TABLE on the target schema (with USE CATALOG / USE
 /// SCHEMA, as in Unity Catalog). An owner that no longer exists may run nothing; administrators
 /// pass. A definition that does not load is left to the update itself to report.
-struct PipelineTableAccess: Sendable {
+struct PipelineTableAccess: PipelineUpdateGate {
     let pipelines: PipelineService
     let authorizer: ACLAuthorizer
     let identity: IdentityService
@@ -17,6 +17,9 @@ struct PipelineTableAccess: Sendable {
     func allowed(_ owner: Principal, _ privilege: String, _ name: String) async throws -> Bool {
         try await authorizer.check(owner, AccessRequest(objectType: "uc:table", objectID: name, privilege: privilege))
     }
+
+    /// Every update, whoever started it (the schedule included), passes here before it runs.
+    func checkUpdate(_ pipeline: PipelineRecord) async throws { try await check(pipeline.id) }
 
     func check(_ idOrName: String) async throws {
         let p = try await pipelines.store.pipeline(idOrName)
