@@ -21,7 +21,7 @@ const aclPath = (type, id) => `/api/2.0/permissions/${type}/${encodeURIComponent
 const grantsPath = (type, name) => `/api/2.1/unity-catalog/permissions/${type}/${encodeURIComponent(name)}`;
 
 /** Whether authentication is off (everyone is the local admin) or the caller is an admin. */
-function unrestricted() {
+export function unrestricted() {
   const me = session.me;
   return !me || me.auth_mode === 'none' || me.is_admin;
 }
@@ -66,6 +66,16 @@ export function hideUnless(allowed, ...elements) {
     el.disabled = true;
     el.dataset.hiddenByPermissions = 'true';
   }
+}
+
+/**
+ * For sections a page redraws (polled editors, table rows): marks `root` with what the caller lacks
+ * (`data-lacks="CAN_MANAGE CAN_QUERY"`), and CSS hides every element inside it tagged
+ * `data-needs="CAN_MANAGE"` for a lacking level, however late it renders. `held` as `myLevels`
+ * gives it; `levels` the ones the page asks about.
+ */
+export function markLacking(root, held, levels) {
+  root.dataset.lacks = levels.filter((level) => !can(held, level)).join(' ');
 }
 
 function principalOf(row) {

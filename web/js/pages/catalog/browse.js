@@ -8,6 +8,7 @@ import {
   createDialog, confirmDialog, missingState, isMissing,
 } from './common.js';
 import { volumeHref } from './volume.js';
+import { myPrivileges, can, hideUnless, markLacking, unrestricted } from '../../lib/permissions-editor.js';
 
 function propsChips(props) {
   const entries = Object.entries(props || {});
@@ -35,6 +36,7 @@ export async function renderCatalogs(root, params) {
     class: 'btn primary', type: 'button', id: 'create-catalog',
     onClick: () => createDialog('catalog', { onCreated: (n) => navigate(catalogHref(n)) }),
   }, icon('plus'), 'Create catalog');
+  hideUnless(unrestricted(), create); // creating a catalog takes an administrator
   const table = dataTable({
     label: 'Catalogs',
     rows: catalogs,
@@ -95,6 +97,10 @@ export async function renderCatalog(root, params, catalog) {
       },
     }),
   }, 'Delete');
+  myPrivileges('catalog', catalog).then((held) => {
+    hideUnless(can(held, 'CREATE_SCHEMA'), create);
+    hideUnless(can(held, 'MANAGE'), drop);
+  });
   const table = dataTable({
     label: 'Schemas',
     rows: schemas,
@@ -161,6 +167,11 @@ export async function renderSchema(root, params, catalog, schema) {
       },
     }),
   }, 'Delete');
+  myPrivileges('schema', full).then((held) => {
+    hideUnless(can(held, 'MANAGE'), drop);
+    // The CLI hints for creating tables and volumes show only to callers who may create them.
+    markLacking(root, held, ['CREATE_TABLE', 'CREATE_VOLUME']);
+  });
   const table = dataTable({
     label: 'Tables',
     rows: tables,
@@ -182,7 +193,7 @@ export async function renderSchema(root, params, catalog, schema) {
     empty: () => emptyState({
       title: 'No tables in this schema',
       iconName: 'list',
-      body: h('div', null,
+      body: h('div', { 'data-needs': 'CREATE_TABLE', 'data-role': 'create-table-hint' },
         h('p', null, 'Load a CSV, JSON-lines or Parquet file with the CLI:'),
         h('pre', { class: 'code', style: { textAlign: 'left', marginTop: '8px' } },
           `ingot tables ingest data.csv ${full}.my_table --server ${window.location.origin}`)),
@@ -210,7 +221,8 @@ function volumesSection(catalog, schema) {
         ? h('ul', { class: 'plain-list' }, volumes.map((v) => h('li', null,
           h('a', { href: volumeHref(catalog, schema, v.name), 'data-volume': v.name }, icon('folder'), ` ${v.name}`), ' ',
           h('span', { class: 'badge plain' }, v.volume_type), ' ', commentText(v.comment))))
-        : h('p', { class: 'muted' }, `No volumes. Create one with: ingot volumes create ${catalog}.${schema}.<name>`));
+        : h('p', { class: 'muted' }, 'No volumes.',
+          h('span', { 'data-needs': 'CREATE_VOLUME', 'data-role': 'create-volume-hint' }, ` Create one with: ingot volumes create ${catalog}.${schema}.<name>`)));
   }).catch(() => {});
   return section;
 }

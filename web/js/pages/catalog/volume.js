@@ -4,6 +4,7 @@
 import { api, buildUrl, session, ApiError } from '../../lib/api.js';
 import { h, icon, pageHeader, setTitle, navigate, emptyState, spinner, clear, showNotice, showError, formatBytes, copyButton } from '../../lib/ui.js';
 import { dataTable } from '../../lib/table.js';
+import { myPrivileges, can, hideUnless, markLacking } from '../../lib/permissions-editor.js';
 import { UC, catalogHref, schemaHref, when, explorerLayout, confirmDialog, missingState, isMissing } from './common.js';
 
 const FILES = '/api/2.0/fs/files';
@@ -76,6 +77,11 @@ export async function renderVolume(root, params, catalog, schema, volume) {
     },
   });
   const uploadButton = h('button', { class: 'btn primary', type: 'button', id: 'volume-upload', onClick: () => picker.click() }, icon('plus'), 'Upload files');
+  // Uploading and deleting need WRITE VOLUME: hidden without it (the delete buttons by CSS, as rows redraw).
+  myPrivileges('volume', full).then((held) => {
+    hideUnless(can(held, 'WRITE_VOLUME'), uploadButton, picker);
+    markLacking(root, held, ['WRITE_VOLUME']);
+  });
   const remove = (e) => confirmDialog({
     title: `Delete ${e.name}?`,
     body: h('p', null, e.is_directory ? 'The directory must be empty.' : 'The file is deleted from the volume.'),
@@ -103,12 +109,12 @@ export async function renderVolume(root, params, catalog, schema, volume) {
       },
       { key: 'file_size', label: 'Size', sortable: true, align: 'right', value: (e) => Number(e.file_size || 0), render: (e) => (e.is_directory ? '' : formatBytes(e.file_size)) },
       { key: 'last_modified', label: 'Modified', sortable: true, render: (e) => when(e.last_modified) },
-      { key: 'actions', label: '', render: (e) => h('button', { class: 'btn small danger', type: 'button', 'data-delete': e.name, onClick: (ev) => { ev.stopPropagation(); remove(e); } }, 'Delete') },
+      { key: 'actions', label: '', render: (e) => h('button', { class: 'btn small danger', type: 'button', 'data-delete': e.name, 'data-needs': 'WRITE_VOLUME', onClick: (ev) => { ev.stopPropagation(); remove(e); } }, 'Delete') },
     ],
     empty: () => emptyState({
       title: 'This directory is empty',
       iconName: 'folder',
-      body: h('div', null, h('p', null, 'Upload files here, or copy them with the CLI:'),
+      body: h('div', { 'data-needs': 'WRITE_VOLUME' }, h('p', null, 'Upload files here, or copy them with the CLI:'),
         h('pre', { class: 'code', style: { textAlign: 'left', marginTop: '8px' } }, `ingot fs cp -r ./data dbfs:${base} --server ${window.location.origin}`)),
     }),
   });

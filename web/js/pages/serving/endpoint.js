@@ -9,7 +9,7 @@ import {
   ENDPOINTS, deploymentBadge, entityInput, entityTarget, getEndpoint, putConfig, readyBadge, routeMap, updateBadge, when,
 } from './common.js';
 import { liveCharts } from './charts.js';
-import { permissionsButton, myLevels, can, hideUnless } from '../../lib/permissions-editor.js';
+import { permissionsButton, myLevels, can, hideUnless, markLacking } from '../../lib/permissions-editor.js';
 import { rolloutSection } from './rollout.js';
 import { tryIt } from './tryit.js';
 
@@ -201,7 +201,8 @@ export async function renderEndpoint(root, params, name) {
   const headerHost = h('div');
   const entitiesHost = h('div');
   const pendingHost = h('div');
-  const splitHost = h('div');
+  // Config edits (traffic split, rollout cancel/promote) need CAN_MANAGE, "try it" CAN_QUERY: hidden without.
+  const splitHost = h('div', { 'data-needs': 'CAN_MANAGE', id: 'split-host' });
   const rolloutHost = h('div');
   let editor = null;
 
@@ -216,7 +217,10 @@ export async function renderEndpoint(root, params, name) {
     }
   });
   const refreshBtn = h('button', { class: 'btn', type: 'button', id: 'refresh-endpoint' }, icon('refresh'), 'Refresh');
-  myLevels('serving-endpoints', name).then((held) => hideUnless(can(held, 'CAN_MANAGE'), del));
+  myLevels('serving-endpoints', name).then((held) => {
+    hideUnless(can(held, 'CAN_MANAGE'), del);
+    markLacking(root, held, ['CAN_MANAGE', 'CAN_QUERY']);
+  });
 
   function drawHeader() {
     const c = ep.config || {};
@@ -268,7 +272,7 @@ export async function renderEndpoint(root, params, name) {
     entitiesHost, pendingHost,
     h('div', { class: 'grid cols-2 serving-split-grid' }, splitHost, rolloutHost),
     charts.el,
-    tryIt(name)));
+    h('div', { 'data-needs': 'CAN_QUERY', id: 'try-host' }, tryIt(name))));
 
   // Poll the endpoint: fast while an update runs.
   let stopped = false;

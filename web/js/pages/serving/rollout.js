@@ -58,7 +58,7 @@ function actions(ep) {
   cancel.addEventListener('click', post('cancel', 'Cancel the rollout? All traffic returns to the old entity.'));
   const promote = h('button', { class: 'btn', type: 'button', 'data-role': 'rollout-promote' }, 'Promote now');
   promote.addEventListener('click', post('promote', 'Skip the remaining steps? The new entity takes 100% of traffic now.'));
-  return h('div', { class: 'row wrap', style: { marginTop: '8px' } }, promote, cancel);
+  return h('div', { class: 'row wrap', style: { marginTop: '8px' }, 'data-needs': 'CAN_MANAGE', 'data-role': 'rollout-actions' }, promote, cancel);
 }
 
 function progress(rollout, ep) {
@@ -113,8 +113,8 @@ export function rolloutSection(ep) {
       ep.pending_config ? h('p', { class: 'muted' }, `A config update (version ${ep.pending_config.config_version}) is pending: see Pending config above.`) : null);
   } else {
     body = h('div', { 'data-role': 'rollout' },
-      current ? progress(current, ep) : h('p', { class: 'muted' },
-        'No rollouts yet. Start one with ', h('code', { class: 'inline' }, `ingot endpoints rollout ${ep.name} --version V --steps 10,50,100 --bake 60s`), '.'),
+      current ? progress(current, ep) : h('p', { class: 'muted' }, 'No rollouts yet.',
+        h('span', { 'data-needs': 'CAN_MANAGE' }, ' Start one with ', h('code', { class: 'inline' }, `ingot endpoints rollout ${ep.name} --version V --steps 10,50,100 --bake 60s`), '.')),
       h('h3', { class: 'section-title' }, 'History'),
       history && history.length ? objectsTable(history.map(summary), 'rollout-history') : h('p', { class: 'muted' }, 'No past rollouts.'));
   }

@@ -1,0 +1,118 @@
+"""Issue #9: with authentication on, pages hide the actions the signed-in user may not take. A read-only
+user (USE CATALOG on a catalog, CAN_VIEW on an endpoint) sees no create/delete buttons on the catalog
+pages and no traffic split editor or "try it" box on the endpoint page; an admin sees them all.
+
+The server runs with `--web-root web/` so the pages under test are the files in the tree.
+"""
+import json
+import os
+import pathlib
+import subprocess
+
+import pytest
+import requests
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions as EC
+from selenium.webdriver.support.ui import WebDriverWait
+
+from browser_helpers import output_dir
+from ingot_harness import ingot_binary
+
+REPO = pathlib.Path(__file__).resolve().parents[3]
+UC = "/api/2.1/unity-catalog"
+ADA = ("ada", "ada-password-1")
+
+
+@pytest.fixture
+def secured(start_ingot, tmp_path):
+    data = tmp_path / "data"
+    env = dict(os.environ)
+    env.pop("INGOT_CONFIG", None)
+    init = subprocess.run([ingot_binary(), "admin", "init", "--data-dir", str(data), "--user", "root", "--output", "json"],
+                          capture_output=True, text=True, timeout=60, env=env)
+    assert init.returncode == 0, init.stderr
+    token = json.loads(init.stdout)["token"]
+    server = start_ingot(data_dir=str(data), env={"INGOT_AUTH_MODE": "token"}, extra_args=["--web-root", str(REPO / "web")])
+    for name, admin in (("ada", True), ("ana", False)):
+        body = {"userName": name, "password": f"{name}-password-1"}
+        if admin:
+            body["entitlements"] = [{"value": "admin"}]
+        r = requests.post(server.url + "/api/2.0/preview/scim/v2/Users", json=body, headers={"Authorization": f"Bearer {token}"}, timeout=30)
+        assert r.status_code == 201, r.text
+    return server
+
+
+def setup_objects(url):
+    """A catalog and schema ana may only use, and an endpoint ana may only view."""
+    for path, body in ((f"{UC}/catalogs", {"name": "hidecat"}), (f"{UC}/schemas", {"name": "raw", "catalog_name": "hidecat"})):
+        r = requests.post(url + path, json=body, auth=ADA, timeout=10)
+        assert r.status_code == 200, r.text
+    r = requests.patch(url + f"{UC}/permissions/catalog/hidecat", auth=ADA, timeout=10,
+                       json={"changes": [{"principal": "ana", "add": ["USE_CATALOG", "USE_SCHEMA"]}]})
+    assert r.status_code == 200, r.text
+    mlflow = url + "/api/2.0/mlflow"
+    requests.post(mlflow + "/registered-models/create", json={"name": "hide-model"}, auth=ADA, timeout=10).raise_for_status()
+    run = requests.post(mlflow + "/runs/create", json={"experiment_id": "0"}, auth=ADA, timeout=10).json()["run"]["info"]
+    r = requests.post(mlflow + "/model-versions/create", auth=ADA, timeout=10,
+                      json={"name": "hide-model", "source": run["artifact_uri"] + "/model", "run_id": run["run_id"]})
+    assert r.status_code == 200, r.text
+    r = requests.post(url + "/api/2.0/serving-endpoints", auth=ADA, timeout=10, json={
+        "name": "hide-ep", "config": {"served_entities": [{"entity_name": "hide-model", "entity_version": "1", "workload_size": "Small"}]}})
+    assert r.status_code == 200, r.text
+    r = requests.patch(url + "/api/2.0/permissions/serving-endpoints/hide-ep", auth=ADA, timeout=10,
+                       json={"access_control_list": [{"user_name": "ana", "permission_level": "CAN_VIEW"}]})
+    assert r.status_code == 200, r.text
+
+
+def sign_in(driver, url, path, name):
+    driver.delete_all_cookies()
+    driver.get(url + path)
+    wait = WebDriverWait(driver, 15)
+    wait.until(EC.visibility_of_element_located((By.ID, "login-username"))).send_keys(name)
+    driver.find_element(By.ID, "login-password").send_keys(f"{name}-password-1")
+    driver.find_element(By.ID, "login-submit").click()
+    wait.until(EC.text_to_be_present_in_element((By.ID, "user-name"), name))
+
+
+def test_read_only_user_sees_no_create_buttons_or_traffic_editor(secured, driver):
+    url = secured.url
+    setup_objects(url)
+    wait = WebDriverWait(driver, 15)
+
+    # Read-only user.
+    sign_in(driver, url, "/ui/catalog", "ana")
+    create = wait.until(EC.presence_of_element_located((By.ID, "create-catalog")))
+    assert create.get_attribute("data-hidden-by-permissions") == "true" and not create.is_displayed()
+    driver.get(url + "/ui/catalog/hidecat")
+    for i in ("create-schema", "delete-catalog"):
+        el = wait.until(EC.presence_of_element_located((By.ID, i)))
+        wait.until(lambda d, el=el: el.get_attribute("data-hidden-by-permissions") == "true")
+        assert not el.is_displayed()
+    driver.get(url + "/ui/catalog/hidecat/raw")
+    drop = wait.until(EC.presence_of_element_located((By.ID, "delete-schema")))
+    wait.until(lambda d: drop.get_attribute("data-hidden-by-permissions") == "true")
+    wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, ".page[data-lacks~='CREATE_TABLE'][data-lacks~='CREATE_VOLUME']")))
+    hint = wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, "[data-role='create-volume-hint']")))
+    assert not hint.is_displayed()
+    driver.get(url + "/ui/serving/hide-ep")
+    wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, ".page[data-lacks~='CAN_MANAGE'][data-lacks~='CAN_QUERY']")))
+    assert driver.find_element(By.CSS_SELECTOR, "[data-role='split-editor']") is not None
+    assert not driver.find_element(By.ID, "split-host").is_displayed()
+    assert not driver.find_element(By.ID, "save-split").is_displayed()
+    assert not driver.find_element(By.ID, "try-send").is_displayed()
+    assert not driver.find_element(By.ID, "delete-endpoint").is_displayed()
+    driver.save_screenshot(str(output_dir() / "endpoint-read-only.png"))
+
+    # Admin: the same pages show everything.
+    sign_in(driver, url, "/ui/catalog", "ada")
+    assert wait.until(EC.visibility_of_element_located((By.ID, "create-catalog")))
+    driver.get(url + "/ui/catalog/hidecat")
+    for i in ("create-schema", "delete-catalog"):
+        assert wait.until(EC.visibility_of_element_located((By.ID, i)))
+    driver.get(url + "/ui/catalog/hidecat/raw")
+    wait.until(EC.visibility_of_element_located((By.CSS_SELECTOR, "[data-role='create-volume-hint']")))
+    assert driver.find_element(By.ID, "delete-schema").is_displayed()
+    driver.get(url + "/ui/serving/hide-ep")
+    wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, ".page[data-lacks='']")))
+    for i in ("split-host", "save-split", "try-send", "delete-endpoint"):
+        assert wait.until(EC.visibility_of_element_located((By.ID, i)))
