@@ -1,6 +1,7 @@
 """Issue #9: with authentication on, pages hide the actions the signed-in user may not take. A read-only
-user (USE CATALOG on a catalog, CAN_VIEW on an endpoint) sees no create/delete buttons on the catalog
-pages and no traffic split editor or "try it" box on the endpoint page; an admin sees them all.
+user (USE CATALOG on a catalog, CAN_VIEW on an endpoint, CAN_READ on an experiment) sees no create/delete
+buttons on the catalog pages, no traffic split editor or "try it" box on the endpoint page and no
+rename/delete on a run; an admin sees them all.
 
 The server runs with `--web-root web/` so the pages under test are the files in the tree.
 """
@@ -62,6 +63,10 @@ def setup_objects(url):
     r = requests.patch(url + "/api/2.0/permissions/serving-endpoints/hide-ep", auth=ADA, timeout=10,
                        json={"access_control_list": [{"user_name": "ana", "permission_level": "CAN_VIEW"}]})
     assert r.status_code == 200, r.text
+    r = requests.patch(url + "/api/2.0/permissions/experiments/0", auth=ADA, timeout=10,
+                       json={"access_control_list": [{"user_name": "ana", "permission_level": "CAN_READ"}]})
+    assert r.status_code == 200, r.text
+    return run["run_id"]
 
 
 def sign_in(driver, url, path, name):
@@ -76,7 +81,7 @@ def sign_in(driver, url, path, name):
 
 def test_read_only_user_sees_no_create_buttons_or_traffic_editor(secured, driver):
     url = secured.url
-    setup_objects(url)
+    run_id = setup_objects(url)
     wait = WebDriverWait(driver, 15)
 
     # Read-only user.
@@ -102,6 +107,11 @@ def test_read_only_user_sees_no_create_buttons_or_traffic_editor(secured, driver
     assert not driver.find_element(By.ID, "try-send").is_displayed()
     assert not driver.find_element(By.ID, "delete-endpoint").is_displayed()
     driver.save_screenshot(str(output_dir() / "endpoint-read-only.png"))
+    driver.get(url + f"/ui/runs/{run_id}")
+    for i in ("rename-run", "delete-run"):
+        el = wait.until(EC.presence_of_element_located((By.ID, i)))
+        wait.until(lambda d, el=el: el.get_attribute("data-hidden-by-permissions") == "true")
+        assert not el.is_displayed()
 
     # Admin: the same pages show everything.
     sign_in(driver, url, "/ui/catalog", "ada")
@@ -116,3 +126,12 @@ def test_read_only_user_sees_no_create_buttons_or_traffic_editor(secured, driver
     wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, ".page[data-lacks='']")))
     for i in ("split-host", "save-split", "try-send", "delete-endpoint"):
         assert wait.until(EC.visibility_of_element_located((By.ID, i)))
+    driver.get(url + f"/ui/runs/{run_id}")
+    for i in ("rename-run", "delete-run"):
+        assert wait.until(EC.visibility_of_element_located((By.ID, i)))
+    # The admin's delete works and the page then offers restore.
+    driver.find_element(By.ID, "delete-run").click()
+    wait.until(EC.alert_is_present()).accept()
+    assert wait.until(EC.visibility_of_element_located((By.ID, "restore-run")))
+    info = requests.get(url + "/api/2.0/mlflow/runs/get", params={"run_id": run_id}, auth=ADA, timeout=10).json()["run"]["info"]
+    assert info["lifecycle_stage"] == "deleted"

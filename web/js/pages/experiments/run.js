@@ -1,10 +1,11 @@
 // Run detail: overview (details, params, metrics, tags, datasets), metric charts, artifacts.
 
-import { toNumber } from '../../lib/api.js';
+import { mlflow, toNumber } from '../../lib/api.js';
 import {
   h, add, clear, pageHeader, setTitle, formatTime, formatDuration, formatNumber, statusBadge, copyButton, tabs,
-  spinner, inlineError, emptyState, card, mapLimit, tagChip,
+  spinner, inlineError, emptyState, card, mapLimit, tagChip, navigate, showError,
 } from '../../lib/ui.js';
+import { myLevels, can, hideUnless } from '../../lib/permissions-editor.js';
 import { dataTable } from '../../lib/table.js';
 import { lineChart, fitWidth } from '../../lib/chart.js';
 import {
@@ -71,9 +72,11 @@ export async function renderRun(root, params) {
     else overviewTab(panel, run, exp, (t) => { strip.select(t); show(t); });
   }
 
+  const actions = runActions(info, name, () => navigate(window.location.pathname + window.location.search, { replace: true }));
   root.append(
     pageHeader({
       title: h('span', { class: 'row', style: { gap: '12px' } }, h('span', { id: 'run-name' }, name), statusBadge(info.status)),
+      actions,
       crumbs: [
         { label: 'Experiments', href: '/ui/experiments' },
         { label: exp ? exp.name : `Experiment ${info.experiment_id}`, href: expHref },
@@ -88,6 +91,38 @@ export async function renderRun(root, params) {
     panel,
   );
   show(initial);
+}
+
+/** Rename and delete/restore the run: need CAN_EDIT on its experiment, hidden without it. */
+function runActions(info, name, reload) {
+  const id = info.run_id || info.run_uuid;
+  const act = (fn) => async () => {
+    try {
+      if (await fn() !== false) reload();
+    } catch (err) {
+      showError(err);
+    }
+  };
+  const rename = h('button', {
+    class: 'btn', type: 'button', id: 'rename-run',
+    onClick: act(async () => {
+      const next = window.prompt('New run name', name);
+      if (next === null || !next.trim() || next.trim() === name) return false;
+      await mlflow.post('runs/update', { run_id: id, run_name: next.trim() });
+      return true;
+    }),
+  }, 'Rename');
+  const deleted = info.lifecycle_stage === 'deleted';
+  const lifecycle = h('button', {
+    class: deleted ? 'btn' : 'btn danger', type: 'button', id: deleted ? 'restore-run' : 'delete-run',
+    onClick: act(async () => {
+      if (!deleted && !window.confirm(`Delete run “${name}”? It can be restored until the garbage collector removes it.`)) return false;
+      await mlflow.post(deleted ? 'runs/restore' : 'runs/delete', { run_id: id });
+      return true;
+    }),
+  }, deleted ? 'Restore run' : 'Delete run');
+  myLevels('experiments', info.experiment_id).then((held) => hideUnless(can(held, 'CAN_EDIT'), rename, lifecycle));
+  return [rename, lifecycle];
 }
 
 // ------------------------------------------------------------------ overview
