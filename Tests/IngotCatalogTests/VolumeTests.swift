@@ -1,0 +1,144 @@
+import Foundation
+import IngotCore
+import IngotStorage
+import Testing
+
+@testable import IngotCatalog
+
+@Suite struct VolumeTests {
+    static func temp(_ name: String) throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("ingot-vol-\(name)-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return URL(fileURLWithPath: VolumeLocations.localPath(url.path)!)
+    }
+
+    static func service(enforce: Bool) throws -> (VolumeService, URL) {
+        let metadata = try MetadataStore(inMemoryWith: CatalogModule.migrations)
+        try metadata.migrate()
+        let data = try temp("data")
+        return (VolumeService(store: VolumeStore(metadata: metadata), dataDirectory: data, enforceAllowList: enforce), data)
+    }
+
+    @Test func pathsNeverLeaveTheVolume() throws {
+        let p = try VolumePath(parsing: "/Volumes/Main/Default/Landing/a/b.csv")
+        #expect(p.fullName == "main.default.landing" && p.segments == ["a", "b.csv"])
+        #expect(try VolumePath(parsing: "dbfs:/Volumes/main/default/v/").segments == [])
+        for bad in ["/Volumes/main/default/v/../w/x", "/Volumes/main/default/v/a/./b", "/Volumes/main/default/v/a//b", "/Volumes/main/default",
+                    "/tmp/x", "/Volumes/main/default/v/a\\..\\b", "/Volumes/main/../v/x", "/Volumes/main/default/v/.ingot-upload-1"] {
+            #expect(throws: VolumeFileError.self, "\(bad)") { try VolumePath(parsing: bad) }
+        }
+        // Percent-encoded traversal is decoded once, then refused.
+        #expect(throws: VolumeFileError.self) { try VolumePath(urlPath: "/Volumes/main/default/v/%2e%2e/%2e%2e/etc/passwd") }
+        #expect(throws: VolumeFileError.self) { try VolumePath(urlPath: "/Volumes/main/default/v/a%2F..%2F..%2Fx") }
+        #expect(try VolumePath(urlPath: "/Volumes/main/default/v/a%20b.txt").segments == ["a b.txt"])
+    }
+
+    @Test func filesStreamAndRefuseSymlinks() throws {
+        let root = try Self.temp("root")
+        let outside = try Self.temp("outside")
+        try Data("secret".utf8).write(to: outside.appendingPathComponent("secret.txt"))
+        let files = VolumeFiles(root: root.path)
+        let up = try files.beginUpload(["dir", "f.bin"], overwrite: false)
+        for i in 0..<4 { try up.write([UInt8](repeating: UInt8(i), count: 1 << 20)) }
+        try up.commit()
+        #expect(try files.entry(["dir", "f.bin"])?.size == 4 << 20)
+        #expect(try files.list(["dir"]).map(\.name) == ["f.bin"])
+        let handle = try files.openRead(["dir", "f.bin"])
+        #expect(try handle.read(offset: (3 << 20) + 5, length: 3) == [3, 3, 3])
+        // No overwrite: refused; overwrite: replaced.
+        #expect(throws: VolumeFileError.alreadyExists("the file 'dir/f.bin' already exists")) { try files.beginUpload(["dir", "f.bin"], overwrite: false) }
+        let again = try files.beginUpload(["dir", "f.bin"], overwrite: true)
+        try again.write([1, 2])
+        try again.commit()
+        #expect(try files.entry(["dir", "f.bin"])?.size == 2)
+        // An aborted upload leaves nothing behind.
+        let aborted = try files.beginUpload(["dir", "g.bin"], overwrite: true)
+        try aborted.write([9])
+        aborted.abort()
+        #expect(try files.list(["dir"]).map(\.name) == ["f.bin"])
+        // Symlinks out of the volume are never followed, as a directory or as a file.
+        try FileManager.default.createSymbolicLink(atPath: root.path + "/link", withDestinationPath: outside.path)
+        try FileManager.default.createSymbolicLink(atPath: root.path + "/file-link", withDestinationPath: outside.path + "/secret.txt")
+        #expect(throws: VolumeFileError.self) { try files.openRead(["link", "secret.txt"]) }
+        #expect(throws: VolumeFileError.self) { try files.openRead(["file-link"]) }
+        #expect(throws: VolumeFileError.self) { try files.beginUpload(["link", "new.txt"], overwrite: true) }
+        #expect(throws: VolumeFileError.self) { try files.list(["link"]) }
+        #expect(try files.list([]).map(\.name) == ["dir"])
+        // Directories: create, refuse deleting a non-empty one, delete an empty one.
+        try files.makeDirectory(["a", "b"])
+        #expect(throws: VolumeFileError.notEmpty("directory 'a' is not empty")) { try files.deleteDirectory(["a"]) }
+        try files.deleteDirectory(["a", "b"])
+        try files.deleteDirectory(["a"])
+        #expect(throws: VolumeFileError.self) { try files.deleteDirectory([]) }
+        try files.deleteFile(["dir", "f.bin"])
+        #expect(try files.entry(["dir", "f.bin"]) == nil)
+    }
+
+    @Test func managedVolumesLiveUnderTheDataDirectory() async throws {
+        let (service, data) = try Self.service(enforce: false)
+        let v = try await service.create(catalog: "main", schema: "default", name: "Landing", type: .managed, storageLocation: nil, comment: "c", owner: "ana")
+        #expect(v.fullName == "main.default.landing" && v.directory == data.path + "/volumes/main/default/landing")
+        #expect(FileManager.default.fileExists(atPath: v.directory))
+        await #expect(throws: CatalogError.self) {
+            try await service.create(catalog: "main", schema: "default", name: "landing", type: .managed, storageLocation: nil, comment: nil, owner: "ana")
+        }
+        await #expect(throws: CatalogError.self) {
+            try await service.create(catalog: "main", schema: "nope", name: "x", type: .managed, storageLocation: nil, comment: nil, owner: "ana")
+        }
+        for n in ["b", "c", "d"] { _ = try await service.create(catalog: "main", schema: "default", name: n, type: .managed, storageLocation: nil, comment: nil, owner: "ana") }
+        let first = try await service.store.volumes(catalog: "main", schema: "default", maxResults: 3)
+        #expect(first.volumes.map(\.name) == ["b", "c", "d"] && first.nextPageToken == "d")
+        let second = try await service.store.volumes(catalog: "main", schema: "default", maxResults: 3, pageToken: first.nextPageToken)
+        #expect(second.volumes.map(\.name) == ["landing"] && second.nextPageToken == nil)
+        // Rename moves the files; delete removes them.
+        try Data("x".utf8).write(to: URL(fileURLWithPath: v.directory + "/f.txt"))
+        let renamed = try await service.update("main.default.landing", newName: "raw", comment: "new", owner: nil, by: "bob")
+        #expect(renamed.comment == "new" && renamed.updatedBy == "bob" && FileManager.default.fileExists(atPath: renamed.directory + "/f.txt"))
+        #expect(try service.landingPath("/Volumes/main/default/raw/f.txt", base: data) == renamed.directory + "/f.txt")
+        try await service.delete("main.default.raw")
+        #expect(!FileManager.default.fileExists(atPath: renamed.directory))
+        await #expect(throws: CatalogError.self) { try await service.store.volume("main.default.raw") }
+    }
+
+    @Test func externalLocationsAreTheAllowList() async throws {
+        let (open, _) = try Self.service(enforce: false)
+        let outside = try Self.temp("landing")
+        // Auth off: any local path is admitted.
+        #expect(try open.landingPath(outside.path, base: outside) == outside.path)
+
+        let (secured, data) = try Self.service(enforce: true)
+        #expect(throws: IngotFailure.self) { try secured.landingPath(outside.path + "/in", base: data) }
+        await #expect(throws: IngotFailure.self) {
+            try await secured.create(catalog: "main", schema: "default", name: "ext", type: .external, storageLocation: "file://" + outside.path + "/ext", comment: nil, owner: "root")
+        }
+        do {
+            _ = try secured.landingPath(outside.path, base: data)
+            Issue.record("expected a refusal")
+        } catch let error as IngotFailure {
+            #expect(error.errorCode == .permissionDenied && error.message.contains(outside.path) && error.message.contains("external-locations"))
+        }
+        // Inside the data directory only volume paths are allowed.
+        #expect(throws: IngotFailure.self) { try secured.landingPath(data.path + "/metadata.sqlite", base: data) }
+        await #expect(throws: CatalogError.self) {
+            try await secured.createExternalLocation(name: "bad", url: "file://" + data.path + "/warehouse", comment: nil, readOnly: false, owner: "root")
+        }
+        await #expect(throws: CatalogError.self) {
+            try await secured.createExternalLocation(name: "rel", url: "relative/dir", comment: nil, readOnly: false, owner: "root")
+        }
+        let loc = try await secured.createExternalLocation(name: "landing", url: "file://" + outside.path, comment: "raw", readOnly: false, owner: "root")
+        #expect(loc.url == "file://" + outside.path)
+        #expect(try secured.landingPath(outside.path + "/in", base: data) == outside.path + "/in")
+        // A sibling whose name merely starts with the location's is not covered.
+        #expect(throws: IngotFailure.self) { try secured.landingPath(outside.path + "-other", base: data) }
+        let ext = try await secured.create(catalog: "main", schema: "default", name: "ext", type: .external, storageLocation: outside.path + "/ext", comment: nil, owner: "root")
+        #expect(ext.volumeType == .external && ext.directory == outside.path + "/ext")
+        await #expect(throws: CatalogError.self) {
+            try await secured.create(catalog: "main", schema: "default", name: "ext2", type: .external, storageLocation: outside.path + "/ext/sub", comment: nil, owner: "root")
+        }
+        try Data("a\n".utf8).write(to: URL(fileURLWithPath: ext.directory + "/keep.csv"))
+        try await secured.delete("main.default.ext")
+        #expect(FileManager.default.fileExists(atPath: outside.path + "/ext/keep.csv"))  // external files stay
+        try await secured.store.deleteExternalLocation("landing")
+        #expect(throws: IngotFailure.self) { try secured.landingPath(outside.path + "/in", base: data) }
+    }
+}
