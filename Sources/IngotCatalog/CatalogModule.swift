@@ -8,6 +8,7 @@ public enum CatalogModule {
     public static let migrations: [Migration] = [
         Migration("catalog.v1") { db in try NamespaceSchema.createV1(db) },
         Migration("catalog.v2.volumes") { db in try VolumeSchema.createV2(db) },
+        Migration("catalog.v3.views") { db in try ViewSchema.createV3(db) },
     ]
 }
 

@@ -49,4 +49,38 @@ public struct NamespaceTableResolver: TableResolver {
         let resolved = try TableName(catalog: name.catalog, schema: name.schema, table: name.table)
         try await tables.adopt(resolved, table: table, owner: owner)
     }
+
+    // MARK: views
+
+    func resolved(_ name: SQLTableName) throws -> TableName { try TableName(catalog: name.catalog, schema: name.schema, table: name.table) }
+
+    public func view(_ name: SQLTableName) async throws -> SQLView? {
+        guard let resolved = try? resolved(name), let record = try await tables.namespace.views.view(resolved) else { return nil }
+        return try Self.sqlView(record)
+    }
+
+    /// Records the view with this resolver's owner as owner and creator (a replaced view keeps its owner).
+    public func createView(_ view: SQLView, replace: Bool) async throws {
+        let name = try resolved(view.name)
+        let now = Int64(Date().timeIntervalSince1970 * 1000)
+        let columns = view.columns.map { ViewRecord.Column(name: $0.name, type: SQLEngine.sparkTypeName($0.type), comment: view.columnComments[$0.name]) }
+        try await tables.namespace.views.save(
+            ViewRecord(name: name, viewID: UUID().uuidString.lowercased(), definition: view.definition, columns: columns, comment: view.comment,
+                       owner: owner, createdAt: now, updatedAt: now, createdBy: owner, updatedBy: owner),
+            replace: replace)
+    }
+
+    public func dropView(_ name: SQLTableName) async throws -> Bool { try await tables.namespace.views.delete(try resolved(name)) }
+
+    static func sqlView(_ record: ViewRecord) throws -> SQLView {
+        let fields = try record.columns.map { c -> Field in
+            guard let type = SQLEngine.sparkType(named: c.type) else { throw CatalogError.invalidParameter("view \(record.name): column type \(c.type)") }
+            return Field(c.name, type)
+        }
+        var comments: [String: String] = [:]
+        for c in record.columns { if let m = c.comment { comments[c.name] = m } }
+        return SQLView(
+            name: SQLTableName(catalog: record.name.catalog, schema: record.name.schema, table: record.name.table), definition: record.definition,
+            columns: fields, columnComments: comments, comment: record.comment, owner: record.owner)
+    }
 }

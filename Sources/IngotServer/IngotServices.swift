@@ -111,7 +111,11 @@ public struct IngotServices: Sendable {
         var statementRunner = StatementRunner(
             store: statements, tables: tables,
             auditTable: AuditSystemTable(audit: audit, recorder: auditRecorder, directory: config.dataDirectoryURL.appendingPathComponent("system")))
-        if config.authMode != .none { statementRunner.authorizer = authorizer }
+        if config.authMode != .none {
+            statementRunner.authorizer = authorizer
+            let identity = self.identity
+            statementRunner.principals = { name in try await identity.principal(named: name) }
+        }
         let lineage = LineageService(store: LineageStore(metadata: metadata), tables: tables)
         statementRunner.lineage = StatementLineageRecorder(lineage: lineage)
         self.statementRunner = statementRunner

@@ -226,7 +226,10 @@ public final class SQLEngine: SQLEngineProtocol, @unchecked Sendable {
         case "EXPLAIN":
             return try await explain(Array(t.dropFirst()), body)
         case "CREATE":
+            if SQLEngine.isCreateView(t) { return try await createView(t) }
             return try await createTable(t, body)
+        case "DROP":
+            return try await dropView(t)
         case "INSERT":
             return try await insert(t)
         case "DELETE", "UPDATE", "MERGE", "OPTIMIZE", "VACUUM":
@@ -242,8 +245,8 @@ public final class SQLEngine: SQLEngineProtocol, @unchecked Sendable {
 
     // MARK: - Names and binding
 
-    func qualify(_ parts: [String]) throws -> SQLTableName {
-        let (c, s) = lock.withLock { (catalog, schema) }
+    func qualify(_ parts: [String], scope: (catalog: String, schema: String)? = nil) throws -> SQLTableName {
+        let (c, s) = scope ?? lock.withLock { (catalog, schema) }
         switch parts.count {
         case 1: return SQLTableName(catalog: c, schema: s, table: parts[0])
         case 2: return SQLTableName(catalog: c, schema: parts[0], table: parts[1])
@@ -265,7 +268,11 @@ public final class SQLEngine: SQLEngineProtocol, @unchecked Sendable {
         return (parts, j)
     }
 
-    func existingTable(_ name: SQLTableName, _ access: SQLTableAccess = .read) async throws -> LakeTable {
+    func existingTable(_ name: SQLTableName, _ access: SQLTableAccess = .read, resolver: (any TableResolver)? = nil) async throws -> LakeTable {
+        let resolver = resolver ?? self.resolver
+        if access == .write, try await resolver.view(name) != nil {
+            throw SQLError.invalid("\(name) is a view: views cannot be written (INSERT, UPDATE, DELETE, MERGE, OPTIMIZE, VACUUM)")
+        }
         try await resolver.authorize(name, access)
         let table = try await resolver.table(name)
         guard try await table.exists() else { throw SQLError.notFound("table or view not found: \(name)") }
@@ -279,9 +286,8 @@ public final class SQLEngine: SQLEngineProtocol, @unchecked Sendable {
         }
     }
 
-    func bind(_ ref: SQLTableReference) async throws -> BoundTable {
-        let name = try qualify(ref.parts)
-        let table = try await existingTable(name)
+    func bind(_ ref: SQLTableReference, _ name: SQLTableName, resolver: any TableResolver) async throws -> BoundTable {
+        let table = try await existingTable(name, resolver: resolver)
         let version: TableVersion
         switch ref.version {
         case nil: version = .latest
@@ -329,20 +335,16 @@ public final class SQLEngine: SQLEngineProtocol, @unchecked Sendable {
 
     /// Binds the tables of a query, rewrites it, and starts it on the SQLite queue.
     /// - Parameter target: convert the columns to these fields (INSERT), positionally.
-    func openQuery(_ tokens: [SQLToken], target: [Field]? = nil) async throws -> Cursor {
+    /// - Parameter scope: the catalog and schema one- and two-part names resolve against (default: the session's).
+    /// - Parameter views: views that must not be referenced (the view a CREATE OR REPLACE VIEW defines).
+    func openQuery(_ tokens: [SQLToken], target: [Field]? = nil, scope: (catalog: String, schema: String)? = nil,
+                   views: [SQLTableName] = []) async throws -> Cursor {
         let cteDefs = SQLRewriter.cteDefinitions(tokens)
         let allRefs = try SQLRewriter.tableReferences(tokens, ctes: Set(cteDefs.map(\.name)))
-        let refs = allRefs.filter { !$0.isCTE }
-        var bound: [BoundTable] = []
-        for r in refs { bound.append(try await bind(r)) }
-        var t = tokens
-        var aliases: [String: BoundTable] = [:]
-        for (r, b) in zip(refs, bound).reversed() {
-            var repl: [SQLToken] = [.quoted(b.vtabName)]
-            if !r.hasAlias { repl += [.word("AS"), .quoted(r.parts.last!)] }
-            t.replaceSubrange(r.range, with: repl)
-            aliases[(r.alias ?? r.parts.last!).lowercased()] = b
-        }
+        let expanded = try await bindReferences(tokens, resolver: resolver, scope: scope, views: views)
+        var t = expanded.tokens
+        let bound = expanded.bound
+        let aliases = expanded.aliases
         t = SQLRewriter.normalizeTemporalLiterals(t) { alias, column in
             let c = column.lowercased()
             func find(_ b: BoundTable) -> LakeType? { b.schema.fields.first { $0.name.lowercased() == c }?.type }
@@ -731,6 +733,7 @@ public final class SQLEngine: SQLEngineProtocol, @unchecked Sendable {
         if external, location == nil { throw SQLError.invalid("CREATE EXTERNAL TABLE needs LOCATION 'path'") }
         let name = try qualify(parts)
         try await resolver.authorize(name, .create)
+        if try await resolver.view(name) != nil { throw SQLError.invalid("\(name) already exists as a view") }
         var table = try await resolver.table(name)
         if try await table.exists() {
             if ifNotExists {

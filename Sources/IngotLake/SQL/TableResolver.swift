@@ -40,6 +40,35 @@ public protocol TableResolver: Sendable {
     /// Stores a comment, tags or table properties (`COMMENT ON`, `ALTER … SET TAGS`); a resolver with a
     /// caller checks privileges first. The default refuses (no catalog to keep metadata in).
     func applyMetadata(_ change: SQLMetadataChange) async throws
+    /// The view stored at a name, or nil when the name is not a view (the default: no views).
+    func view(_ name: SQLTableName) async throws -> SQLView?
+    /// Records a view (`CREATE [OR REPLACE] VIEW`); `replace` overwrites an existing view of that name.
+    func createView(_ view: SQLView, replace: Bool) async throws
+    /// Removes a view; false when there was none.
+    func dropView(_ name: SQLTableName) async throws -> Bool
+    /// The resolver a view's tables are read through: a resolver with a caller checks them against the
+    /// view's owner (Unity Catalog's owner rights), not the reader. The default is this resolver.
+    func viewOwnerResolver(_ owner: String) async throws -> any TableResolver
+}
+
+/// A stored SQL view: its query text (Spark SQL, resolved against the view's own catalog and schema),
+/// the columns planned from it when it was created, and its owner.
+public struct SQLView: Sendable, Equatable {
+    public var name: SQLTableName
+    public var definition: String
+    public var columns: [Field]
+    public var columnComments: [String: String]
+    public var comment: String?
+    public var owner: String
+
+    public init(name: SQLTableName, definition: String, columns: [Field], columnComments: [String: String] = [:], comment: String? = nil, owner: String) {
+        self.name = name
+        self.definition = definition
+        self.columns = columns
+        self.columnComments = columnComments
+        self.comment = comment
+        self.owner = owner
+    }
 }
 
 /// What a statement does with a table, for ``TableResolver/authorize(_:_:)``.
@@ -48,8 +77,10 @@ public enum SQLTableAccess: Sendable, Equatable {
     case read
     /// INSERT, UPDATE, DELETE, MERGE (target), OPTIMIZE, VACUUM.
     case write
-    /// CREATE TABLE (the name does not exist yet).
+    /// CREATE TABLE / CREATE VIEW (the name does not exist yet).
     case create
+    /// DROP VIEW (and CREATE OR REPLACE of an existing view): the owner's right (MANAGE).
+    case manage
 }
 
 extension TableResolver {
@@ -66,6 +97,16 @@ extension TableResolver {
     public func applyMetadata(_ change: SQLMetadataChange) async throws {
         throw SQLError.unsupported("comments, tags and properties without a catalog (run it through `ingot serve`)")
     }
+
+    public func view(_ name: SQLTableName) async throws -> SQLView? { nil }
+
+    public func createView(_ view: SQLView, replace: Bool) async throws {
+        throw SQLError.unsupported("views without a catalog (run it through `ingot serve`)")
+    }
+
+    public func dropView(_ name: SQLTableName) async throws -> Bool { false }
+
+    public func viewOwnerResolver(_ owner: String) async throws -> any TableResolver { self }
 }
 
 /// Tables in a directory tree: `<warehouse>/<catalog>/<schema>/<table>/` (the layout of the data

@@ -6,10 +6,16 @@ import IngotLake
 /// creating CREATE TABLE on its schema — each with USE CATALOG and USE SCHEMA, as in Unity Catalog
 /// (``ACLAuthorizer``). SHOW CATALOGS/SCHEMAS/TABLES list only what the caller may use. The creator of
 /// a table gets ALL PRIVILEGES on it. The `system` catalog keeps its own rule (admins only).
+///
+/// Views: the reader needs SELECT on the view; the tables and views under it are checked here too,
+/// but for the view's owner (``viewOwnerResolver(_:)``), as Unity Catalog does. Dropping or replacing a
+/// view needs MANAGE on it (its creator holds ALL PRIVILEGES).
 struct AuthorizingTableResolver: TableResolver {
     let base: any TableResolver
     let caller: Principal
     let authorizer: ACLAuthorizer
+    /// Looks up a view owner's groups and admin flag; nil checks the owner by name alone.
+    var principals: (@Sendable (String) async throws -> Principal?)? = nil
 
     func allowed(_ privilege: String, _ fullName: String) async throws -> Bool {
         try await authorizer.check(caller, AccessRequest(objectType: "uc:table", objectID: fullName, privilege: privilege))
@@ -23,6 +29,7 @@ struct AuthorizingTableResolver: TableResolver {
             case .read: ("SELECT", name.description)
             case .write: ("MODIFY", name.description)
             case .create: ("CREATE TABLE", "\(name.catalog).\(name.schema)")
+            case .manage: ("MANAGE", name.description)
             }
         guard try await allowed(privilege, object) else {
             throw IngotFailure(.permissionDenied, "\(caller.name) requires \(privilege) (with USE CATALOG and USE SCHEMA) on \(object)")
@@ -80,6 +87,32 @@ struct AuthorizingTableResolver: TableResolver {
             throw IngotFailure(.permissionDenied, "\(caller.name) requires \(privilege) on \(object)")
         }
         try await base.applyMetadata(change)
+    }
+
+    func view(_ name: SQLTableName) async throws -> SQLView? { try await base.view(name) }
+
+    func createView(_ view: SQLView, replace: Bool) async throws {
+        try await base.createView(view, replace: replace)
+        if !replace { try await recordOwner(view.name) }
+    }
+
+    func dropView(_ name: SQLTableName) async throws -> Bool { try await base.dropView(name) }
+
+    /// The same checks for the view's owner. An owner that no longer exists (or is deactivated) may read nothing.
+    func viewOwnerResolver(_ owner: String) async throws -> any TableResolver {
+        let ownerBase = try await base.viewOwnerResolver(owner)
+        let principal: Principal
+        if owner == caller.name {
+            principal = caller
+        } else if let principals {
+            guard let found = try await principals(owner) else {
+                throw IngotFailure(.permissionDenied, "the owner \(owner) of this view is no longer active")
+            }
+            principal = found
+        } else {
+            principal = Principal(name: owner)
+        }
+        return AuthorizingTableResolver(base: ownerBase, caller: principal, authorizer: authorizer, principals: principals)
     }
 
     func recordOwner(_ name: SQLTableName) async throws {

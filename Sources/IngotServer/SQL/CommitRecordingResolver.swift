@@ -17,7 +17,7 @@ final class CommitRecordingResolver: TableResolver, @unchecked Sendable {
 
     func authorize(_ name: SQLTableName, _ access: SQLTableAccess) async throws {
         try await base.authorize(name, access)
-        if access != .read { _ = lock.withLock { written.insert("\(name.catalog).\(name.schema).\(name.table)") } }
+        if access == .write || access == .create { _ = lock.withLock { written.insert("\(name.catalog).\(name.schema).\(name.table)") } }
     }
 
     func table(_ name: SQLTableName) async throws -> LakeTable { try await base.table(name) }
@@ -28,4 +28,13 @@ final class CommitRecordingResolver: TableResolver, @unchecked Sendable {
     func table(_ name: SQLTableName, location: String) async throws -> LakeTable { try await base.table(name, location: location) }
     func tableRegistered(_ name: SQLTableName, _ table: LakeTable) async throws { try await base.tableRegistered(name, table) }
     func applyMetadata(_ change: SQLMetadataChange) async throws { try await base.applyMetadata(change) }
+    func view(_ name: SQLTableName) async throws -> SQLView? { try await base.view(name) }
+    func viewOwnerResolver(_ owner: String) async throws -> any TableResolver { try await base.viewOwnerResolver(owner) }
+    func dropView(_ name: SQLTableName) async throws -> Bool { try await base.dropView(name) }
+
+    /// A view commits no data: it is not a written table.
+    func createView(_ view: SQLView, replace: Bool) async throws {
+        try await base.createView(view, replace: replace)
+        _ = lock.withLock { written.remove("\(view.name.catalog).\(view.name.schema).\(view.name.table)") }
+    }
 }

@@ -33,6 +33,8 @@ struct StatementRunner: Service {
     let auditTable: AuditSystemTable?
     /// Checks catalog privileges per table (auth on only); nil lets every statement through.
     var authorizer: ACLAuthorizer?
+    /// Looks up a view owner (groups, admin) for owner-rights checks; nil checks owners by name alone.
+    var principals: (@Sendable (String) async throws -> Principal?)?
     /// Records the lineage of statements that write tables; nil records none.
     var lineage: StatementLineageRecorder?
 
@@ -64,7 +66,7 @@ struct StatementRunner: Service {
         let base: any TableResolver =
             if let auditTable { SystemTablesResolver(base: namespace, audit: auditTable, callerIsAdmin: job.callerIsAdmin) } else { namespace }
         guard let authorizer, let caller = job.caller, !caller.isAdmin else { return base }
-        return AuthorizingTableResolver(base: base, caller: caller, authorizer: authorizer)
+        return AuthorizingTableResolver(base: base, caller: caller, authorizer: authorizer, principals: principals)
     }
 
     func execute(_ job: Job) async {

@@ -201,4 +201,13 @@ struct SystemTablesResolver: TableResolver {
         if Self.isSystem(change.catalogName) { throw SQLError.invalid("the system catalog is read-only") }
         try await base.applyMetadata(change)
     }
+
+    func view(_ name: SQLTableName) async throws -> SQLView? { Self.isSystem(name.catalog) ? nil : try await base.view(name) }
+
+    func createView(_ view: SQLView, replace: Bool) async throws {
+        if Self.isSystem(view.name.catalog) { throw SQLError.invalid("the system catalog is read-only") }
+        try await base.createView(view, replace: replace)
+    }
+
+    func dropView(_ name: SQLTableName) async throws -> Bool { try await base.dropView(name) }
 }
