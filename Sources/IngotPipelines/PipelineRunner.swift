@@ -230,6 +230,7 @@ public struct PipelineRunner: Sendable {
             edges.append(LineageEdge(updateID: update.id, pipelineID: p.id, dataset: d.name, direction: .write, kind: .table, name: target.description, version: v))
         }
         try await store.recordLineage(edges)
+        try await store.recordColumnLineage(pipelineID: p.id, dataset: d.name, updateID: update.id, await columnLineage(d, def: def))
     }
 
     struct Stage {

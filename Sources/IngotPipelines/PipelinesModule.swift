@@ -11,5 +11,6 @@ public enum PipelinesModule {
             try PipelineSchema.createEventLogMarksV2(db)
         },
         Migration("pipelines.v3") { db in try PipelineScheduleSchema.createV3(db) },
+        Migration("pipelines.v4") { db in try PipelineSchema.createColumnLineageV4(db) },
     ]
 }

@@ -6,28 +6,64 @@ import IngotServing
 import IngotStorage
 import IngotTracking
 
-/// Pipeline runs: source files → bronze → silver → gold, each link through its pipeline.
+/// Pipeline runs: source files (or the volumes they land in) → bronze → silver → gold, each link
+/// through its pipeline, table → table links with the column lineage the dataset's SQL shows.
 struct PipelineLineageFeed: LineageFeed {
     let store: PipelineStore
+    var volumes: VolumeStore? = nil
     var origin: String { "pipeline" }
 
     func currentLinks() async throws -> [LineageLink] {
         let edges = try await store.currentLineage()
+        var columns: [String: [ColumnMapping]] = [:]
+        for c in try await store.currentColumnLineage() { columns["\(c.pipelineID)\u{1}\(c.dataset)\u{1}\(c.updateID)\u{1}\(c.source)"] = c.columns }
         // Per (pipeline, dataset): what it read and the table it wrote.
         var writes: [String: IngotPipelines.LineageEdge] = [:]
         for e in edges where e.direction == .write { writes["\(e.pipelineID)\u{1}\(e.dataset)"] = e }
         var links: [LineageLink] = []
+        var seen = Set<String>()
+        var inVolume: [String: (LineageNode, String)?] = [:]
         for e in edges where e.direction == .read {
             guard let w = writes["\(e.pipelineID)\u{1}\(e.dataset)"] else { continue }
-            let source = e.kind == .file ? LineageNode(.file, e.name.hasPrefix("file://") ? String(e.name.dropFirst(7)) : e.name) : LineageNode.table(e.name)
-            links.append(LineageLink(source, .table(w.name), via: LineageNode(.pipeline, e.pipelineID), origin: origin, event: w.updateID, recordedAt: max(e.recordedAt, w.recordedAt)))
+            let via = LineageNode(.pipeline, e.pipelineID)
+            let at = max(e.recordedAt, w.recordedAt)
+            if e.kind == .file {
+                let path = e.name.hasPrefix("file://") ? String(e.name.dropFirst(7)) : e.name
+                let dir = (path as NSString).deletingLastPathComponent
+                if inVolume[dir] == nil { inVolume[dir] = .some(await volume(containing: dir)) }
+                let source = inVolume[dir]??.0 ?? LineageNode(.file, path)
+                guard seen.insert("\(source.key)\u{1}\(w.name)\u{1}\(e.pipelineID)").inserted else { continue }
+                links.append(LineageLink(source, .table(w.name), via: via, origin: origin, event: w.updateID, recordedAt: at))
+            } else {
+                let mapped = columns["\(e.pipelineID)\u{1}\(e.dataset)\u{1}\(w.updateID)\u{1}\(e.name.lowercased())"] ?? []
+                links.append(LineageLink(.table(e.name), .table(w.name), via: via, origin: origin, event: w.updateID, columns: mapped, recordedAt: at))
+            }
         }
         return links
+    }
+
+    /// The volume whose directory holds `dir`, and `dir` as a `/Volumes/<c>/<s>/<v>/...` path.
+    func volume(containing dir: String) async -> (LineageNode, String)? {
+        guard let volumes, let v = (try? await volumes.volumesOverlapping(directory: dir))?.first(where: { VolumeLocations.contains($0.directory, dir) })
+        else { return nil }
+        let root = v.directory
+        let rest = dir.count > root.count ? String(dir.dropFirst(root.count)) : ""
+        return (LineageNode(.volume, "\(v.catalogName).\(v.schemaName).\(v.name)"), "/Volumes/\(v.catalogName)/\(v.schemaName)/\(v.name)\(rest)")
     }
 
     func currentAttributes() async throws -> [String: [String: String]] {
         var out: [String: [String: String]] = [:]
         for p in try await store.pipelines() { out[LineageNode(.pipeline, p.id).key] = ["display_name": p.name] }
+        if volumes != nil {
+            var dirs = Set<String>()
+            for e in try await store.currentLineage() where e.kind == .file {
+                let path = e.name.hasPrefix("file://") ? String(e.name.dropFirst(7)) : e.name
+                dirs.insert((path as NSString).deletingLastPathComponent)
+            }
+            for dir in dirs.sorted() {
+                if let (node, path) = await volume(containing: dir), out[node.key] == nil { out[node.key] = ["path": path] }
+            }
+        }
         return out
     }
 }
@@ -151,7 +187,7 @@ enum LineageWiring {
     ) -> LineageService {
         let tracking = SQLiteTrackingStore(metadata: metadata)
         return lineage.adding([
-            PipelineLineageFeed(store: pipelines.store),
+            PipelineLineageFeed(store: pipelines.store, volumes: VolumeStore(metadata: metadata)),
             JobLineageFeed(jobs: jobs),
             TrackingLineageFeed(store: tracking, names: { type, source, name in await lineage.datasetSourceNode(sourceType: type, source: source, name: name) }),
             RegistryLineageFeed(registry: registry, tracking: tracking),

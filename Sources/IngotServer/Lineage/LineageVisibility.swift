@@ -4,7 +4,7 @@ import IngotCore
 import IngotIdentity
 
 /// What a caller may see of a lineage graph: each node is checked against the object it stands for
-/// (a table's SELECT, a run's experiment, a model's CAN_READ, an endpoint's, pipeline's or job's
+/// (a table's SELECT, a volume's READ VOLUME, a run's experiment, a model's CAN_READ, an endpoint's, pipeline's or job's
 /// CAN_VIEW). Hidden nodes are redacted: their type stays, their name, attributes and column
 /// mappings go. Administrators (and every caller with auth off) see everything.
 struct LineageVisibility: Sendable {
@@ -34,7 +34,8 @@ struct LineageVisibility: Sendable {
             case .servingEndpoint: ok = await check(ACLObjectType.servingEndpoints.rawValue, n.name, "CAN_VIEW")
             case .sqlStatement: ok = attrs["submitted_by"] == caller.name
             case .externalDataset, .externalJob: ok = true
-            case .file, .volume:
+            case .volume: ok = await check("uc:table", n.name, "READ VOLUME")
+            case .file:
                 files.append(n)
                 continue
             }
