@@ -81,8 +81,9 @@ enum CatalogJSON {
         let schema_name: String
         let full_name: String
         let table_type: String
-        let data_source_format: String
-        let storage_location: String
+        /// Absent for a view.
+        let data_source_format: String?
+        let storage_location: String?
         var columns: [ColumnInfo]?
         let comment: String?
         let properties: [String: String]
@@ -100,6 +101,30 @@ enum CatalogJSON {
         var num_rows: Int64? = nil
         /// Ingot: the table's tags (describe only).
         var tags: [String: String]? = nil
+        /// A view's query (table_type VIEW).
+        var view_definition: String? = nil
+    }
+
+    /// A view as Unity Catalog lists it: table_type VIEW, its query and columns, no storage.
+    static func view(_ v: ViewRecord) -> TableInfo {
+        let columns = v.columns.enumerated().map { position, c -> ColumnInfo in
+            let type = SparkTypes.parse(c.type) ?? .string
+            var precision: Int?
+            var scale: Int?
+            if case .decimal(let p, let s) = type {
+                precision = p
+                scale = s
+            }
+            let json = "{\"name\":" + jsonString(c.name) + ",\"type\":" + jsonString(SparkTypes.deltaName(type)) + ",\"nullable\":true,\"metadata\":{}}"
+            return ColumnInfo(
+                name: c.name, type_text: c.type, type_name: SparkTypes.typeName(type), type_json: json, type_precision: precision, type_scale: scale,
+                position: position, nullable: true, partition_index: nil, comment: c.comment)
+        }
+        return TableInfo(
+            name: v.name.table, catalog_name: v.name.catalog, schema_name: v.name.schema, full_name: v.name.description, table_type: "VIEW",
+            data_source_format: nil, storage_location: nil, columns: columns, comment: text(v.comment), properties: [:], owner: v.owner,
+            created_at: v.createdAt, created_by: v.createdBy, updated_at: v.updatedAt, updated_by: v.updatedBy, table_id: v.viewID,
+            delta_version: nil, iceberg_metadata_location: nil, view_definition: v.definition)
     }
 
     static func table(_ r: TableRecord, location: String, schema: Schema? = nil, partitionColumns: [String] = []) -> TableInfo {

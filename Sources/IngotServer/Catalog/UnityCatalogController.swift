@@ -63,7 +63,7 @@ struct UnityCatalogController {
         uc.patch("tables/:full_name") { request, context in try await updateTable(request, context) }
         uc.delete("tables/:full_name") { _, context in
             let name = try TableName(parsing: try context.parameters.require("full_name"))
-            try await tables.drop(name)
+            if try await !namespace.views.delete(name) { try await tables.drop(name) }
             try await authorizer.store.deleteObject(objectType: "uc:table", objectID: name.description)
             return try JSONResponse.make([String: String]())
         }
@@ -116,10 +116,14 @@ struct UnityCatalogController {
             throw CatalogError.invalidParameter("catalog_name and schema_name are required")
         }
         let records = try await namespace.tables(catalog: catalog, schema: schema)
-        return try JSONResponse.make(["tables": try records.map { CatalogJSON.table($0, location: try tables.lakeTable($0).location) }])
+        var infos = try records.map { CatalogJSON.table($0, location: try tables.lakeTable($0).location) }
+        infos += try await namespace.views.views(catalog: catalog, schema: schema).map(CatalogJSON.view)
+        infos.sort { $0.name < $1.name }
+        return try JSONResponse.make(["tables": infos])
     }
 
     func describe(_ name: TableName) async throws -> Response {
+        if let view = try await namespace.views.view(name) { return try JSONResponse.make(CatalogJSON.view(view)) }
         let detail = try await tables.detail(name)
         let location = try tables.lakeTable(detail.record).location
         var record = detail.record
