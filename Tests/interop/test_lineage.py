@@ -128,6 +128,14 @@ def test_landing_file_to_served_endpoint(ingot_server, tmp_path):
     assert all(u["pipelineInfos"][0]["dataset_name"] == "gold_sales_by_country" for u in tl["upstreams"])
     assert [d["mlflowRunInfo"]["run_id"] for d in tl["downstreams"]] == [run.info.run_id]
 
+    # Column lineage of the pipeline's silver SELECT back to bronze columns (graph edge and Databricks API).
+    silver_edge = next(e for e in by_target[f"table:main.{schema}.silver_orders"] if e["source"] == f"table:main.{schema}.bronze_orders")
+    assert {"target": "status", "sources": ["status"]} in silver_edge["columns"]
+    for column in ("status", "amount"):
+        cl = requests.get(server.url + "/api/2.0/lineage-tracking/column-lineage",
+                          params={"table_name": f"main.{schema}.silver_orders", "column_name": column}, timeout=30).json()
+        assert [(c["table_name"], c["name"]) for c in cl["upstream_cols"]] == [("bronze_orders", column)]
+
     # A job that runs the pipeline: it shows in Databricks' jobInfos, and its graph reaches the tables.
     statuses = requests.get(server.url + "/api/2.0/pipelines", timeout=10).json()["statuses"]
     pid = next(p["pipeline_id"] for p in statuses if p["name"] == schema)

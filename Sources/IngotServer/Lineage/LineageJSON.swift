@@ -85,8 +85,12 @@ enum LineageJSON {
                 case .table:
                     guard shown else { continue }  // Databricks omits tables the caller cannot see
                     o["tableInfo"] = tableInfo(n.name, at: at)
-                case .file, .volume:
+                case .file:
                     o["fileInfo"] = shown ? ["path": n.name, "has_permission": true, "lineage_timestamp": iso(at)] : ["has_permission": false]
+                case .volume:
+                    let path = g.attributes[n.key]?["path"] ?? "/Volumes/" + n.name.replacingOccurrences(of: ".", with: "/")
+                    o["fileInfo"] = shown ? ["path": path, "securable_type": "VOLUME", "securable_name": n.name, "has_permission": true, "lineage_timestamp": iso(at)]
+                        : ["has_permission": false]
                 default:
                     guard includeEntities, shown else { continue }
                     switch n.type {
