@@ -29,7 +29,8 @@ public struct NamespaceTableResolver: TableResolver {
     public func schemas(catalog: String) async throws -> [String] { try await tables.namespace.schemas(catalog: catalog).map(\.name) }
 
     public func tables(catalog: String, schema: String) async throws -> [String] {
-        try await tables.namespace.tables(catalog: catalog, schema: schema).map(\.name.table)
+        let names = try await tables.namespace.tables(catalog: catalog, schema: schema).map(\.name.table)
+        return (names + (try await tables.namespace.views.views(catalog: catalog, schema: schema).map(\.name.table))).sorted()
     }
 
     public func table(_ name: SQLTableName, location: String) async throws -> LakeTable {

@@ -37,6 +37,8 @@ import Testing
         #expect(record.definition.hasPrefix("SELECT region") && record.definition.contains("FROM sales GROUP BY region"))
         #expect(record.columns.map(\.name) == ["region", "total"] && record.columns[0].comment == "where" && record.columns[1].type == "bigint")
         #expect(record.owner == "admin" && record.comment == "sums")
+        #expect(try await e.query("DESCRIBE by_region").textRows == [["region", "string", "where"], ["total", "bigint", "NULL"]])
+        #expect(try await e.query("SHOW TABLES").textRows.map { $0[1] } == ["by_region", "sales"])
         // Joined with a table, aliased.
         let j = try await e.query("SELECT s.id, v.total FROM sales s JOIN by_region v ON s.region = v.region ORDER BY s.id")
         #expect(j.textRows == [["1", "15"], ["2", "20"], ["3", "15"]])

@@ -569,6 +569,12 @@ public final class SQLEngine: SQLEngineProtocol, @unchecked Sendable {
         let (parts, end) = try parseName(t, i)
         guard end == t.count else { throw SQLError.invalid("unexpected \(t[end].text) after the table name") }
         let name = try qualify(parts)
+        if let view = try await resolver.view(name) {
+            guard !history, !detail else { throw SQLError.invalid("\(name) is a view: DESCRIBE HISTORY/DETAIL apply to tables") }
+            try await resolver.authorize(name, .read)
+            let rows = view.columns.map { [Value.string($0.name), .string(SQLTypes.sparkName($0.type)), view.columnComments[$0.name].map { Value.string($0) }] }
+            return try await emit(Schema([Field("col_name", .string), Field("data_type", .string), Field("comment", .string)]), rows, body)
+        }
         let table = try await existingTable(name)
         if history {
             var rows: [[Value?]] = []
