@@ -39,6 +39,7 @@ import Testing
         #expect(record.owner == "admin" && record.comment == "sums")
         #expect(try await e.query("DESCRIBE by_region").textRows == [["region", "string", "where"], ["total", "bigint", "NULL"]])
         #expect(try await e.query("SHOW TABLES").textRows.map { $0[1] } == ["by_region", "sales"])
+        #expect(SQLLineagePlan.analyze("CREATE OR REPLACE VIEW v AS SELECT id FROM sales") == nil)
         // Joined with a table, aliased.
         let j = try await e.query("SELECT s.id, v.total FROM sales s JOIN by_region v ON s.region = v.region ORDER BY s.id")
         #expect(j.textRows == [["1", "15"], ["2", "20"], ["3", "15"]])

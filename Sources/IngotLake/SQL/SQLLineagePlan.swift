@@ -61,6 +61,8 @@ public struct SQLLineagePlan: Sendable, Equatable {
             while i < t.count, t[i].isWord("BY") || t[i].isWord("NAME") { i += 1 }
             query = t[i...]
         case "CREATE":
+            // A view writes no table (its reads are checked, and expanded, when it is queried).
+            if t.dropFirst().prefix(3).contains(where: { $0.isWord("VIEW") }) { return nil }
             while i < t.count, t[i].isWord("OR") || t[i].isWord("REPLACE") || t[i].isWord("TABLE") || t[i].isWord("IF") || t[i].isWord("NOT") || t[i].isWord("EXISTS") { i += 1 }
             guard let (parts, j) = name(t, i) else { return nil }
             target = parts
