@@ -63,7 +63,8 @@ struct SQLJobTasks: SQLTaskRunning {
         guard let caller = try await identity.principal(named: owner) else {
             throw IngotFailure(.permissionDenied, "the job runs as '\(owner)', who no longer exists")
         }
-        return caller.isAdmin ? base : AuthorizingTableResolver(base: base, caller: caller, authorizer: authorizer)
+        return caller.isAdmin
+            ? base : AuthorizingTableResolver(base: base, caller: caller, authorizer: authorizer, principals: { try await identity.principal(named: $0) })
     }
 
     func runSQL(_ statements: [String], catalog: String?, schema: String?, context: JobTaskContext) async throws -> String {
