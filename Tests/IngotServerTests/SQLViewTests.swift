@@ -118,5 +118,6 @@ import Testing
         // Dropping needs MANAGE (the creator has ALL PRIVILEGES).
         #expect(await Self.message { _ = try await reader.query("DROP VIEW ids") }.contains("requires MANAGE"))
         _ = try await owner.query("DROP VIEW ids")
+        #expect(try await store.rows(objectType: "uc:table", objectID: "main.default.ids").isEmpty)
     }
 }

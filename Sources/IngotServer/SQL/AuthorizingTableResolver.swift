@@ -96,7 +96,12 @@ struct AuthorizingTableResolver: TableResolver {
         if !replace { try await recordOwner(view.name) }
     }
 
-    func dropView(_ name: SQLTableName) async throws -> Bool { try await base.dropView(name) }
+    /// Dropping a view drops its grants, so a later securable of that name starts clean.
+    func dropView(_ name: SQLTableName) async throws -> Bool {
+        let dropped = try await base.dropView(name)
+        if dropped { try await authorizer.store.deleteObject(objectType: "uc:table", objectID: name.description) }
+        return dropped
+    }
 
     /// The same checks for the view's owner. An owner that no longer exists (or is deactivated) may read nothing.
     func viewOwnerResolver(_ owner: String) async throws -> any TableResolver {
