@@ -9,7 +9,7 @@ import time
 import pytest
 import requests
 
-from ingot_harness import IngotServer, free_port, output_dir
+from ingot_harness import REPO, AuthServer, IngotServer, free_port, output_dir
 
 
 @pytest.fixture(autouse=True)
@@ -43,6 +43,39 @@ def ingot_server():
         server = IngotServer(data_dir, name="session")
         yield server
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def secured_server():
+    """One auth-on server for the session (per xdist worker), shared by every module that needs
+    authentication on: `.root` is the administrator's Bearer header, `.new_user(prefix)` makes a user
+    with a unique name and a token. Tests use unique users and object names on it, and never change
+    server-wide settings. It serves the pages from the tree (`--web-root web/`) for the browser tests."""
+    with tempfile.TemporaryDirectory(prefix="ingot-it-auth-") as data_dir:
+        server = AuthServer(data_dir, extra_args=["--web-root", str(REPO / "web")], name="secured")
+        yield server
+        server.stop()
+
+
+@pytest.fixture
+def start_secured():
+    """Factory for auth-on servers a test needs to itself (for instance whole-audit-log or throttling
+    checks); stopped at the end of the test."""
+    servers = []
+    dirs = []
+
+    def start(extra_args=(), env=None):
+        tmp = tempfile.TemporaryDirectory(prefix="ingot-it-auth-")
+        dirs.append(tmp)
+        server = AuthServer(tmp.name, extra_args=extra_args, env=env, name="secured-own")
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()
+    for tmp in dirs:
+        tmp.cleanup()
 
 
 @pytest.fixture

@@ -1,4 +1,5 @@
 """Test harness shared by the interop suites: the real `ingot` binary on a free port with a temporary data dir."""
+import json
 import os
 import pathlib
 import signal
@@ -6,6 +7,7 @@ import socket
 import subprocess
 import tempfile
 import time
+import uuid
 
 import requests
 
@@ -78,3 +80,73 @@ class IngotServer:
         if not self._log.closed:
             self._log.flush()
         return self.log_path.read_text(errors="replace")
+
+
+def admin_init(data_dir, user="root") -> str:
+    """`ingot admin init` on a fresh data dir: creates the first administrator; returns its token."""
+    env = dict(os.environ)
+    env.pop("INGOT_CONFIG", None)
+    p = subprocess.run([ingot_binary(), "admin", "init", "--data-dir", str(data_dir), "--user", user, "--output", "json"],
+                       capture_output=True, text=True, timeout=60, env=env)
+    if p.returncode != 0:
+        raise RuntimeError(f"ingot admin init failed: {p.stderr}")
+    return json.loads(p.stdout)["token"]
+
+
+def unique(prefix: str) -> str:
+    """A name no other test on a shared server uses (letters and digits only, so it is valid everywhere)."""
+    return f"{prefix}{uuid.uuid4().hex[:8]}"
+
+
+class User:
+    """A user on an auth-on server: name, password, and (if made) a personal access token."""
+
+    def __init__(self, name: str, password: str, token=None):
+        self.name = name
+        self.password = password
+        self.token = token
+
+    @property
+    def basic(self):
+        """HTTP Basic credentials for `requests` (`auth=user.basic`)."""
+        return (self.name, self.password)
+
+    @property
+    def headers(self):
+        """The Bearer header for the user's token."""
+        return {"Authorization": f"Bearer {self.token}"}
+
+
+class AuthServer(IngotServer):
+    """`ingot serve` with authentication on (INGOT_AUTH_MODE=token) over a data dir bootstrapped by
+    `ingot admin init`; `root_token`/`root` are the first administrator's token and Bearer header."""
+
+    def __init__(self, data_dir: str, extra_args=(), env=None, name="secured"):
+        self.root_token = admin_init(data_dir)
+        self.root = {"Authorization": f"Bearer {self.root_token}"}
+        super().__init__(data_dir, extra_args=extra_args, env={"INGOT_AUTH_MODE": "token", **(env or {})}, name=name)
+
+    def add_user(self, name: str, password=None, admin=False, token=False, comment="test") -> User:
+        """Creates `name` through SCIM (an administrator if `admin`), with a token of its own if `token`."""
+        password = password or f"{name}-password-1"
+        body = {"userName": name, "password": password}
+        if admin:
+            body["entitlements"] = [{"value": "admin"}]
+        r = requests.post(self.url + "/api/2.0/preview/scim/v2/Users", json=body, headers=self.root, timeout=30)
+        if r.status_code != 201:
+            raise RuntimeError(f"creating user {name}: {r.status_code} {r.text}")
+        user = User(name, password)
+        if token:
+            user.token = self.create_token(user, comment)
+        return user
+
+    def new_user(self, prefix: str, admin=False, token=True, comment="test") -> User:
+        """A user with a unique name starting with `prefix` (for servers shared between tests)."""
+        return self.add_user(unique(prefix), admin=admin, token=token, comment=comment)
+
+    def create_token(self, user: User, comment="test") -> str:
+        """A personal access token made by `user` itself (HTTP Basic with its password)."""
+        r = requests.post(self.url + "/api/2.0/token/create", json={"comment": comment}, auth=user.basic, timeout=30)
+        if r.status_code != 200:
+            raise RuntimeError(f"creating a token for {user.name}: {r.status_code} {r.text}")
+        return r.json()["token_value"]

@@ -19,13 +19,10 @@ def cli(*args, env=None):
 
 
 @pytest.fixture
-def secured(start_ingot, tmp_path):
-    data = tmp_path / "data"
-    init = cli("admin", "init", "--data-dir", str(data), "--user", "root", "--output", "json")
-    assert init.returncode == 0, init.stderr
-    token = json.loads(init.stdout)["token"]
-    server = start_ingot(data_dir=str(data), env={"INGOT_AUTH_MODE": "token"})
-    return server, token
+def secured(start_secured):
+    """An auth-on server of the test's own: the audit-log checks read the whole log."""
+    server = start_secured()
+    return server, server.root_token
 
 
 def mlflow_script(server_url, env, body):

@@ -9,20 +9,11 @@ import time
 import pytest
 import requests
 
-from ingot_harness import ingot_binary
+from ingot_harness import admin_init, ingot_binary
 
 LOGIN = "/api/2.0/ingot/login"
 LOGOUT = "/api/2.0/ingot/logout"
 ME = "/api/2.0/ingot/me"
-
-
-def admin_init(data):
-    env = dict(os.environ)
-    env.pop("INGOT_CONFIG", None)
-    p = subprocess.run([ingot_binary(), "admin", "init", "--data-dir", str(data), "--user", "root", "--output", "json"],
-                       capture_output=True, text=True, timeout=60, env=env)
-    assert p.returncode == 0, p.stderr
-    return json.loads(p.stdout)["token"]
 
 
 def make_user(url, token, name, password, admin=False):
@@ -41,12 +32,11 @@ def login(url, name, password):
 
 
 @pytest.fixture
-def secured(start_ingot, tmp_path):
-    data = tmp_path / "data"
-    token = admin_init(data)
-    server = start_ingot(data_dir=str(data), env={"INGOT_AUTH_MODE": "token"})
-    make_user(server.url, token, "ana", "ana-password-1")
-    return server, token
+def secured(start_secured):
+    """An auth-on server of the test's own: login throttling and the whole audit log are checked."""
+    server = start_secured()
+    make_user(server.url, server.root_token, "ana", "ana-password-1")
+    return server, server.root_token
 
 
 def test_login_me_csrf_and_logout(secured):
@@ -160,10 +150,9 @@ def test_failed_logins_are_throttled_and_audited_without_secrets(secured):
         assert secret not in dump and secret not in log
 
 
-def test_expired_session_is_refused(start_ingot, tmp_path):
-    data = tmp_path / "data"
-    token = admin_init(data)
-    server = start_ingot(data_dir=str(data), env={"INGOT_AUTH_MODE": "token", "INGOT_AUTH_SESSION_TTL": "2s"})
+def test_expired_session_is_refused(start_secured):
+    server = start_secured(env={"INGOT_AUTH_SESSION_TTL": "2s"})
+    token = server.root_token
     make_user(server.url, token, "di", "di-password-1")
     s, r = login(server.url, "di", "di-password-1")
     assert r.status_code == 200 and "Max-Age=2" in r.headers["Set-Cookie"]

@@ -1,6 +1,5 @@
 """Authorization end to end (auth on): experiment ACLs through the mlflow client, filtered search,
 catalog privileges on SQL statements, and who may change permissions."""
-import json
 import os
 import subprocess
 import sys
@@ -10,28 +9,14 @@ import uuid
 import pytest
 import requests
 
-from ingot_harness import ingot_binary
-
 API = "/api/2.0/mlflow"
 
 
 @pytest.fixture
-def secured(start_ingot, tmp_path):
-    data = tmp_path / "data"
-    env = dict(os.environ)
-    env.pop("INGOT_CONFIG", None)
-    init = subprocess.run([ingot_binary(), "admin", "init", "--data-dir", str(data), "--user", "root", "--output", "json"],
-                          capture_output=True, text=True, timeout=60, env=env)
-    assert init.returncode == 0, init.stderr
-    root = {"Authorization": "Bearer " + json.loads(init.stdout)["token"]}
-    server = start_ingot(data_dir=str(data), env={"INGOT_AUTH_MODE": "token"})
-    r = requests.post(server.url + "/api/2.0/preview/scim/v2/Users", json={"userName": "ana", "password": "ana-password-1"},
-                      headers=root, timeout=30)
-    assert r.status_code == 201, r.text
-    r = requests.post(server.url + "/api/2.0/token/create", json={"comment": "test"}, auth=("ana", "ana-password-1"), timeout=30)
-    assert r.status_code == 200, r.text
-    ana = {"Authorization": "Bearer " + r.json()["token_value"]}
-    return server, root, ana, r.json()["token_value"]
+def secured(secured_server):
+    """The shared auth-on server, its administrator, and a fresh user (unique name) with a token."""
+    ana = secured_server.new_user("ana")
+    return secured_server, secured_server.root, ana
 
 
 def mlflow_as(server_url, token, body):
@@ -45,15 +30,16 @@ def mlflow_as(server_url, token, body):
     return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=env)
 
 
-def set_acl(server, headers, exp_id, level, expect=200):
+def set_acl(server, headers, exp_id, level, user, expect=200):
     r = requests.patch(f"{server.url}/api/2.0/permissions/experiments/{exp_id}", headers=headers, timeout=10,
-                       json={"access_control_list": [{"user_name": "ana", "permission_level": level}]})
+                       json={"access_control_list": [{"user_name": user, "permission_level": level}]})
     assert r.status_code == expect, r.text
     return r
 
 
 def test_experiment_levels_through_the_mlflow_client(secured):
-    server, root, ana, ana_token = secured
+    server, root, user = secured
+    ana, ana_token = user.headers, user.token
     name = f"perm-{uuid.uuid4().hex[:8]}"
     exp_id = requests.post(server.url + f"{API}/experiments/create", json={"name": name}, headers=root, timeout=10).json()["experiment_id"]
     hidden = requests.post(server.url + f"{API}/experiments/create", json={"name": name + "-hidden"}, headers=root, timeout=10).json()["experiment_id"]
@@ -65,9 +51,9 @@ def test_experiment_levels_through_the_mlflow_client(secured):
     r = requests.get(server.url + f"{API}/experiments/get", params={"experiment_id": exp_id}, headers=ana, timeout=10)
     assert r.status_code == 404 and r.json()["error_code"] == "RESOURCE_DOES_NOT_EXIST"
     # Ana cannot grant herself anything.
-    set_acl(server, ana, exp_id, "CAN_MANAGE", expect=404)
+    set_acl(server, ana, exp_id, "CAN_MANAGE", user.name, expect=404)
 
-    set_acl(server, root, exp_id, "CAN_READ")
+    set_acl(server, root, exp_id, "CAN_READ", user.name)
     script = f"""
         from mlflow.exceptions import MlflowException
         runs = mlflow.search_runs(experiment_ids=[{exp_id!r}])
@@ -86,15 +72,15 @@ def test_experiment_levels_through_the_mlflow_client(secured):
     assert f"NAMES ['{name}']" in out.stdout, out.stdout  # the hidden experiment is filtered out
     assert "LOGGED" not in out.stdout
 
-    set_acl(server, root, exp_id, "CAN_EDIT")
+    set_acl(server, root, exp_id, "CAN_EDIT", user.name)
     out = mlflow_as(server.url, ana_token, script)
     assert out.returncode == 0, out.stderr[-2000:]
     assert "LOGGED" in out.stdout, out.stdout
     # CAN_EDIT does not let her change the ACL; the hidden experiment stays hidden.
-    set_acl(server, ana, exp_id, "CAN_MANAGE", expect=403)
+    set_acl(server, ana, exp_id, "CAN_MANAGE", user.name, expect=403)
     assert requests.get(server.url + f"/api/2.0/permissions/experiments/{hidden}", headers=ana, timeout=10).status_code == 404
     acl = requests.get(server.url + f"/api/2.0/permissions/experiments/{exp_id}", headers=ana, timeout=10).json()
-    assert {"user_name": "ana", "all_permissions": [{"permission_level": "CAN_EDIT", "inherited": False}]} in acl["access_control_list"]
+    assert {"user_name": user.name, "all_permissions": [{"permission_level": "CAN_EDIT", "inherited": False}]} in acl["access_control_list"]
     levels = requests.get(server.url + f"/api/2.0/permissions/experiments/{exp_id}/permissionLevels", headers=ana, timeout=10).json()
     assert [level["permission_level"] for level in levels["permission_levels"]] == ["CAN_READ", "CAN_EDIT", "CAN_MANAGE"]
 
@@ -124,7 +110,7 @@ def test_experiment_levels_through_the_mlflow_client(secured):
 
     # What ana creates, she owns.
     mine = requests.post(server.url + f"{API}/experiments/create", json={"name": name + "-ana"}, headers=ana, timeout=10).json()["experiment_id"]
-    set_acl(server, ana, mine, "CAN_READ")
+    set_acl(server, ana, mine, "CAN_READ", user.name)
 
 
 def statement(server, headers, sql):
@@ -134,7 +120,8 @@ def statement(server, headers, sql):
 
 
 def test_sql_needs_catalog_privileges(secured):
-    server, root, ana, _ = secured
+    server, root, user = secured
+    ana = user.headers
     requests.post(server.url + "/api/2.1/unity-catalog/schemas", json={"name": "perm", "catalog_name": "main"}, headers=root, timeout=10).raise_for_status()
     created = statement(server, root, "CREATE TABLE main.perm.t AS SELECT 1 AS x")
     assert created["status"]["state"] == "SUCCEEDED", created
@@ -150,7 +137,7 @@ def test_sql_needs_catalog_privileges(secured):
 
     def grant(securable, full_name, privileges, headers=root, expect=200):
         r = requests.patch(f"{server.url}/api/2.1/unity-catalog/permissions/{securable}/{full_name}", headers=headers, timeout=10,
-                           json={"changes": [{"principal": "ana", "add": privileges}]})
+                           json={"changes": [{"principal": user.name, "add": privileges}]})
         assert r.status_code == expect, r.text
         return r.json()
 
@@ -164,7 +151,7 @@ def test_sql_needs_catalog_privileges(secured):
     grant("schema", "main.perm", ["USE_SCHEMA"])
     assert statement(server, ana, "SELECT x FROM main.perm.t")["status"]["state"] == "FAILED"
     assignments = grant("table", "main.perm.t", ["SELECT"])
-    assert {"principal": "ana", "privileges": ["SELECT"]} in assignments["privilege_assignments"]
+    assert {"principal": user.name, "privileges": ["SELECT"]} in assignments["privilege_assignments"]
     ok = statement(server, ana, "SELECT x FROM main.perm.t")
     assert ok["status"]["state"] == "SUCCEEDED", ok
     assert ok["result"]["data_array"] == [["1"]] or ok["result"]["data_array"] == [[1]], ok
@@ -176,5 +163,5 @@ def test_sql_needs_catalog_privileges(secured):
     insert = statement(server, ana, "INSERT INTO main.perm.t VALUES (2)")
     assert insert["status"]["state"] == "FAILED" and "MODIFY" in insert["status"]["error"]["message"], insert
     effective = requests.get(f"{server.url}/api/2.1/unity-catalog/effective-permissions/table/main.perm.t", headers=root, timeout=10).json()
-    privileges = {p["privilege"]: p.get("inherited_from_name") for a in effective["privilege_assignments"] if a["principal"] == "ana" for p in a["privileges"]}
+    privileges = {p["privilege"]: p.get("inherited_from_name") for a in effective["privilege_assignments"] if a["principal"] == user.name for p in a["privileges"]}
     assert privileges == {"USE_CATALOG": "main", "USE_SCHEMA": "main.perm", "SELECT": None}, effective

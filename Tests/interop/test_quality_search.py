@@ -168,24 +168,14 @@ def test_cli_quality_commands(ingot_server):
 
 
 @pytest.fixture
-def secured(start_ingot, tmp_path):
-    data = tmp_path / "data"
-    env = dict(os.environ)
-    env.pop("INGOT_CONFIG", None)
-    init = subprocess.run([ingot_binary(), "admin", "init", "--data-dir", str(data), "--user", "root", "--output", "json"],
-                          capture_output=True, text=True, timeout=60, env=env)
-    assert init.returncode == 0, init.stderr
-    root = {"Authorization": "Bearer " + json.loads(init.stdout)["token"]}
-    server = start_ingot(data_dir=str(data), env={"INGOT_AUTH_MODE": "token"})
-    r = requests.post(server.url + "/api/2.0/preview/scim/v2/Users", json={"userName": "sam", "password": "sam-password-1"}, headers=root, timeout=30)
-    assert r.status_code == 201, r.text
-    r = requests.post(server.url + "/api/2.0/token/create", json={"comment": "test"}, auth=("sam", "sam-password-1"), timeout=30)
-    assert r.status_code == 200, r.text
-    return server, root, {"Authorization": "Bearer " + r.json()["token_value"]}
+def secured(secured_server):
+    """The shared auth-on server, its administrator, and a fresh user (unique name) with a token."""
+    return secured_server, secured_server.root, secured_server.new_user("sam")
 
 
 def test_search_ranks_and_hides_what_the_caller_cannot_see(secured):
-    server, root, sam = secured
+    server, root, user = secured
+    sam = user.headers
     api = server.url + "/api/2.0/mlflow"
     requests.post(server.url + f"{UC}/schemas", json={"name": "shop", "catalog_name": "main", "comment": "Storefront data"},
                   headers=root, timeout=10).raise_for_status()
@@ -223,11 +213,11 @@ def test_search_ranks_and_hides_what_the_caller_cannot_see(secured):
     for securable, name, privileges in [("catalog", "main", ["USE_CATALOG"]), ("schema", "main.shop", ["USE_SCHEMA"]),
                                         ("table", "main.shop.orders", ["SELECT"]), ("table", "main.shop.orders_archive", ["SELECT"])]:
         r = requests.patch(f"{server.url}{UC}/permissions/{securable}/{name}", headers=root, timeout=10,
-                           json={"changes": [{"principal": "sam", "add": privileges}]})
+                           json={"changes": [{"principal": user.name, "add": privileges}]})
         assert r.status_code == 200, r.text
     for kind, ident, level in [("experiments", visible, "CAN_READ"), ("registered-models", "orders_model", "CAN_READ")]:
         r = requests.patch(f"{server.url}/api/2.0/permissions/{kind}/{ident}", headers=root, timeout=10,
-                           json={"access_control_list": [{"user_name": "sam", "permission_level": level}]})
+                           json={"access_control_list": [{"user_name": user.name, "permission_level": level}]})
         assert r.status_code == 200, r.text
     seen = {(x["type"], x["name"]) for x in search(sam, "orders")}
     assert ("table", "main.shop.orders") in seen and ("table", "main.shop.orders_archive") in seen

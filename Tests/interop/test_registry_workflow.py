@@ -227,23 +227,14 @@ def test_cli_models(ingot_server):
     assert r.returncode != 0 and "RESOURCE_DOES_NOT_EXIST" in r.stderr
 
 
-def test_two_users_alias_change_needs_someone_elses_approval(start_ingot, tmp_path, monkeypatch):
+def test_two_users_alias_change_needs_someone_elses_approval(secured_server, monkeypatch):
     """With authentication on: ana requests, ana cannot approve, ben approves, the alias moves."""
-    data = tmp_path / "data"
-    env = dict(os.environ)
-    env.pop("INGOT_CONFIG", None)
-    init = subprocess.run([ingot_binary(), "admin", "init", "--data-dir", str(data), "--user", "root", "--output", "json"],
-                          capture_output=True, text=True, timeout=60, env=env)
-    assert init.returncode == 0, init.stderr
-    root = {"Authorization": "Bearer " + json.loads(init.stdout)["token"]}
-    server = start_ingot(data_dir=str(data), env={"INGOT_AUTH_MODE": "token"})
-    for user in ("ana", "ben"):
-        r = requests.post(server.url + "/api/2.0/preview/scim/v2/Users", json={"userName": user, "password": f"{user}-password-1"},
-                          headers=root, timeout=30)
-        assert r.status_code == 201, r.text
+    server, root = secured_server, secured_server.root
+    users = {u: server.new_user(u, token=False) for u in ("ana", "ben")}
+    ana, ben = users["ana"].name, users["ben"].name
 
     def as_user(user, method, path, body=None, params=None, expect=200):
-        r = requests.request(method, server.url + path, json=body, params=params, auth=(user, f"{user}-password-1"), timeout=10)
+        r = requests.request(method, server.url + path, json=body, params=params, auth=users[user].basic, timeout=10)
         assert r.status_code == expect, f"{user} {method} {path}: {r.status_code} {r.text}"
         return r.json()
 
@@ -253,27 +244,27 @@ def test_two_users_alias_change_needs_someone_elses_approval(start_ingot, tmp_pa
         as_user("ana", "POST", f"{API}/model-versions/create", {"name": name, "source": f"s3://b/{i}"})
     # The owner lets ben approve (with auth on, models are guarded by their permissions).
     as_user("ana", "PATCH", f"/api/2.0/permissions/registered-models/{name}",
-            {"access_control_list": [{"user_name": "ben", "permission_level": "CAN_MANAGE_PRODUCTION_VERSIONS"}]})
+            {"access_control_list": [{"user_name": ben, "permission_level": "CAN_MANAGE_PRODUCTION_VERSIONS"}]})
     r = requests.post(server.url + "/api/2.0/ingot/registry/policies/set", json={"name": name, "protected_aliases": ["champion"]},
                       headers=root, timeout=10)
     assert r.status_code == 200, r.text
     # Only administrators change policies: ana cannot lift it to bypass it.
     as_user("ana", "DELETE", "/api/2.0/ingot/registry/policies/delete", {"name": name}, expect=403)
     # The mlflow client, as ana, is refused the direct change.
-    monkeypatch.setenv("MLFLOW_TRACKING_USERNAME", "ana")
-    monkeypatch.setenv("MLFLOW_TRACKING_PASSWORD", "ana-password-1")
+    monkeypatch.setenv("MLFLOW_TRACKING_USERNAME", ana)
+    monkeypatch.setenv("MLFLOW_TRACKING_PASSWORD", users["ana"].password)
     monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
     client = MlflowClient(server.url, server.url)
     with pytest.raises(MlflowException) as info:
         client.set_registered_model_alias(name, "champion", "2")
     assert info.value.error_code == "PERMISSION_DENIED"
     req = as_user("ana", "POST", f"{API}/transition-requests/create", {"name": name, "version": "2", "alias": "champion"})["request"]
-    assert req["user_id"] == "ana"
+    assert req["user_id"] == ana
     as_user("ana", "POST", f"{API}/transition-requests/approve", {"id": req["id"]}, expect=403)
     done = as_user("ben", "POST", f"{API}/transition-requests/approve", {"id": req["id"], "comment": "reviewed"})
-    assert done["request"]["status"] == "APPROVED" and done["request"]["approvals"] == ["ben"]
-    assert done["activity"]["user_id"] == "ben"
+    assert done["request"]["status"] == "APPROVED" and done["request"]["approvals"] == [ben]
+    assert done["activity"]["user_id"] == ben
     assert client.get_model_version_by_alias(name, "champion").version == "2"
     acts = as_user("ana", "GET", "/api/2.0/ingot/registry/activities/list", params={"name": name, "version": "2"})["activities"]
     assert [(a["activity_type"], a["user_id"]) for a in acts] == [
-        ("REQUESTED_TRANSITION", "ana"), ("APPROVED_REQUEST", "ben"), ("SET_ALIAS", "ben")]
+        ("REQUESTED_TRANSITION", ana), ("APPROVED_REQUEST", ben), ("SET_ALIAS", ben)]

@@ -1,19 +1,16 @@
-"""Security checks with authentication on (one server for the module): Bearer brute force throttled
-per client address, expired and deleted tokens refused at once, path traversal refused on artifact
+"""Security checks with authentication on (the session's shared auth-on server, one user for the
+module): Bearer brute force throttled per client address, expired and deleted tokens refused at once, path traversal refused on artifact
 and table routes, filtered lists that still fill their pages, Iceberg lists filtered to what the
 caller may use, job SQL tasks checked against the run's principal, and no credential ever written
 to the server log or the audit log. (Session fixation and CSRF: test_identity_sessions.py.)"""
 import http.client
 import json
 import os
-import subprocess
 import time
 import uuid
 
 import pytest
 import requests
-
-from ingot_harness import IngotServer, ingot_binary
 
 API = "/api/2.0/mlflow"
 SCIM = "/api/2.0/preview/scim/v2"
@@ -21,26 +18,13 @@ ME = "/api/2.0/ingot/me"
 
 
 @pytest.fixture(scope="module")
-def sec(tmp_path_factory):
-    data = tmp_path_factory.mktemp("security") / "data"
-    env = dict(os.environ)
-    env.pop("INGOT_CONFIG", None)
-    init = subprocess.run([ingot_binary(), "admin", "init", "--data-dir", str(data), "--user", "root", "--output", "json"],
-                          capture_output=True, text=True, timeout=60, env=env)
-    assert init.returncode == 0, init.stderr
-    root_token = json.loads(init.stdout)["token"]
-    server = IngotServer(str(data), env={"INGOT_AUTH_MODE": "token"}, name="security")
-    try:
-        root = {"Authorization": f"Bearer {root_token}"}
-        r = requests.post(server.url + f"{SCIM}/Users", json={"userName": "ana", "password": "ana-password-1"}, headers=root, timeout=30)
-        assert r.status_code == 201, r.text
-        r = requests.post(server.url + "/api/2.0/token/create", json={"comment": "security"}, auth=("ana", "ana-password-1"), timeout=30)
-        assert r.status_code == 200, r.text
-        ana_token = r.json()["token_value"]
-        secrets = [root_token, ana_token, "ana-password-1"]
-        yield server, root, {"Authorization": f"Bearer {ana_token}"}, secrets
-    finally:
-        server.stop()
+def sec(secured_server):
+    """The shared auth-on server, its administrator, a fresh user (unique name) with a token, and the
+    secrets the module used (checked against the logs last)."""
+    server = secured_server
+    user = server.new_user("ana", comment="security")
+    secrets = [server.root_token, user.token, user.password]
+    return server, server.root, user, secrets
 
 
 def raw(server, method, target, headers=None, body=None, source="127.0.0.1"):
@@ -55,7 +39,8 @@ def raw(server, method, target, headers=None, body=None, source="127.0.0.1"):
 
 
 def test_bearer_brute_force_is_throttled_per_address(sec):
-    server, root, ana, secrets = sec
+    server, root, user, secrets = sec
+    ana = user.headers
     guesses = [f"ingot_{uuid.uuid4().hex}{uuid.uuid4().hex}" for _ in range(21)]
     secrets.extend(guesses)
     attacker = "127.0.0.3"
@@ -72,13 +57,14 @@ def test_bearer_brute_force_is_throttled_per_address(sec):
     start = time.monotonic()
     for _ in range(5):
         status, _, body = raw(server, "GET", ME, {"Authorization": ana["Authorization"]}, source="127.0.0.1")
-        assert status == 200 and json.loads(body)["user_name"] == "ana"
+        assert status == 200 and json.loads(body)["user_name"] == user.name
     assert time.monotonic() - start < 2.0
     assert requests.get(server.url + ME, headers=root, timeout=5).status_code == 200
 
 
 def test_expired_and_deleted_tokens_stop_at_once(sec):
-    server, root, ana, secrets = sec
+    server, root, user, secrets = sec
+    ana = user.headers
     r = requests.post(server.url + "/api/2.0/token/create", json={"comment": "short", "lifetime_seconds": 1}, headers=ana, timeout=10)
     assert r.status_code == 200, r.text
     short = r.json()["token_value"]
@@ -95,11 +81,12 @@ def test_expired_and_deleted_tokens_stop_at_once(sec):
     assert requests.post(server.url + "/api/2.0/token/delete", json={"token_id": doomed_id}, headers=ana, timeout=5).status_code == 200
     assert requests.get(server.url + ME, headers=bearer, timeout=5).status_code == 401
     # Also through HTTP Basic with the token as the password (how MLFLOW_TRACKING_PASSWORD carries one).
-    assert requests.get(server.url + ME, auth=("ana", doomed), timeout=5).status_code == 401
+    assert requests.get(server.url + ME, auth=(user.name, doomed), timeout=5).status_code == 401
 
 
 def test_path_traversal_is_refused(sec):
-    server, root, ana, _ = sec
+    server, root, user, _ = sec
+    ana = user.headers
     exp = requests.post(server.url + f"{API}/experiments/create", json={"name": f"trav-{uuid.uuid4().hex[:6]}"}, headers=root, timeout=10).json()["experiment_id"]
     run = requests.post(server.url + f"{API}/runs/create", json={"experiment_id": exp}, headers=root, timeout=10).json()["run"]["info"]
     base = f"/api/2.0/mlflow-artifacts/artifacts/{exp}/{run['run_id']}/artifacts"
@@ -133,9 +120,9 @@ def test_path_traversal_is_refused(sec):
                           json={"catalog_name": "main", "schema_name": "default", "name": volume, "volume_type": "MANAGED"})
         assert r.status_code == 200, r.text
     assert requests.put(server.url + "/api/2.0/fs/files/Volumes/main/default/secret/x.txt", data=b"secret", headers=root, timeout=10).status_code in (200, 204)
-    grant(server, root, "catalog", "main", "USE_CATALOG")
-    grant(server, root, "schema", "main.default", "USE_SCHEMA")
-    grant(server, root, "volume", "main.default.pub", "READ_VOLUME")
+    grant(server, root, user, "catalog", "main", "USE_CATALOG")
+    grant(server, root, user, "schema", "main.default", "USE_SCHEMA")
+    grant(server, root, user, "volume", "main.default.pub", "READ_VOLUME")
     assert requests.get(server.url + "/api/2.0/fs/files/Volumes/main/default/secret/x.txt", headers=ana, timeout=10).status_code in (403, 404)
     for escape in ("/Volumes/main/default/pub/../secret/x.txt", "/Volumes/main/default/pub/%2e%2e/secret/x.txt",
                    "/Volumes/main/default/pub/..%2Fsecret%2Fx.txt", "/Volumes/main/default/pub/../../../../../../etc/passwd"):
@@ -156,21 +143,22 @@ def sql(server, headers, statement):
     return r.json()
 
 
-def grant(server, root, securable, name, *privileges):
+def grant(server, root, user, securable, name, *privileges):
     r = requests.patch(f"{server.url}/api/2.1/unity-catalog/permissions/{securable}/{name}", headers=root, timeout=10,
-                       json={"changes": [{"principal": "ana", "add": list(privileges)}]})
+                       json={"changes": [{"principal": user.name, "add": list(privileges)}]})
     assert r.status_code == 200, r.text
 
 
 def test_filtered_lists_fill_their_pages(sec):
-    server, root, ana, _ = sec
+    server, root, user, _ = sec
+    ana = user.headers
     tag = uuid.uuid4().hex[:6]
     ids = [requests.post(server.url + f"{API}/experiments/create", json={"name": f"page-{tag}-{i}"}, headers=root, timeout=10).json()["experiment_id"]
            for i in range(7)]
     granted = {ids[0], ids[3], ids[6]}
     for exp in granted:
         r = requests.patch(f"{server.url}/api/2.0/permissions/experiments/{exp}", headers=root, timeout=10,
-                           json={"access_control_list": [{"user_name": "ana", "permission_level": "CAN_READ"}]})
+                           json={"access_control_list": [{"user_name": user.name, "permission_level": "CAN_READ"}]})
         assert r.status_code == 200, r.text
     seen, token, pages = [], None, 0
     while True:
@@ -202,14 +190,15 @@ def test_filtered_lists_fill_their_pages(sec):
         assert requests.post(server.url + f"{API}/registered-models/create", json={"name": name}, headers=root, timeout=10).status_code == 200
     for name in (models[1], models[4]):
         requests.patch(f"{server.url}/api/2.0/permissions/registered-models/{name}", headers=root, timeout=10,
-                       json={"access_control_list": [{"user_name": "ana", "permission_level": "CAN_READ"}]})
+                       json={"access_control_list": [{"user_name": user.name, "permission_level": "CAN_READ"}]})
     page = requests.get(server.url + f"{API}/registered-models/search", params={"max_results": 2, "filter": f"name LIKE 'pm-{tag}-%'"},
                         headers=ana, timeout=10).json()
     assert sorted(m["name"] for m in page["registered_models"]) == [models[1], models[4]]
 
 
 def test_iceberg_lists_and_job_sql_follow_grants(sec):
-    server, root, ana, _ = sec
+    server, root, user, _ = sec
+    ana = user.headers
     for schema in ("sec_vis", "sec_hid"):
         r = requests.post(server.url + "/api/2.1/unity-catalog/schemas", json={"catalog_name": "main", "name": schema}, headers=root, timeout=10)
         assert r.status_code == 200, r.text
@@ -217,9 +206,9 @@ def test_iceberg_lists_and_job_sql_follow_grants(sec):
                       "INSERT INTO main.sec_vis.t_ok VALUES (1)"):
         st = sql(server, root, statement)
         assert st["status"]["state"] == "SUCCEEDED", st
-    grant(server, root, "catalog", "main", "USE_CATALOG")
-    grant(server, root, "schema", "main.sec_vis", "USE_SCHEMA")
-    grant(server, root, "table", "main.sec_vis.t_ok", "SELECT")
+    grant(server, root, user, "catalog", "main", "USE_CATALOG")
+    grant(server, root, user, "schema", "main.sec_vis", "USE_SCHEMA")
+    grant(server, root, user, "table", "main.sec_vis.t_ok", "SELECT")
     r = requests.get(server.url + "/iceberg/v1/main/namespaces", headers=ana, timeout=10)
     assert r.status_code == 200, r.text
     # `default` is usable since the volume test granted USE SCHEMA on it; sec_hid is not listed.
@@ -258,7 +247,8 @@ def test_iceberg_lists_and_job_sql_follow_grants(sec):
 
 
 def test_pipeline_updates_run_with_the_owners_privileges(sec, tmp_path):
-    server, root, ana, _ = sec
+    server, root, user, _ = sec
+    ana = user.headers
     def pipeline(name, sql_text, extra=""):
         folder = tmp_path / name
         folder.mkdir()
@@ -289,14 +279,15 @@ def test_pipeline_updates_run_with_the_owners_privileges(sec, tmp_path):
     assert any("refused" in e["message"] and "SELECT on main.sec_hid.t" in e["message"] for e in events), events
     requests.delete(server.url + f"/api/2.0/pipelines/{scheduled}", headers=root, timeout=10)
 
-    grant(server, root, "catalog", "main", "CREATE_TABLE")
+    grant(server, root, user, "catalog", "main", "CREATE_TABLE")
     r = requests.post(server.url + f"/api/2.0/pipelines/{no_create}/updates", json={}, headers=ana, timeout=10)
     assert r.status_code == 200, r.text
 
 
 def test_credentials_never_reach_the_logs(sec):
     """Runs last: every token, guess and password the module used is absent from both logs."""
-    server, root, ana, secrets = sec
+    server, root, user, secrets = sec
+    ana = user.headers
     dump = requests.get(server.url + "/api/2.0/ingot/audit", params={"limit": 10000}, headers=root, timeout=10).text
     assert '"events"' in dump
     log = server.log_text()

@@ -2,15 +2,10 @@
 pydantic models) against Ingot: catalogs, schemas, tables, functions, registered models, grants and
 temporary table credentials, with every response parsed by the client's models."""
 import asyncio
-import json
-import os
-import subprocess
 import uuid
 
 import pytest
 import requests
-
-from ingot_harness import ingot_binary
 
 uc = pytest.importorskip("unitycatalog.client")
 from unitycatalog.client import (  # noqa: E402
@@ -179,25 +174,14 @@ def test_tags_and_comments_show_in_what_the_client_reads(ingot_server):
 
 
 @pytest.fixture
-def secured_uc(start_ingot, tmp_path):
-    data = tmp_path / "data"
-    env = dict(os.environ)
-    env.pop("INGOT_CONFIG", None)
-    init = subprocess.run([ingot_binary(), "admin", "init", "--data-dir", str(data), "--user", "root", "--output", "json"],
-                          capture_output=True, text=True, timeout=60, env=env)
-    assert init.returncode == 0, init.stderr
-    root = json.loads(init.stdout)["token"]
-    server = start_ingot(data_dir=str(data), env={"INGOT_AUTH_MODE": "token"})
-    r = requests.post(server.url + "/api/2.0/preview/scim/v2/Users", json={"userName": "ana", "password": "ana-password-1"},
-                      headers={"Authorization": "Bearer " + root}, timeout=30)
-    assert r.status_code == 201, r.text
-    r = requests.post(server.url + "/api/2.0/token/create", json={"comment": "uc"}, auth=("ana", "ana-password-1"), timeout=30)
-    assert r.status_code == 200, r.text
-    return server, root, r.json()["token_value"]
+def secured_uc(secured_server):
+    """The shared auth-on server, the administrator's token, and a fresh user (unique name) with a token."""
+    return secured_server, secured_server.root_token, secured_server.new_user("ana", comment="uc")
 
 
 def test_grants_and_temporary_credentials_follow_privileges(secured_uc):
-    server, root, ana = secured_uc
+    server, root, user = secured_uc
+    ana = user.token
 
     async def setup(client):
         await SchemasApi(client).create_schema(CreateSchema(name="fin", catalog_name="main"))
@@ -228,12 +212,12 @@ def test_grants_and_temporary_credentials_follow_privileges(secured_uc):
         for securable, name, privileges in [(SecurableType.CATALOG, "main", [Privilege.USE_CATALOG]),
                                             (SecurableType.SCHEMA, "main.fin", [Privilege.USE_SCHEMA]),
                                             (SecurableType.TABLE, "main.fin.ledger", [Privilege.SELECT])]:
-            await grants.update(securable, name, UpdatePermissions(changes=[PermissionsChange(principal="ana", add=privileges, remove=[])]))
+            await grants.update(securable, name, UpdatePermissions(changes=[PermissionsChange(principal=user.name, add=privileges, remove=[])]))
         return await grants.get(SecurableType.TABLE, "main.fin.ledger")
 
     assert run(ana_lists, server.url, ana) == []
     assigned = run(grant, server.url, root)
-    assert any(a.principal == "ana" and a.privileges == [Privilege.SELECT] for a in assigned.privilege_assignments)
+    assert any(a.principal == user.name and a.privileges == [Privilege.SELECT] for a in assigned.privilege_assignments)
 
     # With SELECT (and USE CATALOG / USE SCHEMA), READ works and the table is listed; READ_WRITE still needs MODIFY.
     creds = run(ana_reads, server.url, ana)
@@ -249,18 +233,18 @@ def test_grants_and_temporary_credentials_follow_privileges(secured_uc):
 
     async def grant_modify(client):
         await GrantsApi(client).update(SecurableType.TABLE, "main.fin.ledger",
-                                       UpdatePermissions(changes=[PermissionsChange(principal="ana", add=[Privilege.MODIFY], remove=[])]))
+                                       UpdatePermissions(changes=[PermissionsChange(principal=user.name, add=[Privilege.MODIFY], remove=[])]))
 
     run(grant_modify, server.url, root)
     assert run(ana_writes, server.url, ana).url == creds.url
 
     # Ana may not hand the table to someone else (only owners and admins change owners); the admin may.
-    r = requests.patch(server.url + "/api/2.1/unity-catalog/tables/main.fin.ledger", json={"owner": "ana"},
+    r = requests.patch(server.url + "/api/2.1/unity-catalog/tables/main.fin.ledger", json={"owner": user.name},
                        headers={"Authorization": "Bearer " + ana}, timeout=10)
     assert r.status_code == 403, r.text
-    r = requests.patch(server.url + "/api/2.1/unity-catalog/tables/main.fin.ledger", json={"owner": "ana", "comment": "hers"},
+    r = requests.patch(server.url + "/api/2.1/unity-catalog/tables/main.fin.ledger", json={"owner": user.name, "comment": "hers"},
                        headers={"Authorization": "Bearer " + root}, timeout=10)
-    assert r.status_code == 200 and r.json()["owner"] == "ana", r.text
+    assert r.status_code == 200 and r.json()["owner"] == user.name, r.text
     # As the owner, ana now tags a column and comments on the table (owners hold every privilege).
     r = requests.patch(server.url + "/api/2.0/ingot/tags/table/main.fin.ledger", json={"set": {"pii": "no"}, "column_name": "id"},
                        headers={"Authorization": "Bearer " + ana}, timeout=10)

@@ -1,14 +1,9 @@
 """SQL views end to end: created and queried through the SQL statements API, listed by the Unity Catalog
 REST API as table_type VIEW with their definition, dropped by DELETE; with auth on, the owner-rights rule
 (a reader with SELECT on the view but none on its table reads through it; without SELECT on the view, not)."""
-import json
-import os
-import subprocess
 import uuid
 
 import requests
-
-from ingot_harness import ingot_binary
 
 UC = "/api/2.1/unity-catalog"
 
@@ -56,23 +51,10 @@ def test_view_through_sql_and_unity_catalog(ingot_server):
     assert ok(server, f"SELECT COUNT(*) FROM main.{schema}.orders") == [["3"]]
 
 
-def test_view_owner_rights(start_ingot, tmp_path):
-    data = tmp_path / "data"
-    env = dict(os.environ)
-    env.pop("INGOT_CONFIG", None)
-    init = subprocess.run([ingot_binary(), "admin", "init", "--data-dir", str(data), "--user", "root", "--output", "json"],
-                          capture_output=True, text=True, timeout=60, env=env)
-    assert init.returncode == 0, init.stderr
-    root = {"Authorization": "Bearer " + json.loads(init.stdout)["token"]}
-    server = start_ingot(data_dir=str(data), env={"INGOT_AUTH_MODE": "token"})
-    users = {}
-    for name in ("ana", "bo"):
-        r = requests.post(server.url + "/api/2.0/preview/scim/v2/Users", json={"userName": name, "password": name + "-password-1"},
-                          headers=root, timeout=30)
-        assert r.status_code == 201, r.text
-        r = requests.post(server.url + "/api/2.0/token/create", json={"comment": "t"}, auth=(name, name + "-password-1"), timeout=30)
-        assert r.status_code == 200, r.text
-        users[name] = {"Authorization": "Bearer " + r.json()["token_value"]}
+def test_view_owner_rights(secured_server):
+    server, root = secured_server, secured_server.root
+    ana, bo = secured_server.new_user("ana", comment="t"), secured_server.new_user("bo", comment="t")
+    users = {"ana": ana.headers, "bo": bo.headers}
 
     def grant(securable, full_name, who, privileges):
         r = requests.patch(f"{server.url}{UC}/permissions/{securable}/{full_name}", headers=root, timeout=10,
@@ -83,10 +65,10 @@ def test_view_owner_rights(start_ingot, tmp_path):
     ok(server, "CREATE TABLE main.sec.people (id BIGINT, email STRING)", root)
     ok(server, "INSERT INTO main.sec.people VALUES (1, 'a@x'), (2, 'b@x')", root)
     ok(server, "CREATE VIEW main.sec.people_ids AS SELECT id FROM people", root)
-    for who in ("ana", "bo"):
+    for who in (ana.name, bo.name):
         grant("catalog", "main", who, ["USE_CATALOG"])
         grant("schema", "main.sec", who, ["USE_SCHEMA"])
-    grant("table", "main.sec.people_ids", "ana", ["SELECT"])
+    grant("table", "main.sec.people_ids", ana.name, ["SELECT"])
 
     # ana: SELECT on the view only — reads through it (checked for the view's owner), not the table.
     assert ok(server, "SELECT id FROM main.sec.people_ids ORDER BY id", users["ana"]) == [["1"], ["2"]]

@@ -187,25 +187,16 @@ def test_ingot_fs_and_volumes_cli(ingot_server, volume, tmp_path):
     assert p.returncode != 0 and "NOT_FOUND" in p.stderr
 
 
-def test_volume_privileges_and_the_external_location_allow_list(start_ingot, tmp_path):
-    data = tmp_path / "data"
-    env = dict(os.environ)
-    env.pop("INGOT_CONFIG", None)
-    init = subprocess.run([ingot_binary(), "admin", "init", "--data-dir", str(data), "--user", "root", "--output", "json"],
-                          capture_output=True, text=True, timeout=60, env=env)
-    assert init.returncode == 0, init.stderr
-    root_token = json.loads(init.stdout)["token"]
-    root = {"Authorization": "Bearer " + root_token}
-    server = start_ingot(data_dir=str(data), env={"INGOT_AUTH_MODE": "token"})
-    r = requests.post(server.url + "/api/2.0/preview/scim/v2/Users", json={"userName": "ana", "password": "ana-password-1"}, headers=root, timeout=30)
-    assert r.status_code == 201, r.text
-    ana_token = requests.post(server.url + "/api/2.0/token/create", json={"comment": "t"}, auth=("ana", "ana-password-1"), timeout=30).json()["token_value"]
-    ana = {"Authorization": "Bearer " + ana_token}
+def test_volume_privileges_and_the_external_location_allow_list(secured_server, tmp_path):
+    server = secured_server
+    root_token, root = server.root_token, server.root
+    user = server.new_user("ana", comment="t")
+    ana_token, ana = user.token, user.headers
     w_root = WorkspaceClient(host=server.url, token=root_token)
     w_ana = WorkspaceClient(host=server.url, token=ana_token)
 
     def grant(kind, name, *privileges):
-        r = requests.patch(f"{server.url}{UC}/permissions/{kind}/{name}", json={"changes": [{"principal": "ana", "add": list(privileges)}]},
+        r = requests.patch(f"{server.url}{UC}/permissions/{kind}/{name}", json={"changes": [{"principal": user.name, "add": list(privileges)}]},
                            headers=root, timeout=10)
         assert r.status_code == 200, r.text
 

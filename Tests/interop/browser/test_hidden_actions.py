@@ -5,11 +5,6 @@ rename/delete on a run; an admin sees them all.
 
 The server runs with `--web-root web/` so the pages under test are the files in the tree.
 """
-import json
-import os
-import pathlib
-import subprocess
-
 import pytest
 import requests
 from selenium.webdriver.common.by import By
@@ -17,75 +12,65 @@ from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
 
 from browser_helpers import output_dir
-from ingot_harness import ingot_binary
 
-REPO = pathlib.Path(__file__).resolve().parents[3]
 UC = "/api/2.1/unity-catalog"
-ADA = ("ada", "ada-password-1")
 
 
 @pytest.fixture
-def secured(start_ingot, tmp_path):
-    data = tmp_path / "data"
-    env = dict(os.environ)
-    env.pop("INGOT_CONFIG", None)
-    init = subprocess.run([ingot_binary(), "admin", "init", "--data-dir", str(data), "--user", "root", "--output", "json"],
-                          capture_output=True, text=True, timeout=60, env=env)
-    assert init.returncode == 0, init.stderr
-    token = json.loads(init.stdout)["token"]
-    server = start_ingot(data_dir=str(data), env={"INGOT_AUTH_MODE": "token"}, extra_args=["--web-root", str(REPO / "web")])
-    for name, admin in (("ada", True), ("ana", False)):
-        body = {"userName": name, "password": f"{name}-password-1"}
-        if admin:
-            body["entitlements"] = [{"value": "admin"}]
-        r = requests.post(server.url + "/api/2.0/preview/scim/v2/Users", json=body, headers={"Authorization": f"Bearer {token}"}, timeout=30)
-        assert r.status_code == 201, r.text
-    return server
+def secured(secured_server):
+    """The shared auth-on server (it serves `web/` from the tree) with a fresh admin and a fresh plain user."""
+    ada = secured_server.new_user("ada", admin=True, token=False)
+    ana = secured_server.new_user("ana", token=False)
+    yield secured_server, ada, ana
+    # The endpoint would otherwise stay on the shared server for the rest of the session.
+    requests.delete(secured_server.url + "/api/2.0/serving-endpoints/hide-ep", headers=secured_server.root, timeout=30)
 
 
-def setup_objects(url):
+def setup_objects(url, ada, ana):
     """A catalog and schema ana may only use, and an endpoint ana may only view."""
+    auth = ada.basic
     for path, body in ((f"{UC}/catalogs", {"name": "hidecat"}), (f"{UC}/schemas", {"name": "raw", "catalog_name": "hidecat"})):
-        r = requests.post(url + path, json=body, auth=ADA, timeout=10)
+        r = requests.post(url + path, json=body, auth=auth, timeout=10)
         assert r.status_code == 200, r.text
-    r = requests.patch(url + f"{UC}/permissions/catalog/hidecat", auth=ADA, timeout=10,
-                       json={"changes": [{"principal": "ana", "add": ["USE_CATALOG", "USE_SCHEMA"]}]})
+    r = requests.patch(url + f"{UC}/permissions/catalog/hidecat", auth=auth, timeout=10,
+                       json={"changes": [{"principal": ana.name, "add": ["USE_CATALOG", "USE_SCHEMA"]}]})
     assert r.status_code == 200, r.text
     mlflow = url + "/api/2.0/mlflow"
-    requests.post(mlflow + "/registered-models/create", json={"name": "hide-model"}, auth=ADA, timeout=10).raise_for_status()
-    run = requests.post(mlflow + "/runs/create", json={"experiment_id": "0"}, auth=ADA, timeout=10).json()["run"]["info"]
-    r = requests.post(mlflow + "/model-versions/create", auth=ADA, timeout=10,
+    requests.post(mlflow + "/registered-models/create", json={"name": "hide-model"}, auth=auth, timeout=10).raise_for_status()
+    run = requests.post(mlflow + "/runs/create", json={"experiment_id": "0"}, auth=auth, timeout=10).json()["run"]["info"]
+    r = requests.post(mlflow + "/model-versions/create", auth=auth, timeout=10,
                       json={"name": "hide-model", "source": run["artifact_uri"] + "/model", "run_id": run["run_id"]})
     assert r.status_code == 200, r.text
-    r = requests.post(url + "/api/2.0/serving-endpoints", auth=ADA, timeout=10, json={
+    r = requests.post(url + "/api/2.0/serving-endpoints", auth=auth, timeout=10, json={
         "name": "hide-ep", "config": {"served_entities": [{"entity_name": "hide-model", "entity_version": "1", "workload_size": "Small"}]}})
     assert r.status_code == 200, r.text
-    r = requests.patch(url + "/api/2.0/permissions/serving-endpoints/hide-ep", auth=ADA, timeout=10,
-                       json={"access_control_list": [{"user_name": "ana", "permission_level": "CAN_VIEW"}]})
+    r = requests.patch(url + "/api/2.0/permissions/serving-endpoints/hide-ep", auth=auth, timeout=10,
+                       json={"access_control_list": [{"user_name": ana.name, "permission_level": "CAN_VIEW"}]})
     assert r.status_code == 200, r.text
-    r = requests.patch(url + "/api/2.0/permissions/experiments/0", auth=ADA, timeout=10,
-                       json={"access_control_list": [{"user_name": "ana", "permission_level": "CAN_READ"}]})
+    r = requests.patch(url + "/api/2.0/permissions/experiments/0", auth=auth, timeout=10,
+                       json={"access_control_list": [{"user_name": ana.name, "permission_level": "CAN_READ"}]})
     assert r.status_code == 200, r.text
     return run["run_id"]
 
 
-def sign_in(driver, url, path, name):
+def sign_in(driver, url, path, user):
     driver.delete_all_cookies()
     driver.get(url + path)
     wait = WebDriverWait(driver, 15)
-    wait.until(EC.visibility_of_element_located((By.ID, "login-username"))).send_keys(name)
-    driver.find_element(By.ID, "login-password").send_keys(f"{name}-password-1")
+    wait.until(EC.visibility_of_element_located((By.ID, "login-username"))).send_keys(user.name)
+    driver.find_element(By.ID, "login-password").send_keys(user.password)
     driver.find_element(By.ID, "login-submit").click()
-    wait.until(EC.text_to_be_present_in_element((By.ID, "user-name"), name))
+    wait.until(EC.text_to_be_present_in_element((By.ID, "user-name"), user.name))
 
 
 def test_read_only_user_sees_no_create_buttons_or_traffic_editor(secured, driver):
-    url = secured.url
-    run_id = setup_objects(url)
+    server, ada, ana = secured
+    url = server.url
+    run_id = setup_objects(url, ada, ana)
     wait = WebDriverWait(driver, 15)
 
     # Read-only user.
-    sign_in(driver, url, "/ui/catalog", "ana")
+    sign_in(driver, url, "/ui/catalog", ana)
     create = wait.until(EC.presence_of_element_located((By.ID, "create-catalog")))
     assert create.get_attribute("data-hidden-by-permissions") == "true" and not create.is_displayed()
     driver.get(url + "/ui/catalog/hidecat")
@@ -114,7 +99,7 @@ def test_read_only_user_sees_no_create_buttons_or_traffic_editor(secured, driver
         assert not el.is_displayed()
 
     # Admin: the same pages show everything.
-    sign_in(driver, url, "/ui/catalog", "ada")
+    sign_in(driver, url, "/ui/catalog", ada)
     assert wait.until(EC.visibility_of_element_located((By.ID, "create-catalog")))
     driver.get(url + "/ui/catalog/hidecat")
     for i in ("create-schema", "delete-catalog"):
@@ -133,5 +118,5 @@ def test_read_only_user_sees_no_create_buttons_or_traffic_editor(secured, driver
     driver.find_element(By.ID, "delete-run").click()
     wait.until(EC.alert_is_present()).accept()
     assert wait.until(EC.visibility_of_element_located((By.ID, "restore-run")))
-    info = requests.get(url + "/api/2.0/mlflow/runs/get", params={"run_id": run_id}, auth=ADA, timeout=10).json()["run"]["info"]
+    info = requests.get(url + "/api/2.0/mlflow/runs/get", params={"run_id": run_id}, auth=ada.basic, timeout=10).json()["run"]["info"]
     assert info["lifecycle_stage"] == "deleted"
