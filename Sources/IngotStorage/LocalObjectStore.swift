@@ -297,21 +297,11 @@ final class LocalReadHandle: ObjectReadHandle, @unchecked Sendable {
         guard offset >= 0, length >= 0 else { throw StorageError.io("invalid read range") }
         let count = Int(max(0, min(Int64(length), size - offset)))
         if count == 0 { return [] }
-        var buffer = [UInt8](repeating: 0, count: count)
-        var done = 0
-        try buffer.withUnsafeMutableBytes { raw in
-            while done < count {
-                let n = pread(fd, raw.baseAddress! + done, count - done, off_t(offset) + off_t(done))
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    throw StorageError.io("read failed: \(errnoText())")
-                }
-                if n == 0 { break }
-                done += n
-            }
+        do throws(PositionalReadError) {
+            return try preadFully(fd, offset: offset, count: count)
+        } catch {
+            throw StorageError.io("read failed: \(error.message)")
         }
-        if done < count { buffer.removeLast(count - done) }
-        return buffer
     }
 
     func close() async {}

@@ -1,5 +1,6 @@
 import Foundation
 import IngotCore
+import IngotStorage
 
 #if canImport(Glibc)
 import Glibc
@@ -244,20 +245,10 @@ public final class VolumeReadHandle: @unchecked Sendable {
     public func read(offset: Int64, length: Int) throws -> [UInt8] {
         let count = Int(max(0, min(Int64(length), size - offset)))
         guard count > 0 else { return [] }
-        var out = [UInt8](repeating: 0, count: count)
-        var got = 0
-        try out.withUnsafeMutableBytes { buffer in
-            while got < count {
-                let n = pread(fd, buffer.baseAddress! + got, count - got, off_t(offset) + off_t(got))
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    throw VolumeFileError.io("cannot read: \(String(cString: strerror(errno)))")
-                }
-                if n == 0 { break }
-                got += n
-            }
+        do throws(PositionalReadError) {
+            return try preadFully(fd, offset: offset, count: count)
+        } catch {
+            throw VolumeFileError.io("cannot read: \(error.message)")
         }
-        if got < count { out.removeLast(count - got) }
-        return out
     }
 }
