@@ -19,7 +19,38 @@ public enum SecurableKind: String, Sendable, CaseIterable, Codable {
         default: 3
         }
     }
+
+    /// The namespace table that keeps this kind's rows and the key columns its dotted name parts fill, in order;
+    /// nil for registered models, which the registry keeps.
+    var namespaceTable: (name: String, keys: [String])? {
+        switch self {
+        case .catalog: ("catalog_catalogs", ["name"])
+        case .schema: ("catalog_schemas", ["catalog_name", "name"])
+        case .table: ("catalog_tables", ["catalog_name", "schema_name", "name"])
+        case .function: ("catalog_functions", ["catalog_name", "schema_name", "name"])
+        case .volume: ("catalog_volumes", ["catalog_name", "schema_name", "name"])
+        case .registeredModel: nil
+        }
+    }
+
+    /// The kind in messages: `Catalog`, `Registered model`.
+    var displayName: String {
+        rawValue.prefix(1).uppercased() + rawValue.dropFirst().replacingOccurrences(of: "_", with: " ")
+    }
 }
+
+/// A namespace row whose comment, owner and properties a ``SecurableUpdate`` changes.
+protocol UpdatableSecurable {
+    var comment: String? { get set }
+    var owner: String { get set }
+    var properties: [String: String] { get set }
+    var updatedAt: Int64 { get set }
+    var updatedBy: String? { get set }
+}
+
+extension CatalogRecord: UpdatableSecurable {}
+extension SchemaRecord: UpdatableSecurable {}
+extension TableRecord: UpdatableSecurable {}
 
 /// A change to a securable's metadata (`PATCH` bodies, `COMMENT ON`, `ALTER … OWNER TO`). Nil fields stay.
 public struct SecurableUpdate: Sendable, Equatable {
@@ -60,18 +91,7 @@ extension NamespaceStore {
         let newName = try update.newName.map { try NameRules.identifier($0, what: "catalog") }
         let stamp = stamp
         return try await db.write { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM catalog_catalogs WHERE name = ?", arguments: [name]) else {
-                throw CatalogError.notFound("Catalog '\(name)' does not exist")
-            }
-            var record = Self.catalog(row)
-            if let c = update.comment { record.comment = c }
-            if let o = update.owner { record.owner = try Self.principal(o) }
-            if let p = update.properties { record.properties = p }
-            record.updatedAt = stamp
-            record.updatedBy = actor
-            try db.execute(
-                sql: "UPDATE catalog_catalogs SET comment = ?, owner = ?, properties = ?, updated_at = ?, updated_by = ? WHERE name = ?",
-                arguments: [record.comment, record.owner, Self.encode(record.properties), stamp, actor, name])
+            var record = try Self.applyUpdate(db, .catalog, [name], update, stamp: stamp, actor: actor, decode: Self.catalog)
             if let newName, newName != name {
                 if try Bool.fetchOne(db, sql: "SELECT 1 FROM catalog_catalogs WHERE name = ?", arguments: [newName]) == true {
                     throw CatalogError.alreadyExists("Catalog '\(newName)' already exists")
@@ -94,18 +114,7 @@ extension NamespaceStore {
         let newName = try update.newName.map { try NameRules.identifier($0, what: "schema") }
         let stamp = stamp
         return try await db.write { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM catalog_schemas WHERE catalog_name = ? AND name = ?", arguments: [catalog, name]) else {
-                throw CatalogError.notFound("Schema '\(catalog).\(name)' does not exist")
-            }
-            var record = Self.schema(row)
-            if let c = update.comment { record.comment = c }
-            if let o = update.owner { record.owner = try Self.principal(o) }
-            if let p = update.properties { record.properties = p }
-            record.updatedAt = stamp
-            record.updatedBy = actor
-            try db.execute(
-                sql: "UPDATE catalog_schemas SET comment = ?, owner = ?, properties = ?, updated_at = ?, updated_by = ? WHERE catalog_name = ? AND name = ?",
-                arguments: [record.comment, record.owner, Self.encode(record.properties), stamp, actor, catalog, name])
+            var record = try Self.applyUpdate(db, .schema, [catalog, name], update, stamp: stamp, actor: actor, decode: Self.schema)
             if let newName, newName != name {
                 if try Bool.fetchOne(db, sql: "SELECT 1 FROM catalog_schemas WHERE catalog_name = ? AND name = ?", arguments: [catalog, newName]) == true {
                     throw CatalogError.alreadyExists("Schema '\(catalog).\(newName)' already exists")
@@ -126,23 +135,31 @@ extension NamespaceStore {
     public func updateTable(_ name: TableName, _ update: SecurableUpdate, actor: String) async throws -> TableRecord {
         let stamp = stamp
         return try await db.write { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM catalog_tables WHERE catalog_name = ? AND schema_name = ? AND name = ?",
-                arguments: [name.catalog, name.schema, name.table])
-            else { throw CatalogError.notFound("Table '\(name)' does not exist") }
-            var record = Self.table(row)
-            if let c = update.comment { record.comment = c }
-            if let o = update.owner { record.owner = try Self.principal(o) }
-            if let p = update.properties { record.properties = p }
-            record.updatedAt = stamp
-            record.updatedBy = actor
-            try db.execute(
-                sql: """
-                    UPDATE catalog_tables SET comment = ?, owner = ?, properties = ?, updated_at = ?, updated_by = ?
-                    WHERE catalog_name = ? AND schema_name = ? AND name = ?
-                    """,
-                arguments: [record.comment, record.owner, Self.encode(record.properties), stamp, actor, name.catalog, name.schema, name.table])
-            return record
+            try Self.applyUpdate(db, .table, [name.catalog, name.schema, name.table], update, stamp: stamp, actor: actor, decode: Self.table)
         }
+    }
+
+    /// Reads the row of a catalog, schema or table (`kind`, keyed by its name `parts`), applies `update`'s comment,
+    /// owner and properties, stamps it changed by `actor` and writes those fields back. Renames are the caller's.
+    static func applyUpdate<Record: UpdatableSecurable>(
+        _ db: Database, _ kind: SecurableKind, _ parts: [String], _ update: SecurableUpdate, stamp: Int64, actor: String,
+        decode: (Row) -> Record
+    ) throws -> Record {
+        guard let table = kind.namespaceTable else { preconditionFailure("\(kind.rawValue) rows are not kept in the namespace") }
+        let match = table.keys.map { "\($0) = ?" }.joined(separator: " AND ")
+        guard let row = try Row.fetchOne(db, sql: "SELECT * FROM \(table.name) WHERE \(match)", arguments: StatementArguments(parts)) else {
+            throw CatalogError.notFound("\(kind.displayName) '\(parts.joined(separator: "."))' does not exist")
+        }
+        var record = decode(row)
+        if let c = update.comment { record.comment = c }
+        if let o = update.owner { record.owner = try Self.principal(o) }
+        if let p = update.properties { record.properties = p }
+        record.updatedAt = stamp
+        record.updatedBy = actor
+        try db.execute(
+            sql: "UPDATE \(table.name) SET comment = ?, owner = ?, properties = ?, updated_at = ?, updated_by = ? WHERE \(match)",
+            arguments: [record.comment, record.owner, Self.encode(record.properties), stamp, actor] + StatementArguments(parts))
+        return record
     }
 
     /// The table with this id (`table_id`), nil when none.
@@ -260,21 +277,12 @@ extension NamespaceStore {
     }
 
     static func requireExists(_ db: Database, _ kind: SecurableKind, _ name: String) throws {
+        // Registered models live in the registry; their callers check them.
+        guard let table = kind.namespaceTable else { return }
+        let match = table.keys.map { "\($0) = ?" }.joined(separator: " AND ")
         let parts = name.split(separator: ".").map(String.init)
-        let found: Bool? =
-            switch kind {
-            case .catalog: try Bool.fetchOne(db, sql: "SELECT 1 FROM catalog_catalogs WHERE name = ?", arguments: [parts[0]])
-            case .schema: try Bool.fetchOne(db, sql: "SELECT 1 FROM catalog_schemas WHERE catalog_name = ? AND name = ?", arguments: [parts[0], parts[1]])
-            case .table:
-                try Bool.fetchOne(db, sql: "SELECT 1 FROM catalog_tables WHERE catalog_name = ? AND schema_name = ? AND name = ?", arguments: [parts[0], parts[1], parts[2]])
-            case .function:
-                try Bool.fetchOne(db, sql: "SELECT 1 FROM catalog_functions WHERE catalog_name = ? AND schema_name = ? AND name = ?", arguments: [parts[0], parts[1], parts[2]])
-            case .volume:
-                try Bool.fetchOne(db, sql: "SELECT 1 FROM catalog_volumes WHERE catalog_name = ? AND schema_name = ? AND name = ?", arguments: [parts[0], parts[1], parts[2]])
-            case .registeredModel: true
-            }
-        guard found == true else {
-            throw CatalogError.notFound("\(kind.rawValue.prefix(1).uppercased() + kind.rawValue.dropFirst().replacingOccurrences(of: "_", with: " ")) '\(name)' does not exist")
+        guard try Bool.fetchOne(db, sql: "SELECT 1 FROM \(table.name) WHERE \(match)", arguments: StatementArguments(parts)) == true else {
+            throw CatalogError.notFound("\(kind.displayName) '\(name)' does not exist")
         }
     }
 

@@ -71,6 +71,33 @@ import Testing
         #expect(try await store.columnComments(tableID: id) == [:])
     }
 
+    @Test func missingSecurablesAreNamedByKind() async throws {
+        let store = try Self.store()
+        let change = SecurableUpdate(comment: "x")
+        await #expect(throws: CatalogError.notFound("Catalog 'nope' does not exist")) { try await store.updateCatalog("nope", change, actor: "x") }
+        await #expect(throws: CatalogError.notFound("Schema 'main.nope' does not exist")) {
+            try await store.updateSchema(catalog: "main", name: "nope", change, actor: "x")
+        }
+        await #expect(throws: CatalogError.notFound("Table 'main.default.nope' does not exist")) {
+            try await store.updateTable(try TableName(parsing: "main.default.nope"), change, actor: "x")
+        }
+        for kind in [SecurableKind.table, .function, .volume] {
+            await #expect(throws: CatalogError.notFound("\(kind.displayName) 'main.default.nope' does not exist")) {
+                try await store.setTags(kind, "main.default.nope", set: ["a": "b"], unset: [], actor: "x")
+            }
+        }
+        await #expect(throws: CatalogError.notFound("Schema 'main.nope' does not exist")) {
+            try await store.setTags(.schema, "main.nope", set: ["a": "b"], unset: [], actor: "x")
+        }
+        #expect(SecurableKind.function.displayName == "Function" && SecurableKind.registeredModel.displayName == "Registered model")
+        // A failed owner check leaves the row as it was.
+        await #expect(throws: CatalogError.self) { try await store.updateSchema(catalog: "main", name: "default", SecurableUpdate(comment: "c", owner: ""), actor: "x") }
+        #expect(try await store.schema(catalog: "main", name: "default").comment != "c")
+        let schema = try await store.updateSchema(catalog: "main", name: "default", SecurableUpdate(owner: "bob", properties: ["k": "v"]), actor: "carol")
+        let stored = try await store.schema(catalog: "main", name: "default")
+        #expect(stored == schema && stored.owner == "bob" && stored.properties == ["k": "v"] && stored.updatedBy == "carol")
+    }
+
     @Test func tagsValidateAndUnset() async throws {
         let store = try Self.store()
         await #expect(throws: CatalogError.self) { try await store.setTags(.table, "main.default.nope", set: ["a": "b"], unset: [], actor: "x") }
