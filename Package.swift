@@ -121,6 +121,7 @@ let package = Package(
             dependencies: [
                 "IngotServer",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
             ]),
     ]
 )

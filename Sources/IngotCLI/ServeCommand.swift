@@ -22,7 +22,7 @@ struct ServeCommand: AsyncParsableCommand {
         for (table, reason) in await services.tables.syncAll() {
             logger.warning("table metadata sync failed", metadata: ["table": .string(table.description), "error": .string(reason)])
         }
-        let app = buildApplication(services: services, logger: logger, server: try serverBuilder(config: config))
+        let app = buildApplication(services: services, logger: logger, server: try serverBuilder(services: services, logger: logger))
         logger.info(
             "starting",
             metadata: [

@@ -59,13 +59,14 @@ public func buildRouter(services: IngotServices) -> Router<IngotRequestContext> 
 }
 
 /// Builds the HTTP application for `ingot serve` (and for in-process tests).
-/// - Parameter server: the transport; ``serverBuilder(config:)`` picks HTTP or HTTPS from the configuration.
-public func buildApplication(services: IngotServices, logger: Logger, server: HTTPServerBuilder = .http1()) -> some ApplicationProtocol {
+/// - Parameter server: the transport; ``serverBuilder(services:logger:)`` picks HTTP or HTTPS from the
+///   configuration; nil is plain HTTP with the scoring fast lane.
+public func buildApplication(services: IngotServices, logger: Logger, server: HTTPServerBuilder? = nil) -> some ApplicationProtocol {
     _ = IngotMetrics.registry  // bootstrap the metrics backend before any metric is created
     let router = buildRouter(services: services)
     return Application(
         router: router,
-        server: server,
+        server: server ?? .http1(configuration: http1Configuration(services: services, logger: logger)),
         configuration: .init(address: .hostname(services.config.host, port: services.config.port), serverName: "ingot"),
         services: [MetadataCheckpointService(metadata: services.metadata), WebhookDeliveryService(dispatcher: services.webhooks), services.statementRunner, services.auditRecorder,
             ServingRuntimeService(endpoints: services.endpoints), services.inferenceTables, JobSchedulerService(jobs: services.jobs),
@@ -74,10 +75,20 @@ public func buildApplication(services: IngotServices, logger: Logger, server: HT
         logger: logger)
 }
 
+/// The HTTP/1 channel: with authentication off, scoring requests to native models take the
+/// ``ScoringFastLane`` below the router (with it on, every request passes the router's guards).
+func http1Configuration(services: IngotServices, logger: Logger) -> HTTP1Channel.Configuration {
+    guard services.config.authMode == .none else { return .init() }
+    let lane = InvocationsController.fastLane(endpoints: services.endpoints, logger: logger)
+    return .init(additionalChannelHandlers: [lane.handler()])
+}
+
 /// HTTP, or HTTPS when `tls.certificate` and `tls.key` are set (PEM files, read at startup; a bad
 /// file is one line naming it).
-public func serverBuilder(config: IngotConfig) throws -> HTTPServerBuilder {
-    guard let certPath = config.tlsCertificate, let keyPath = config.tlsKey else { return .http1() }
+public func serverBuilder(services: IngotServices, logger: Logger) throws -> HTTPServerBuilder {
+    let config = services.config
+    let http1 = HTTPServerBuilder.http1(configuration: http1Configuration(services: services, logger: logger))
+    guard let certPath = config.tlsCertificate, let keyPath = config.tlsKey else { return http1 }
     try config.validateTLS()
     let chain: [NIOSSLCertificate]
     do {
@@ -93,5 +104,5 @@ public func serverBuilder(config: IngotConfig) throws -> HTTPServerBuilder {
         throw ConfigError("tls.key: '\(keyPath)' is not a PEM private key (\(error))")
     }
     let tls = TLSConfiguration.makeServerConfiguration(certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))
-    return try .tls(.http1(), tlsConfiguration: tls)
+    return try .tls(http1, tlsConfiguration: tls)
 }

@@ -40,8 +40,10 @@ public struct APIErrorResponse: HTTPResponseError {
     /// `X-Ingot-Client: web` marks requests from the admin pages.
     static let clientHeader = HTTPField.Name("X-Ingot-Client")!
 
+    /// The documented error shape: `{"error_code": ..., "message": ...}`.
+    var body: String { "{\"error_code\":\(JSONText.quote(code.rawValue)),\"message\":\(JSONText.quote(message))}" }
+
     public func response(from request: Request, context: some RequestContext) throws -> Response {
-        let body = "{\"error_code\":\(JSONText.quote(code.rawValue)),\"message\":\(JSONText.quote(message))}"
         var headers = HTTPFields()
         headers[.contentType] = "application/json"
         // The admin pages show their own sign-in form: a Basic challenge would pop up the browser's dialog.

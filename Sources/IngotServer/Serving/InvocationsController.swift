@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import IngotCore
 import IngotServing
+import Logging
 import NIOCore
 
 /// Scoring: `POST /serving-endpoints/{name}/invocations` (MLflow's scoring formats, JSON or CSV;
@@ -35,6 +36,32 @@ struct InvocationsController {
         router.post("/v2/models/:name/infer") { request, context in try await infer(request, context, version: nil) }
         router.post("/v2/models/:name/versions/:version/infer") { request, context in
             try await infer(request, context, version: try Self.version(context))
+        }
+    }
+
+    /// `POST /serving-endpoints/{name}/invocations` on the connection's thread when the endpoint's
+    /// entities are loaded native models (``EndpointService/scoreImmediately``); the same answer,
+    /// headers, inference-log record and stats as the route below. Only installed with auth off,
+    /// so the caller is the local administrator.
+    static func fastLane(endpoints: EndpointService, logger: Logger) -> ScoringFastLane {
+        ScoringFastLane(
+            route: "/serving-endpoints/{name}/invocations", paths: .segment(prefix: "/serving-endpoints/", suffix: "/invocations"), logger: logger
+        ) {
+            name, head, body, requestID in
+            let outcome = endpoints.scoreImmediately(
+                String(name), body: body, contentType: head.headerFields[.contentType], routingKey: head.headerFields[routingKeyHeader],
+                requester: Principal.localAdmin.name, requestID: requestID)
+            switch outcome {
+            case nil: return nil
+            case .answered(let result):
+                var headers = HTTPFields()
+                headers[.contentType] = "application/json"
+                headers[servedModelHeader] = result.entity
+                return .init(status: .ok, headers: headers, body: result.body)
+            case .failed(_, let error):
+                let shaped = (error as? any IngotError).map { APIErrorResponse($0) } ?? APIErrorResponse(.internalError, "internal error (request id \(requestID))")
+                return .init(status: shaped.status, headers: [.contentType: "application/json"], body: shaped.body)
+            }
         }
     }
 

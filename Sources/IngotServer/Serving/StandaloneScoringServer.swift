@@ -6,6 +6,7 @@ import IngotStorage
 import IngotTracking
 import Logging
 import ServiceLifecycle
+import Synchronization
 
 /// `ingot models serve`: one registered model as a stand-alone scoring server with MLflow's routes
 /// (`/ping`, `/health`, `/version`, `POST /invocations`), a drop-in for `mlflow models serve`.
@@ -81,8 +82,18 @@ public enum StandaloneScoringServer {
         let loaderService = LoadModelService(queue: queue, holder: model, logger: logger) {
             try await loader.load(ModelLoadRequest(endpoint: "standalone", entity: entity, directory: dir, mlmodel: mlmodel))
         }
+        // Small requests to a native model are scored below the router (``ScoringFastLane``).
+        let lane = ScoringFastLane(route: "/invocations", paths: .exact("/invocations"), booksRequests: false, logger: logger) { _, head, body, _ in
+            guard let predictor = model.immediate.withLock({ $0 }),
+                let scoring = try? ScoringRequest.parse(body: body, contentType: head.headerFields[.contentType]),
+                let frame = try? mlmodel?.signature?.conform(scoring.frame) ?? scoring.frame,
+                let predictions = try? predictor.predictSync(frame)
+            else { return nil }
+            return .init(status: .ok, headers: [.contentType: "application/json"], body: NativeLoadedModel.body(predictions))
+        }
         let app = Application(
-            router: router, configuration: .init(address: .hostname(host, port: port), serverName: "ingot"), services: [loaderService], logger: logger
+            router: router, server: .http1(configuration: .init(additionalChannelHandlers: [lane.handler()])),
+            configuration: .init(address: .hostname(host, port: port), serverName: "ingot"), services: [loaderService], logger: logger
         )
         logger.info("serving model", metadata: ["model": "\(name)", "version": "\(version)", "address": "http://\(host):\(port)"])
         try await app.runService()
@@ -97,7 +108,13 @@ enum TrackingModelSourcesFactory {
 
 actor ModelHolder {
     var model: (any LoadedModel)?
-    func set(_ m: (any LoadedModel)?) { model = m }
+    /// The model's native evaluator, readable without a hop (the scoring fast lane).
+    nonisolated let immediate = Mutex<(any SynchronousPredictor)?>(nil)
+
+    func set(_ m: (any LoadedModel)?) {
+        model = m
+        immediate.withLock { $0 = (m as? NativeLoadedModel)?.predictor as? any SynchronousPredictor }
+    }
 }
 
 /// Loads the model before traffic and runs the serving work queue; stops the workers on shutdown.

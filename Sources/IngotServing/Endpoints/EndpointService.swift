@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Synchronization
 
 /// The status of one served entity as the API reports it.
 public struct EntityStatus: Sendable, Equatable {
@@ -45,7 +46,11 @@ public actor EndpointService {
     let logSink: any InferenceLogSink
     let logger: Logger
 
-    var deployments: [String: Deployment] = [:]
+    var deployments: [String: Deployment] = [:] {
+        didSet { published.withLock { $0 = deployments } }
+    }
+    /// The same deployments, readable without a hop onto the actor (``scoreImmediately``).
+    nonisolated let published = Mutex<[String: Deployment]>([:])
     let shadowBudget = InFlightBudget(limit: 256)
     var pendingStatus: [String: [String: EntityStatus]] = [:]
     /// Rollouts this process is driving, by endpoint (updated on every tick), and requests to them.
@@ -173,38 +178,49 @@ public actor EndpointService {
         -> String
     {
         let start = Date()
+        do {
+            let out = try await entity.predict(request)
+            record(entity: entity, request: request, requester: requester, requestID: requestID, shadow: shadow, start: start, outcome: .success(out))
+            return out
+        } catch {
+            record(entity: entity, request: request, requester: requester, requestID: requestID, shadow: shadow, start: start, outcome: .failure(error))
+            throw error
+        }
+    }
+
+    /// Books one scored request: the entity's stats (which rollouts judge), the metrics, the
+    /// inference log and, for a shadow copy, the debug log.
+    nonisolated func record(
+        entity: EntityRuntime, request: ScoringRequest, requester: String?, requestID: String, shadow: Bool, start: Date,
+        outcome: Result<String, any Error>
+    ) {
+        let seconds = -start.timeIntervalSinceNow
         var status = 200
         var body: String?
         var failure: String?
         var modelFailed = false
-        defer {
-            let seconds = -start.timeIntervalSinceNow
-            entity.stats.record(seconds: seconds, ok: status < 500 && status != 429 && !modelFailed)
-            observer.request(endpoint: entity.endpoint, entity: entity.spec.name, status: status, seconds: seconds)
-            logSink.record(
-                InferenceRecord(
-                    requestID: requestID, clientRequestID: request.clientRequestID, endpoint: entity.endpoint, entity: entity.spec.name,
-                    entityVersion: entity.spec.resolvedVersion, timestampMillis: Int64(start.timeIntervalSince1970 * 1000), statusCode: status,
-                    durationMillis: seconds * 1000, request: request, response: body, error: failure, shadow: shadow, requester: requester))
-            if shadow {
-                // Shadow answers are never returned: they go to the inference log sink and, at debug level, the log.
-                logger.debug(
-                    "shadow answer",
-                    metadata: [
-                        "endpoint": "\(entity.endpoint)", "entity": "\(entity.spec.name)", "status": "\(status)", "request_id": "\(requestID)",
-                        "answer": "\(String((body ?? failure ?? "").prefix(512)))",
-                    ])
-            }
-        }
-        do {
-            let out = try await entity.predict(request)
-            body = out
-            return out
-        } catch {
+        switch outcome {
+        case .success(let out): body = out
+        case .failure(let error):
             status = Self.status(of: error)
             modelFailed = (error as? ServingError)?.kind == .predictionFailed
             failure = "\(error)"
-            throw error
+        }
+        entity.stats.record(seconds: seconds, ok: status < 500 && status != 429 && !modelFailed)
+        observer.request(endpoint: entity.endpoint, entity: entity.spec.name, status: status, seconds: seconds)
+        logSink.record(
+            InferenceRecord(
+                requestID: requestID, clientRequestID: request.clientRequestID, endpoint: entity.endpoint, entity: entity.spec.name,
+                entityVersion: entity.spec.resolvedVersion, timestampMillis: Int64(start.timeIntervalSince1970 * 1000), statusCode: status,
+                durationMillis: seconds * 1000, request: request, response: body, error: failure, shadow: shadow, requester: requester))
+        if shadow {
+            // Shadow answers are never returned: they go to the inference log sink and, at debug level, the log.
+            logger.debug(
+                "shadow answer",
+                metadata: [
+                    "endpoint": "\(entity.endpoint)", "entity": "\(entity.spec.name)", "status": "\(status)", "request_id": "\(requestID)",
+                    "answer": "\(String((body ?? failure ?? "").prefix(512)))",
+                ])
         }
     }
 

@@ -45,8 +45,12 @@ public struct NativeLoadedModel: LoadedModel {
     public init(predictor: any ModelPredictor) { self.predictor = predictor }
 
     public func predict(_ frame: ScoringFrame, params: ServingJSON?) async throws -> String {
-        let predictions = try await predictor.predict(frame)
-        return ServingJSON.object([("predictions", predictions.jsonValue)]).serialized
+        Self.body(try await predictor.predict(frame))
+    }
+
+    /// The response body for predictions: `{"predictions": ...}`.
+    public static func body(_ predictions: Predictions) -> String {
+        ServingJSON.object([("predictions", predictions.jsonValue)]).serialized
     }
 
     public func shutdown() async {}

@@ -7,3 +7,9 @@ public protocol ModelPredictor: Sendable {
     var kind: String { get }
     func predict(_ frame: ScoringFrame) async throws -> Predictions
 }
+
+/// A native evaluator that also answers on the caller's thread, for the scoring fast lane: small
+/// requests are scored where they were read, without hopping between threads.
+public protocol SynchronousPredictor: ModelPredictor {
+    func predictSync(_ frame: ScoringFrame) throws -> Predictions
+}

@@ -7,7 +7,7 @@ import Darwin
 /// A LightGBM booster read from its text model (`Booster.save_model`, MLflow's `model.lgb`), evaluated
 /// in-process with LightGBM's own rules, in double precision, tree by tree in file order, so results
 /// equal `Booster.predict` on a pandas DataFrame.
-public struct LightGBMModel: ModelPredictor {
+public struct LightGBMModel: SynchronousPredictor {
     /// How raw scores become predictions (LightGBM's `ConvertOutput`).
     public enum Objective: Sendable, Equatable {
         /// No conversion: custom objectives, ranking, and regression losses without a link.

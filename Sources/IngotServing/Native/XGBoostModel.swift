@@ -8,7 +8,7 @@ import Darwin
 /// `model.xgb` / `model.ubj` / `model.json`), evaluated in float32 exactly as XGBoost's CPU predictor:
 /// the intercept in margin space, then each tree's leaf added in file order, then the objective's
 /// transform.
-public struct XGBoostModel: ModelPredictor {
+public struct XGBoostModel: SynchronousPredictor {
     /// The objective's prediction transform.
     public enum Transform: Sendable, Equatable {
         case identity

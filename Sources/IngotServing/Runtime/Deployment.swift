@@ -41,6 +41,9 @@ public struct TrafficRouter: Sendable {
         cumulative = out
     }
 
+    /// The entities a request can be routed to.
+    public var entityNames: [String] { cumulative.map(\.name) }
+
     public static func bucket(_ key: String) -> Int {
         var h: UInt64 = 0xcbf2_9ce4_8422_2325
         for b in key.utf8 {

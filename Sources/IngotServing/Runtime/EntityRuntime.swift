@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Synchronization
 
 /// Per-entity deployment states (Databricks' `served_entities[].state.deployment`).
 public enum DeploymentState: String, Sendable {
@@ -27,6 +28,10 @@ public actor EntityRuntime {
     private var inFlight = 0
     private var lastUsed = Date()
     private(set) var lastColdStartSeconds: Double?
+    /// The native evaluator, for scoring on the caller's thread (``EndpointService/scoreImmediately``):
+    /// set while loaded for entities that never unload for idleness (not scale-to-zero), whose
+    /// in-flight count and last use therefore need no tracking.
+    private nonisolated let immediate = Mutex<(any SynchronousPredictor)?>(nil)
     public private(set) var kind: String?
 
     init(
@@ -48,7 +53,13 @@ public actor EntityRuntime {
         model = m
         kind = m.kind
         lastUsed = Date()
+        if !spec.scaleToZero, let native = (m as? NativeLoadedModel)?.predictor as? any SynchronousPredictor {
+            immediate.withLock { $0 = native }
+        }
     }
+
+    /// The native evaluator when requests may be scored synchronously (see `immediate`).
+    public nonisolated var immediatePredictor: (any SynchronousPredictor)? { immediate.withLock { $0 } }
 
     public var isLoaded: Bool { model != nil }
 
@@ -122,6 +133,7 @@ public actor EntityRuntime {
 
     /// Drains and releases the model (config change or endpoint deletion).
     func shutdown() async {
+        immediate.withLock { $0 = nil }
         let m = model
         model = nil
         await m?.shutdown()
