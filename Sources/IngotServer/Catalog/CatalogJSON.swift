@@ -1,4 +1,5 @@
 import Foundation
+import Hummingbird
 import IngotCatalog
 import IngotLake
 
@@ -152,6 +153,39 @@ enum CatalogJSON {
                 type_scale: scale, position: position, nullable: field.nullable, partition_index: partitionColumns.firstIndex(of: field.name),
                 comment: nil)
         }
+    }
+
+    /// A list response: `{"<key>": [...], "next_page_token": "..."}`, the token absent on the last page.
+    struct Page<Item: Encodable>: Encodable {
+        /// The list's field (`volumes`, `registered_models`).
+        let key: String
+        let items: [Item]
+        var nextPageToken: String? = nil
+
+        private struct Field: CodingKey {
+            let stringValue: String
+            var intValue: Int? { nil }
+            init(_ name: String) { stringValue = name }
+            init?(stringValue: String) { self.init(stringValue) }
+            init?(intValue: Int) { nil }
+        }
+
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: Field.self)
+            try container.encode(items, forKey: Field(key))
+            try container.encodeIfPresent(nextPageToken, forKey: Field("next_page_token"))
+        }
+    }
+
+    /// A list request's paging: `max_results` (nil when absent or 0, UC's "server default"; an error when not a
+    /// non-negative integer) and `page_token` (nil when absent or empty).
+    static func pageRequest(_ request: Request) throws -> (maxResults: Int?, pageToken: String?) {
+        let query = request.uri.queryParameters
+        let max = try query.get("max_results").map { text -> Int in
+            guard let n = Int(text), n >= 0 else { throw CatalogError.invalidParameter("max_results must be a non-negative integer") }
+            return n
+        }
+        return (max == 0 ? nil : max, query.get("page_token").flatMap { $0.isEmpty ? nil : $0 })
     }
 
     /// An empty comment is no comment.

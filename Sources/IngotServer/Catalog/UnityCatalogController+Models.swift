@@ -65,17 +65,12 @@ extension UnityCatalogController {
             let (c, s, m) = try Self.modelName(try context.parameters.require("full_name"))
             let full = "\(c).\(s).\(m)"
             _ = try await registry.getRegisteredModel(name: full)
-            var versions: [ModelVersion] = []
-            var token: String?
-            repeat {
-                let page = try await registry.searchModelVersions(
-                    filter: "name = '\(full)'", orderBy: ["version_number DESC"], maxResults: 10_000, pageToken: token)
-                versions += page.items
-                token = page.nextPageToken
-            } while token != nil
+            let versions = try await Self.allPages { token in
+                try await registry.searchModelVersions(filter: "name = '\(full)'", orderBy: ["version_number DESC"], maxResults: 10_000, pageToken: token)
+            }
             var infos: [ModelVersionInfo] = []
             for v in versions { infos.append(try await versionInfo(v)) }
-            return try JSONResponse.make(["model_versions": infos])
+            return try JSONResponse.make(CatalogJSON.Page(key: "model_versions", items: infos))
         }
         uc.get("models/:full_name/versions/:version") { _, context in
             let full = try Self.joinedModelName(context)
@@ -144,19 +139,27 @@ extension UnityCatalogController {
                 _ = try await namespace.catalog(catalog)
             }
         }
-        var models: [RegisteredModel] = []
-        var token: String?
-        repeat {
-            let page = try await registry.searchRegisteredModels(
+        let models = try await Self.allPages { token in
+            try await registry.searchRegisteredModels(
                 filter: prefix.isEmpty ? nil : "name LIKE '\(prefix)%'", orderBy: ["name ASC"], maxResults: RegistryService.searchModelsLimit, pageToken: token)
-            models += page.items
-            token = page.nextPageToken
-        } while token != nil
+        }
         var infos: [RegisteredModelInfo] = []
         for model in models where model.name.hasPrefix(prefix) && model.name.split(separator: ".", omittingEmptySubsequences: false).count == 3 {
             if let info = try? await modelInfo(model) { infos.append(info) }
         }
-        return try JSONResponse.make(["registered_models": infos])
+        return try JSONResponse.make(CatalogJSON.Page(key: "registered_models", items: infos))
+    }
+
+    /// Every item of a registry search, following its page tokens to the end.
+    static func allPages<Item>(_ search: (_ pageToken: String?) async throws -> RegistryPage<Item>) async throws -> [Item] {
+        var items: [Item] = []
+        var token: String?
+        repeat {
+            let page = try await search(token)
+            items += page.items
+            token = page.nextPageToken
+        } while token != nil
+        return items
     }
 
     func createModel(_ request: Request, _ context: IngotRequestContext) async throws -> Response {

@@ -83,8 +83,7 @@ struct UnityCatalogVolumesController {
 
         uc.get("external-locations") { _, _ in
             try await Self.uc {
-                struct Page: Encodable { let external_locations: [ExternalLocationInfo] }
-                return try JSONResponse.make(Page(external_locations: try await volumes.store.externalLocations().map(ExternalLocationInfo.init)))
+                try JSONResponse.make(CatalogJSON.Page(key: "external_locations", items: try await volumes.store.externalLocations().map(ExternalLocationInfo.init)))
             }
         }
         uc.post("external-locations") { request, context in
@@ -117,17 +116,9 @@ struct UnityCatalogVolumesController {
         guard let catalog = query.get("catalog_name"), let schema = query.get("schema_name") else {
             throw CatalogError.invalidParameter("catalog_name and schema_name are required")
         }
-        let max = try query.get("max_results").map { text -> Int in
-            guard let n = Int(text), n >= 0 else { throw CatalogError.invalidParameter("max_results must be a non-negative integer") }
-            return n
-        }
-        let token = query.get("page_token").flatMap { $0.isEmpty ? nil : $0 }
-        let page = try await volumes.store.volumes(catalog: catalog, schema: schema, maxResults: max == 0 ? nil : max, pageToken: token)
-        struct Page: Encodable {
-            let volumes: [VolumeInfo]
-            let next_page_token: String?
-        }
-        return try JSONResponse.make(Page(volumes: page.volumes.map(VolumeInfo.init), next_page_token: page.nextPageToken))
+        let paging = try CatalogJSON.pageRequest(request)
+        let page = try await volumes.store.volumes(catalog: catalog, schema: schema, maxResults: paging.maxResults, pageToken: paging.pageToken)
+        return try JSONResponse.make(CatalogJSON.Page(key: "volumes", items: page.volumes.map(VolumeInfo.init), nextPageToken: page.nextPageToken))
     }
 
     func create(_ request: Request, _ context: IngotRequestContext) async throws -> Response {
