@@ -373,8 +373,8 @@ extension SQLiteTrackingStore {
         let wanted = offset + maxResults + 1
         let queries = try RunSearchCompiler.compileSegments(
             experimentIDs: ids, filter: conditions, orderBy: clauses, viewType: viewType, limit: wanted)
-        // Every metric written before this search began is visible to it.
-        try await syncSearchMetrics()
+        // Every metric written before this search began is visible to it (a search on no metric reads no copy).
+        if try RunSearchCompiler.readsSearchMetrics(filter: conditions, orderBy: clauses) { try await syncSearchMetrics() }
         return try await db.read { db in
             var all: [Int64] = []
             for query in queries where all.count < wanted {

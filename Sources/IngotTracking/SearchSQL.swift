@@ -134,6 +134,12 @@ struct RunSearchCompiler {
         return (q.sql + (queries.count == 1 ? " OFFSET \(offset)" : ""), q.arguments)
     }
 
+    /// Whether a search filters or orders on a metric, i.e. reads `tracking_search_metrics` (which must be synced
+    /// first); searches on params, tags, attributes and datasets never read it.
+    static func readsSearchMetrics(filter: [FilterCondition], orderBy: [OrderClause]) throws -> Bool {
+        try filter.contains { try SearchEntity.resolve($0.entity) == .metric } || orderBy.contains { try SearchEntity.resolve($0.entity) == .metric }
+    }
+
     /// Queries whose concatenated results, in order, are the search result; each is limited to `limit` rows.
     static func compileSegments(
         experimentIDs: [Int64], filter: [FilterCondition], orderBy: [OrderClause], viewType: ViewType, limit: Int

@@ -106,6 +106,48 @@ import Testing
         #expect(try await order() == ["r1", "r2", "r0"])
     }
 
+    /// Only a search that filters or orders on a metric reads the search copy, so only such a search syncs it first;
+    /// the runs any search returns carry their latest metrics either way.
+    @Test func searchSyncsMetricsOnlyWhenItReadsThem() async throws {
+        let store = try makeStore()
+        let id = try await store.createRun(experimentID: "0", userID: nil, runName: "r", startTime: 0, tags: []).info.run_id
+        try await store.logBatch(runID: id, metrics: [], params: [KeyValue(key: "lr", value: "0.1")], tags: [KeyValue(key: "team", value: "a")])
+        try await store.syncSearchMetrics()
+        func search(_ filter: String?, _ orderBy: [String]) async throws -> [Run] {
+            try await store.searchRuns(experimentIDs: ["0"], filter: filter, orderBy: orderBy, viewType: .activeOnly, maxResults: 10, pageToken: nil).items
+        }
+        let quiet: [(String?, [String])] = [
+            (nil, []), ("params.lr = '0.1'", []), ("tags.team = 'a'", ["params.lr DESC"]), ("attributes.run_name = 'r'", ["start_time DESC"]),
+        ]
+        let syncing: [(String?, [String])] = [
+            ("metrics.loss < 100", []), (nil, ["metrics.loss ASC"]), ("params.lr = '0.1'", ["metric.loss DESC"]), ("metric.loss >= 0", ["params.lr"]),
+        ]
+        var value = 0.0
+        for (filter, orderBy) in quiet {
+            value += 1
+            try await store.logBatch(runID: id, metrics: [Metric(key: "loss", value: value, timestamp: 0, step: Int64(value))], params: [], tags: [])
+            let runs = try await search(filter, orderBy)
+            #expect(runs.first?.data.metrics?.first { $0.key == "loss" }?.value == value, "\(filter ?? "-") \(orderBy)")
+            // The run's new metric is still waiting for the sync: the search did not do it.
+            #expect(try await store.syncSearchMetrics() == 1, "\(filter ?? "-") \(orderBy)")
+        }
+        for (filter, orderBy) in syncing {
+            value += 1
+            try await store.logBatch(runID: id, metrics: [Metric(key: "loss", value: value, timestamp: 0, step: Int64(value))], params: [], tags: [])
+            #expect(try await search(filter, orderBy).map(\.info.run_id) == [id], "\(filter ?? "-") \(orderBy)")
+            #expect(try await store.syncSearchMetrics() == 0, "\(filter ?? "-") \(orderBy)")
+        }
+        // The check agrees with the SQL: exactly the searches it lets skip the sync never read the copy.
+        for (filter, orderBy) in quiet + syncing {
+            let conditions = try SearchFilterParser().parse(filter)
+            let clauses = try orderBy.map(OrderClause.parse)
+            let queries = try RunSearchCompiler.compileSegments(experimentIDs: [0], filter: conditions, orderBy: clauses, viewType: .activeOnly, limit: 10)
+            #expect(
+                try RunSearchCompiler.readsSearchMetrics(filter: conditions, orderBy: clauses) == queries.contains { $0.sql.contains("tracking_search_metrics") },
+                "\(filter ?? "-") \(orderBy)")
+        }
+    }
+
     @Test(arguments: ["../x", "a/../../b", "/etc/passwd", "a//b", "a/./b", "a\\b"])
     func artifactPathsCannotEscape(_ path: String) {
         #expect(throws: TrackingError.self) { try ArtifactRepository.cleanPath(path) }
