@@ -23,6 +23,30 @@ public protocol ObjectReadHandle: Sendable {
     func close() async
 }
 
+extension ObjectReadHandle {
+    /// Hands the object to `body` from its start, in order, in chunks of at most `chunkSize` bytes.
+    /// - Parameters:
+    ///   - chunkSize: the most bytes one read asks for (1 MiB).
+    ///   - body: gets each chunk; an error it throws ends the reading.
+    public func forEachChunk(of chunkSize: Int = 1 << 20, _ body: ([UInt8]) async throws -> Void) async throws {
+        var offset: Int64 = 0
+        while offset < size {
+            let chunk = try await read(offset: offset, length: chunkSize)
+            if chunk.isEmpty { break }
+            try await body(chunk)
+            offset += Int64(chunk.count)
+        }
+    }
+
+    /// The whole object in memory. Use ``forEachChunk(of:_:)`` for anything that may be large.
+    public func readAll() async throws -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(Int(size))
+        try await forEachChunk { out += $0 }
+        return out
+    }
+}
+
 /// An object being written in pieces. Nothing is visible under the key until `commit`.
 public protocol ObjectUpload: Sendable {
     func write(_ bytes: [UInt8]) async throws
@@ -93,15 +117,7 @@ extension ObjectStore {
     /// Reads a whole object into memory. Use `openRead` for anything that may be large.
     public func get(_ key: String) async throws -> [UInt8] {
         let handle = try await openRead(key)
-        var out: [UInt8] = []
-        out.reserveCapacity(Int(handle.size))
-        var offset: Int64 = 0
-        while offset < handle.size {
-            let chunk = try await handle.read(offset: offset, length: 1 << 20)
-            if chunk.isEmpty { break }
-            out += chunk
-            offset += Int64(chunk.count)
-        }
+        let out = try await handle.readAll()
         await handle.close()
         return out
     }

@@ -121,14 +121,7 @@ public struct ArtifactRepository: Sendable {
 
     public func get(proxyPath: String) async throws -> [UInt8] {
         let handle = try await openRead(proxyPath: proxyPath)
-        var out: [UInt8] = []
-        var offset: Int64 = 0
-        while offset < handle.size {
-            let chunk = try await handle.read(offset: offset, length: 1 << 20)
-            if chunk.isEmpty { break }
-            out += chunk
-            offset += Int64(chunk.count)
-        }
+        let out = try await handle.readAll()
         await handle.close()
         return out
     }
@@ -160,13 +153,7 @@ public struct ArtifactRepository: Sendable {
                 } catch {
                     throw TrackingError.invalidParameter("Part \(part) of upload \(uploadID) was not uploaded")
                 }
-                var offset: Int64 = 0
-                while offset < handle.size {
-                    let chunk = try await handle.read(offset: offset, length: 1 << 20)
-                    if chunk.isEmpty { break }
-                    try await upload.write(chunk)
-                    offset += Int64(chunk.count)
-                }
+                try await handle.forEachChunk { try await upload.write($0) }
                 await handle.close()
             }
             try await upload.commit()
