@@ -22,6 +22,21 @@ struct ParquetConvertCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Put malformed rows' raw fields in a _rescued_data column instead of failing.") var rescue = false
     @Flag(name: .long, help: "No progress bar.") var quiet = false
 
+    /// Writes every batch a text reader yields (`next`) to a new Parquet file, counting rows and moving the progress
+    /// bar by how far the reader got in its input (`bytesRead`).
+    static func write(
+        to path: String, schema: Schema, options: ParquetWriteOptions, rows: inout Int64, progress: inout ProgressBar,
+        next: () throws -> RecordBatch?, bytesRead: () -> Int64
+    ) async throws {
+        let w = try ParquetWriter(path: path, schema: schema, options: options)
+        while let b = try next() {
+            try await w.write(b)
+            rows += Int64(b.numRows)
+            progress.update(bytesRead(), rows: rows)
+        }
+        try await w.close()
+    }
+
     func run() async throws {
         guard let codec = Codec(name: codec) else { throw CLIError("unknown codec '\(codec)' (zstd, snappy, gzip, lz4, none)") }
         guard FileManager.default.fileExists(atPath: input) else { throw CLIError("\(input): no such file") }
@@ -63,25 +78,13 @@ struct ParquetConvertCommand: AsyncParsableCommand {
                 o.schema = explicit
                 o.malformed = rescue ? .rescue : .fail
                 let r = try CSVReader(path: input, options: o)
-                let w = try ParquetWriter(path: tmp, schema: r.schema, options: options)
-                while let b = try r.next() {
-                    try await w.write(b)
-                    rows += Int64(b.numRows)
-                    progress.update(r.bytesRead, rows: rows)
-                }
-                try await w.close()
+                try await Self.write(to: tmp, schema: r.schema, options: options, rows: &rows, progress: &progress, next: r.next) { r.bytesRead }
             case "jsonl", "ndjson", "json":
                 var o = JSONLinesOptions()
                 o.schema = explicit
                 o.malformed = rescue ? .rescue : .fail
                 let r = try JSONLinesReader(path: input, options: o)
-                let w = try ParquetWriter(path: tmp, schema: r.schema, options: options)
-                while let b = try r.next() {
-                    try await w.write(b)
-                    rows += Int64(b.numRows)
-                    progress.update(r.bytesRead, rows: rows)
-                }
-                try await w.close()
+                try await Self.write(to: tmp, schema: r.schema, options: options, rows: &rows, progress: &progress, next: r.next) { r.bytesRead }
             default:
                 throw CLIError("\(input): unknown input format '\(ext)' (use --format csv|jsonl|parquet)")
             }
