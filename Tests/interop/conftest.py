@@ -12,6 +12,53 @@ import requests
 from ingot_harness import REPO, AuthServer, IngotServer, free_port, output_dir
 
 
+# Parallel runs: scripts/test.sh runs `pytest -n 2 --dist loadfile`. Every file is one unit of work, so a
+# file's tests run in order on one worker with its module fixtures (each worker has its own session
+# fixtures: servers, data dirs). On top of plain loadfile, the scheduler below (a) runs the files in
+# SERIAL_FILES as one unit, one after another on one worker, so they never run against each other: they
+# measure time (bake windows, rate limits, latency bounds) or keep both cores busy (kill -9 loops, model
+# servers); and (b) starts the longest units first so the two workers finish together.
+# (`--dist loadgroup` cannot express this: with pytest 9.2 it silently stops grouping, pytest-xdist#1386.)
+SERIAL_GROUP = "serial"
+SERIAL_FILES = {"test_serving.py", "test_serving_rollout.py", "test_serving_inference_table.py", "test_pipelines_crash.py",
+                "browser/test_serving_rollout_page.py"}
+# Measured sequentially (s): serial group ~280, test_tables 180, test_jobs 78, test_registry 62,
+# browser/test_sql_editor 30, test_foundation 27, test_tracking 26, test_parquet 19; every other file < 20.
+LONGEST_FIRST = [SERIAL_GROUP, "test_tables.py", "test_jobs.py", "test_registry.py", "browser/test_sql_editor.py",
+                 "test_foundation.py", "test_tracking.py", "test_parquet.py"]
+
+try:
+    from xdist.scheduler import LoadFileScheduling
+except ImportError:  # pytest-xdist not installed: sequential runs need none of this
+    LoadFileScheduling = None
+
+if LoadFileScheduling is not None:
+    class InteropScheduling(LoadFileScheduling):
+        def _split_scope(self, nodeid):
+            path = nodeid.split("::", 1)[0]
+            return SERIAL_GROUP if _interop_relative(path) in SERIAL_FILES else path
+
+        def _assign_work_unit(self, node):
+            if not getattr(self, "_ordered", False):
+                self._ordered = True
+                rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
+                for scope in sorted(self.workqueue, key=lambda s: rank.get(_interop_relative(s), len(rank))):
+                    self.workqueue.move_to_end(scope)
+            super()._assign_work_unit(node)
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_xdist_make_scheduler(config, log):
+        if config.getvalue("dist") == "loadfile":
+            return InteropScheduling(config, log)
+        return None
+
+
+def _interop_relative(path):
+    """`Tests/interop/browser/test_x.py` -> `browser/test_x.py` (SERIAL_GROUP stays itself)."""
+    marker = "Tests/interop/"
+    return path.split(marker, 1)[1] if marker in path else path
+
+
 @pytest.fixture(autouse=True)
 def fresh_mlflow_client_state():
     """The mlflow client keeps its active experiment and run in module globals; a test that set an
@@ -134,3 +181,4 @@ def mlflow_server(tmp_path_factory):
     except subprocess.TimeoutExpired:
         proc.kill()
     log.close()
+

@@ -1,4 +1,5 @@
 """Test harness shared by the interop suites: the real `ingot` binary on a free port with a temporary data dir."""
+import fcntl
 import json
 import os
 import pathlib
@@ -29,10 +30,37 @@ def output_dir() -> pathlib.Path:
     return path
 
 
+# Ports handed out recently, shared by every pytest process on the machine (xdist workers): a port is
+# free when `free_port` sees it, but another worker's `free_port` could see the same one before the
+# server it was meant for binds it; the list keeps two workers from being handed one port.
+_PORTS_FILE = pathlib.Path(tempfile.gettempdir()) / "ingot-interop-ports"
+_PORT_MEMORY_SECONDS = 600
+
+
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    with open(_PORTS_FILE, "a+") as ledger:
+        fcntl.flock(ledger, fcntl.LOCK_EX)
+        ledger.seek(0)
+        now = time.time()
+        recent = {}
+        for line in ledger.read().split():
+            port, _, stamp = line.partition("@")
+            try:
+                if now - float(stamp) < _PORT_MEMORY_SECONDS:
+                    recent[int(port)] = float(stamp)
+            except ValueError:
+                continue
+        while True:
+            with socket.socket() as s:
+                s.bind(("127.0.0.1", 0))
+                port = s.getsockname()[1]
+            if port not in recent:
+                break
+        recent[port] = now
+        ledger.seek(0)
+        ledger.truncate()
+        ledger.write("".join(f"{p}@{t}\n" for p, t in recent.items()))
+        return port
 
 
 class IngotServer:
@@ -42,7 +70,8 @@ class IngotServer:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.data_dir = data_dir
-        self.log_path = output_dir() / f"ingot-{name}-{self.port}.log"
+        worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+        self.log_path = output_dir() / f"ingot-{name}-{worker}-{self.port}.log"
         self._log = open(self.log_path, "wb")
         cmd = [ingot_binary(), "serve", "--port", str(self.port), "--data-dir", data_dir, *extra_args]
         full_env = dict(os.environ)
