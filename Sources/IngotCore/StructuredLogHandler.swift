@@ -27,20 +27,33 @@ public struct StructuredLogHandler: LogHandler {
     }
 
     public func log(event: LogEvent) {
-        var fields: [(String, String)] = [
-            ("ts", Self.timestamp()),
-            ("level", event.level.rawValue),
-            ("logger", label),
-            ("msg", event.message.description),
-        ]
-        var merged = metadata
-        if let extra = event.metadata { merged.merge(extra) { _, new in new } }
-        for key in merged.keys.sorted() { fields.append((key, merged[key]!.description)) }
-        var line = format == .json ? Self.json(fields) : Self.logfmt(fields)
-        line += "\n"
+        // The handler's metadata, then the event's (which wins on a shared key), sorted by key.
+        var pairs: [(key: String, value: Logger.Metadata.Value)] = []
+        pairs.reserveCapacity(metadata.count + (event.metadata?.count ?? 0))
+        for (key, value) in metadata where event.metadata?[key] == nil { pairs.append((key, value)) }
+        if let extra = event.metadata { for (key, value) in extra { pairs.append((key, value)) } }
+        pairs.sort { $0.key < $1.key }
+        // Built as bytes: this runs for every request, and string concatenation per field cost
+        // a visible share of a small scoring request.
+        var line: [UInt8] = []
+        line.reserveCapacity(256)
+        var first = true
+        func field(_ key: String, _ value: String) {
+            Self.append(key, value, format: format, first: first, to: &line)
+            first = false
+        }
+        field("ts", Self.timestamp())
+        field("level", event.level.rawValue)
+        field("logger", label)
+        field("msg", event.message.description)
+        for (key, value) in pairs {
+            if case .string(let text) = value { field(key, text) } else { field(key, value.description) }
+        }
+        if format == .json { line.append(UInt8(ascii: "}")) }
+        line.append(UInt8(ascii: "\n"))
         // One write(2) per line: lines from concurrent requests never interleave, and no
         // Foundation buffering sits between a crash and the last line logged.
-        line.withUTF8 { bytes in
+        line.withUnsafeBufferPointer { bytes in
             var offset = 0
             while offset < bytes.count {
                 let n = write(2, bytes.baseAddress! + offset, bytes.count - offset)
@@ -51,6 +64,37 @@ public struct StructuredLogHandler: LogHandler {
                 offset += n
             }
         }
+    }
+
+    /// Appends one `key: value` field of a line (JSON: after `{` or `,`; logfmt: space-separated,
+    /// the value quoted when it holds spaces, `=`, quotes or line breaks).
+    static func append(_ key: String, _ value: String, format: IngotConfig.LogFormat, first: Bool, to line: inout [UInt8]) {
+        if format == .json {
+            line.append(first ? UInt8(ascii: "{") : UInt8(ascii: ","))
+            JSONText.appendQuoted(key, to: &line)
+            line.append(UInt8(ascii: ":"))
+            JSONText.appendQuoted(value, to: &line)
+            return
+        }
+        if !first { line.append(UInt8(ascii: " ")) }
+        line.append(contentsOf: key.utf8)
+        line.append(UInt8(ascii: "="))
+        var needsQuotes = value.isEmpty || value.utf8.contains { $0 == 0x20 || $0 == 0x3D || $0 == 0x22 || $0 == 0x0A || $0 == 0x0D }
+        if !needsQuotes, value.utf8.contains(where: { $0 >= 0x80 }) { needsQuotes = value.contains { $0.isNewline } }
+        if needsQuotes { JSONText.appendQuoted(value, to: &line) } else { line.append(contentsOf: value.utf8) }
+    }
+
+    static func json(_ fields: [(String, String)]) -> String {
+        var line: [UInt8] = []
+        for (i, f) in fields.enumerated() { append(f.0, f.1, format: .json, first: i == 0, to: &line) }
+        line.append(UInt8(ascii: "}"))
+        return String(decoding: line, as: UTF8.self)
+    }
+
+    static func logfmt(_ fields: [(String, String)]) -> String {
+        var line: [UInt8] = []
+        for (i, f) in fields.enumerated() { append(f.0, f.1, format: .logfmt, first: i == 0, to: &line) }
+        return String(decoding: line, as: UTF8.self)
     }
 
     /// RFC 3339 UTC time with milliseconds, e.g. `2026-11-26T08:55:01.123Z`. Formatted by hand:
@@ -86,20 +130,29 @@ public struct StructuredLogHandler: LogHandler {
         return out
     }
 
-    static func json(_ fields: [(String, String)]) -> String {
-        "{" + fields.map { "\(JSONText.quote($0.0)):\(JSONText.quote($0.1))" }.joined(separator: ",") + "}"
-    }
-
-    static func logfmt(_ fields: [(String, String)]) -> String {
-        fields.map { key, value in
-            let needsQuotes = value.isEmpty || value.contains { $0 == " " || $0 == "=" || $0 == "\"" || $0.isNewline }
-            return needsQuotes ? "\(key)=\(JSONText.quote(value))" : "\(key)=\(value)"
-        }.joined(separator: " ")
-    }
 }
 
 /// Minimal JSON string quoting for hand-built log lines.
 public enum JSONText {
+    /// Appends `string` as a JSON string literal (quoted, escaped) to UTF-8 bytes.
+    public static func appendQuoted(_ string: String, to out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\""))
+        for b in string.utf8 {
+            switch b {
+            case 0x22: out.append(contentsOf: [0x5C, 0x22])
+            case 0x5C: out.append(contentsOf: [0x5C, 0x5C])
+            case 0x0A: out.append(contentsOf: [0x5C, UInt8(ascii: "n")])
+            case 0x0D: out.append(contentsOf: [0x5C, UInt8(ascii: "r")])
+            case 0x09: out.append(contentsOf: [0x5C, UInt8(ascii: "t")])
+            case 0..<0x20:
+                let hex = Array("0123456789abcdef".utf8)
+                out.append(contentsOf: [0x5C, UInt8(ascii: "u"), 0x30, 0x30, hex[Int(b >> 4)], hex[Int(b & 0xF)]])
+            default: out.append(b)
+            }
+        }
+        out.append(UInt8(ascii: "\""))
+    }
+
     public static func quote(_ string: String) -> String {
         var out = "\""
         out.reserveCapacity(string.utf8.count + 2)
