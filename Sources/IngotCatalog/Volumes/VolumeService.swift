@@ -72,10 +72,12 @@ public struct VolumeService: Sendable {
         return record
     }
 
-    /// Deletes a volume; a managed volume's files go with it, an external one's stay.
-    public func delete(_ fullName: String) async throws {
+    /// Deletes a volume; a managed volume's files go with it, an external one's stay. Returns the deleted record.
+    @discardableResult
+    public func delete(_ fullName: String) async throws -> VolumeRecord {
         let record = try await store.delete(fullName)
         if record.volumeType == .managed { try VolumeFiles(root: record.directory).removeAll() }
+        return record
     }
 
     /// Changes comment/owner/name; renaming a managed volume moves its directory.

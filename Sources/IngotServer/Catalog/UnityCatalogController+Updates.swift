@@ -49,15 +49,10 @@ extension UnityCatalogController {
 
     /// The creator owns what it creates: an OWNER row (every privilege) on the securable.
     func grantOwner(_ kind: SecurableKind, _ fullName: String, to principal: Principal) async throws {
-        let type = "uc:" + kind.rawValue
-        // A reused name never inherits the deleted securable's grants.
-        try await authorizer.store.deleteObject(objectType: type, objectID: fullName)
-        try await authorizer.store.changeGrants(
-            objectType: type, objectID: fullName,
-            add: [PermissionRecord(objectType: type, objectID: fullName, principal: principal.name, kind: Self.kind(principal), level: "OWNER")], remove: [])
+        try await CatalogOwnerGrants(store: authorizer.store).grant(kind, fullName, to: principal)
     }
 
-    static func kind(_ principal: Principal) -> GranteeKind { principal.kind == .servicePrincipal ? .servicePrincipal : .user }
+    static func kind(_ principal: Principal) -> GranteeKind { CatalogOwnerGrants.kind(principal) }
 
     /// Only administrators and the current owner (or a member of the owning group) may change the owner.
     static func requireMayChangeOwner(_ principal: Principal, currentOwner: String, _ fullName: String) throws {
@@ -68,22 +63,7 @@ extension UnityCatalogController {
 
     /// Moves the OWNER row from the old owner to the new one (the securable may also have been renamed).
     func transferOwner(_ kind: SecurableKind, from: (name: String, owner: String), to: (name: String, owner: String)) async throws {
-        let type = "uc:" + kind.rawValue
-        if from.name != to.name {
-            // Grants follow the name: move every row of the old name.
-            let rows = try await authorizer.store.rows(objectType: type, objectID: from.name)
-            try await authorizer.store.deleteObject(objectType: type, objectID: to.name)
-            try await authorizer.store.changeGrants(
-                objectType: type, objectID: to.name,
-                add: rows.map { PermissionRecord(objectType: type, objectID: to.name, principal: $0.principal, kind: GranteeKind(rawValue: $0.principal_kind) ?? .user, level: $0.level) },
-                remove: [])
-            try await authorizer.store.deleteObject(objectType: type, objectID: from.name)
-        }
-        guard from.owner != to.owner else { return }
-        try await authorizer.store.changeGrants(
-            objectType: type, objectID: to.name,
-            add: [PermissionRecord(objectType: type, objectID: to.name, principal: to.owner, kind: .user, level: "OWNER")],
-            remove: [PermissionRecord(objectType: type, objectID: to.name, principal: from.owner, kind: .user, level: "OWNER")])
+        try await CatalogOwnerGrants(store: authorizer.store).transfer(kind, from: from, to: to)
     }
 
     // MARK: PATCH catalogs, schemas, tables

@@ -3,12 +3,15 @@ import HTTPTypes
 import Hummingbird
 import IngotCatalog
 import IngotCore
+import IngotIdentity
 
 /// Volumes and external locations under `/api/2.1/unity-catalog/` in Unity Catalog OSS's shape
 /// (`VolumeInfo`, `ExternalLocationInfo`, list responses with `next_page_token`), with UC's error body
-/// `{"error_code": "NOT_FOUND", "message": ..., "details": [...]}`.
+/// `{"error_code": "NOT_FOUND", "message": ..., "details": [...]}`. The creator of a volume owns it (an
+/// `OWNER` grant row, as for tables), which follows renames and owner changes and goes with the volume.
 struct UnityCatalogVolumesController {
     let volumes: VolumeService
+    let owners: CatalogOwnerGrants
 
     struct VolumeInfo: Encodable {
         let catalog_name: String
@@ -76,7 +79,8 @@ struct UnityCatalogVolumesController {
         uc.patch("volumes/:name") { request, context in try await Self.uc { try await update(request, context) } }
         uc.delete("volumes/:name") { _, context in
             try await Self.uc {
-                try await volumes.delete(try context.parameters.require("name"))
+                let record = try await volumes.delete(try context.parameters.require("name"))
+                try await owners.forget(.volume, record.fullName)
                 return try JSONResponse.make([String: String]())
             }
         }
@@ -137,6 +141,7 @@ struct UnityCatalogVolumesController {
         let record = try await volumes.create(
             catalog: body.catalog_name, schema: body.schema_name, name: body.name, type: type, storageLocation: body.storage_location,
             comment: body.comment, owner: context.principal.name)
+        try await owners.grant(.volume, record.fullName, to: context.principal)
         return try JSONResponse.make(VolumeInfo(record))
     }
 
@@ -147,9 +152,19 @@ struct UnityCatalogVolumesController {
             let owner: String?
         }
         let body = try await request.decode(as: Body.self, context: context)
+        let before = try await volumes.store.volume(try context.parameters.require("name"))
+        let principal = context.principal
+        if body.owner != nil, !(principal.isAdmin || principal.name == before.owner || principal.groups.contains(before.owner)) {
+            throw IngotFailure(.permissionDenied, "only the owner of \(before.fullName) or an administrator may change its owner")
+        }
+        let owner = try body.owner.map { raw in
+            let trimmed = raw.trimmingCharacters(in: .whitespaces)
+            guard !trimmed.isEmpty, trimmed.count <= 255 else { throw CatalogError.invalidParameter("owner must be a principal name") }
+            return trimmed
+        }
         let record = try await volumes.update(
-            try context.parameters.require("name"), newName: body.new_name.flatMap { $0.isEmpty ? nil : $0 }, comment: body.comment, owner: body.owner,
-            by: context.principal.name)
+            before.fullName, newName: body.new_name.flatMap { $0.isEmpty ? nil : $0 }, comment: body.comment, owner: owner, by: principal.name)
+        try await owners.transfer(.volume, from: (before.fullName, before.owner), to: (record.fullName, record.owner))
         return try JSONResponse.make(VolumeInfo(record))
     }
 

@@ -23,7 +23,7 @@ struct VolumeLandingPaths: LandingPathResolver {
 enum VolumeRoutes {
     static func add(to router: Router<IngotRequestContext>, services: IngotServices) {
         let volumes = VolumeService.make(config: services.config, metadata: services.metadata)
-        UnityCatalogVolumesController(volumes: volumes).addRoutes(to: router)
+        UnityCatalogVolumesController(volumes: volumes, owners: CatalogOwnerGrants(store: services.authorizer.store)).addRoutes(to: router)
         FilesController(volumes: volumes).addRoutes(to: router)
     }
 }

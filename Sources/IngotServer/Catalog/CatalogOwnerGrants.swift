@@ -1,0 +1,46 @@
+import Foundation
+import IngotCatalog
+import IngotCore
+import IngotIdentity
+
+/// The `OWNER` grant rows of Unity Catalog securables (`uc:<securable_type>`): whoever creates a
+/// securable owns it (every privilege on it and below), and the row follows renames and owner changes.
+struct CatalogOwnerGrants {
+    let store: PermissionStore
+
+    /// Records the creator as owner; a reused name never inherits the deleted securable's grants.
+    func grant(_ kind: SecurableKind, _ fullName: String, to principal: Principal) async throws {
+        let type = "uc:" + kind.rawValue
+        try await store.deleteObject(objectType: type, objectID: fullName)
+        try await store.changeGrants(
+            objectType: type, objectID: fullName,
+            add: [PermissionRecord(objectType: type, objectID: fullName, principal: principal.name, kind: Self.kind(principal), level: "OWNER")], remove: [])
+    }
+
+    static func kind(_ principal: Principal) -> GranteeKind { principal.kind == .servicePrincipal ? .servicePrincipal : .user }
+
+    /// Moves the OWNER row from the old owner to the new one (the securable may also have been renamed:
+    /// every grant row follows the name).
+    func transfer(_ kind: SecurableKind, from: (name: String, owner: String), to: (name: String, owner: String)) async throws {
+        let type = "uc:" + kind.rawValue
+        if from.name != to.name {
+            let rows = try await store.rows(objectType: type, objectID: from.name)
+            try await store.deleteObject(objectType: type, objectID: to.name)
+            try await store.changeGrants(
+                objectType: type, objectID: to.name,
+                add: rows.map { PermissionRecord(objectType: type, objectID: to.name, principal: $0.principal, kind: GranteeKind(rawValue: $0.principal_kind) ?? .user, level: $0.level) },
+                remove: [])
+            try await store.deleteObject(objectType: type, objectID: from.name)
+        }
+        guard from.owner != to.owner else { return }
+        try await store.changeGrants(
+            objectType: type, objectID: to.name,
+            add: [PermissionRecord(objectType: type, objectID: to.name, principal: to.owner, kind: .user, level: "OWNER")],
+            remove: [PermissionRecord(objectType: type, objectID: to.name, principal: from.owner, kind: .user, level: "OWNER")])
+    }
+
+    /// Drops every grant row of a deleted securable.
+    func forget(_ kind: SecurableKind, _ fullName: String) async throws {
+        try await store.deleteObject(objectType: "uc:" + kind.rawValue, objectID: fullName)
+    }
+}
