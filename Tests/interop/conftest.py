@@ -59,6 +59,27 @@ def _interop_relative(path):
     return path.split(marker, 1)[1] if marker in path else path
 
 
+@pytest.fixture(autouse=True, scope="module")
+def fresh_mlflow_uris():
+    """Modules point the mlflow client at their own servers (`set_tracking_uri`/`set_registry_uri`, often
+    in a module fixture). mlflow also exports both to the environment for subprocesses, and
+    `set_registry_uri(None)` leaves MLFLOW_REGISTRY_URI behind: a later module in the same process (on an
+    xdist worker, in any order) would then register models on a server that is gone. After each module
+    both are back to what they were before it."""
+    names = ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI")
+    saved = {name: os.environ.get(name) for name in names}
+    yield
+    mlflow = sys.modules.get("mlflow")
+    if mlflow is not None:
+        mlflow.set_tracking_uri(None)
+        mlflow.set_registry_uri(None)
+    for name, value in saved.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+
+
 @pytest.fixture(autouse=True)
 def fresh_mlflow_client_state():
     """The mlflow client keeps its active experiment and run in module globals; a test that set an
