@@ -8,10 +8,13 @@ import IngotStorage
 public struct NamespaceStore: Sendable {
     let db: any DatabaseWriter
     let clock: @Sendable () -> Date
+    /// Removes the files of managed volumes whose schema (or catalog) was deleted; nil leaves them.
+    let droppedVolumes: (any DroppedVolumeFiles)?
 
-    public init(metadata: MetadataStore, clock: @escaping @Sendable () -> Date = { Date() }) {
+    public init(metadata: MetadataStore, droppedVolumes: (any DroppedVolumeFiles)? = nil, clock: @escaping @Sendable () -> Date = { Date() }) {
         self.db = metadata.writer
         self.clock = clock
+        self.droppedVolumes = droppedVolumes
     }
 
     private var now: Int64 { Int64(clock().timeIntervalSince1970 * 1000) }
@@ -48,22 +51,28 @@ public struct NamespaceStore: Sendable {
         try await db.read { db in try Row.fetchAll(db, sql: "SELECT * FROM catalog_catalogs ORDER BY name").map(Self.catalog) }
     }
 
-    /// Deletes a catalog; refuses one with schemas other than an empty `default` unless `force`.
+    /// Deletes a catalog; refuses one with schemas other than an empty `default` unless `force`. With
+    /// `force` its schemas, tables and volumes go too (managed volumes' files through ``droppedVolumes``).
     public func deleteCatalog(_ rawName: String, force: Bool = false) async throws {
         let name = try NameRules.identifier(rawName, what: "catalog")
-        try await db.write { db in
+        let volumes = try await db.write { db in
             guard try Bool.fetchOne(db, sql: "SELECT 1 FROM catalog_catalogs WHERE name = ?", arguments: [name]) == true else {
                 throw CatalogError.notFound("Catalog '\(name)' does not exist")
             }
             let tables = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM catalog_tables WHERE catalog_name = ?", arguments: [name]) ?? 0
             let schemas = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM catalog_schemas WHERE catalog_name = ? AND name <> 'default'", arguments: [name]) ?? 0
-            if !force && (tables > 0 || schemas > 0) {
-                throw CatalogError.notEmpty("Catalog '\(name)' is not empty (\(schemas) schemas, \(tables) tables); use force to delete it")
+            let volumes = try Row.fetchAll(db, sql: "SELECT * FROM catalog_volumes WHERE catalog_name = ?", arguments: [name]).map(VolumeStore.volume)
+            if !force && (tables > 0 || schemas > 0 || !volumes.isEmpty) {
+                throw CatalogError.notEmpty(
+                    "Catalog '\(name)' is not empty (\(schemas) schemas, \(tables) tables, \(volumes.count) volumes); use force to delete it")
             }
+            try db.execute(sql: "DELETE FROM catalog_volumes WHERE catalog_name = ?", arguments: [name])
             try db.execute(sql: "DELETE FROM catalog_tables WHERE catalog_name = ?", arguments: [name])
             try db.execute(sql: "DELETE FROM catalog_catalogs WHERE name = ?", arguments: [name])
             try Self.forgetMetadata(db, under: name)
+            return volumes
         }
+        try droppedVolumes?.removeFiles(of: volumes)
     }
 
     // MARK: schemas
@@ -109,20 +118,27 @@ public struct NamespaceStore: Sendable {
         }
     }
 
+    /// Deletes a schema; refuses one holding tables or volumes unless `force`, which deletes them too
+    /// (managed volumes' files through ``droppedVolumes``; external volumes' files stay).
     public func deleteSchema(catalog rawCatalog: String, name rawName: String, force: Bool = false) async throws {
         let catalog = try NameRules.identifier(rawCatalog, what: "catalog")
         let name = try NameRules.identifier(rawName, what: "schema")
-        try await db.write { db in
+        let volumes = try await db.write { db in
             guard try Bool.fetchOne(db, sql: "SELECT 1 FROM catalog_schemas WHERE catalog_name = ? AND name = ?", arguments: [catalog, name]) == true else {
                 throw CatalogError.notFound("Schema '\(catalog).\(name)' does not exist")
             }
             let tables = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM catalog_tables WHERE catalog_name = ? AND schema_name = ?", arguments: [catalog, name]) ?? 0
-            if tables > 0 && !force {
-                throw CatalogError.notEmpty("Schema '\(catalog).\(name)' has \(tables) tables; use force to delete it")
+            let volumes = try Row.fetchAll(db, sql: "SELECT * FROM catalog_volumes WHERE catalog_name = ? AND schema_name = ?", arguments: [catalog, name])
+                .map(VolumeStore.volume)
+            if (tables > 0 || !volumes.isEmpty) && !force {
+                throw CatalogError.notEmpty("Schema '\(catalog).\(name)' has \(tables) tables and \(volumes.count) volumes; use force to delete it")
             }
+            try db.execute(sql: "DELETE FROM catalog_volumes WHERE catalog_name = ? AND schema_name = ?", arguments: [catalog, name])
             try db.execute(sql: "DELETE FROM catalog_schemas WHERE catalog_name = ? AND name = ?", arguments: [catalog, name])
             try Self.forgetMetadata(db, under: "\(catalog).\(name)")
+            return volumes
         }
+        try droppedVolumes?.removeFiles(of: volumes)
     }
 
     /// Sets and removes schema properties (a `comment` property sets the comment); returns the schema.

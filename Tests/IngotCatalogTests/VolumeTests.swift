@@ -141,4 +141,52 @@ import Testing
         try await secured.store.deleteExternalLocation("landing")
         #expect(throws: IngotFailure.self) { try secured.landingPath(outside.path + "/in", base: data) }
     }
+
+    /// Deleting a schema (or catalog) that holds volumes: refused without force; with force the rows go,
+    /// managed volumes' directories are removed, an external volume's files stay, and a managed row whose
+    /// stored location points outside `<data-dir>/volumes/` never makes the deletion leave it.
+    @Test func deletingASchemaRemovesItsManagedVolumesFiles() async throws {
+        let metadata = try MetadataStore(inMemoryWith: CatalogModule.migrations + CatalogMetadataModule.migrations)
+        try metadata.migrate()
+        let data = try Self.temp("data")
+        let service = VolumeService(store: VolumeStore(metadata: metadata), dataDirectory: data, enforceAllowList: false)
+        let namespace = NamespaceStore(metadata: metadata, droppedVolumes: service)
+        _ = try await namespace.createSchema(catalog: "main", name: "raw", owner: "ana")
+        let managed = try await service.create(catalog: "main", schema: "raw", name: "m", type: .managed, storageLocation: nil, comment: nil, owner: "ana")
+        try FileManager.default.createDirectory(atPath: managed.directory + "/sub", withIntermediateDirectories: true)
+        try Data("m".utf8).write(to: URL(fileURLWithPath: managed.directory + "/sub/f.csv"))
+        let outside = try Self.temp("external")
+        let external = try await service.create(catalog: "main", schema: "raw", name: "e", type: .external, storageLocation: "file://" + outside.path + "/e",
+                                                comment: nil, owner: "ana")
+        try Data("e".utf8).write(to: URL(fileURLWithPath: external.directory + "/keep.csv"))
+        // A managed row whose location was tampered with to point outside the volumes area.
+        let victim = try Self.temp("victim")
+        try Data("v".utf8).write(to: victim.appendingPathComponent("precious.txt"))
+        var forged = managed
+        forged.name = "forged"
+        forged.volumeID = UUID().uuidString
+        forged.storageLocation = VolumeLocations.url(victim.path)
+        try await service.store.insert(forged)
+
+        // Volumes alone make the schema non-empty.
+        await #expect(throws: CatalogError.self) { try await namespace.deleteSchema(catalog: "main", name: "raw") }
+        #expect(FileManager.default.fileExists(atPath: managed.directory + "/sub/f.csv"))
+        // With force: the rows go; the managed directory goes; external files and the forged location stay.
+        await #expect(throws: VolumeFileError.self) { try await namespace.deleteSchema(catalog: "main", name: "raw", force: true) }
+        await #expect(throws: CatalogError.self) { try await namespace.schema(catalog: "main", name: "raw") }
+        for name in ["m", "e", "forged"] { await #expect(throws: CatalogError.self) { try await service.store.volume("main.raw." + name) } }
+        #expect(!FileManager.default.fileExists(atPath: managed.directory))
+        #expect(FileManager.default.fileExists(atPath: outside.path + "/e/keep.csv"))
+        #expect(FileManager.default.fileExists(atPath: victim.path + "/precious.txt"))
+
+        // A catalog whose only volume sits in its default schema is not empty either; force removes its files.
+        _ = try await namespace.createCatalog("lab", owner: "ana")
+        _ = try await namespace.createSchema(catalog: "lab", name: "default", owner: "ana")
+        let labVolume = try await service.create(catalog: "lab", schema: "default", name: "v", type: .managed, storageLocation: nil, comment: nil, owner: "ana")
+        try Data("x".utf8).write(to: URL(fileURLWithPath: labVolume.directory + "/x.bin"))
+        await #expect(throws: CatalogError.self) { try await namespace.deleteCatalog("lab") }
+        try await namespace.deleteCatalog("lab", force: true)
+        #expect(!FileManager.default.fileExists(atPath: labVolume.directory))
+        #expect(FileManager.default.fileExists(atPath: data.path))
+    }
 }

@@ -6,7 +6,7 @@ import IngotStorage
 /// makes its directory under `<data-dir>/volumes/`, an external one must lie under an external
 /// location (when the allow-list is enforced, i.e. with authentication on), and every file path is
 /// turned into a ``VolumeFiles`` view of the volume's directory.
-public struct VolumeService: Sendable {
+public struct VolumeService: DroppedVolumeFiles {
     public let store: VolumeStore
     public let dataDirectory: String
     /// With authentication on, local directories outside the data directory must lie under an
@@ -78,6 +78,23 @@ public struct VolumeService: Sendable {
         let record = try await store.delete(fullName)
         if record.volumeType == .managed { try VolumeFiles(root: record.directory).removeAll() }
         return record
+    }
+
+    /// Removes the directories of managed volumes whose rows are gone (their schema or catalog was
+    /// deleted). External volumes' files are never touched, and a directory is removed only when it lies
+    /// strictly inside `<data-dir>/volumes/` with symlinks resolved, so a stored location can never send
+    /// the deletion elsewhere. Every directory is tried; the error names those left behind.
+    public func removeFiles(of dropped: [VolumeRecord]) throws {
+        let root = VolumeLocations.localPath(dataDirectory + "/volumes") ?? dataDirectory + "/volumes"
+        var left: [String] = []
+        for record in dropped where record.volumeType == .managed {
+            guard let directory = VolumeLocations.localPath(record.storageLocation), directory != root, VolumeLocations.contains(root, directory) else {
+                left.append("\(record.fullName) (\(record.storageLocation) is not under \(root))")
+                continue
+            }
+            do { try VolumeFiles(root: directory).removeAll() } catch { left.append("\(record.fullName) (\(directory): \(error.localizedDescription))") }
+        }
+        guard left.isEmpty else { throw VolumeFileError.io("the files of deleted managed volumes were left in place: \(left.joined(separator: "; "))") }
     }
 
     /// Changes comment/owner/name; renaming a managed volume moves its directory.
