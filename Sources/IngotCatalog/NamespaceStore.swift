@@ -70,6 +70,7 @@ public struct NamespaceStore: Sendable {
             try db.execute(sql: "DELETE FROM catalog_tables WHERE catalog_name = ?", arguments: [name])
             try db.execute(sql: "DELETE FROM catalog_catalogs WHERE name = ?", arguments: [name])
             try Self.forgetMetadata(db, under: name)
+            try QualityStore.forgetMonitors(db, under: name)
             return volumes
         }
         try droppedVolumes?.removeFiles(of: volumes)
@@ -136,6 +137,7 @@ public struct NamespaceStore: Sendable {
             try db.execute(sql: "DELETE FROM catalog_volumes WHERE catalog_name = ? AND schema_name = ?", arguments: [catalog, name])
             try db.execute(sql: "DELETE FROM catalog_schemas WHERE catalog_name = ? AND name = ?", arguments: [catalog, name])
             try Self.forgetMetadata(db, under: "\(catalog).\(name)")
+            try QualityStore.forgetMonitors(db, under: "\(catalog).\(name)")
             return volumes
         }
         try droppedVolumes?.removeFiles(of: volumes)
@@ -269,7 +271,9 @@ public struct NamespaceStore: Sendable {
         }
     }
 
-    public func deleteTable(_ name: TableName) async throws -> TableRecord {
+    /// Removes a table's row, tags, ownership records and column comments, and its data quality monitor
+    /// unless `replacing` (the table is dropped to be created again under its name: a pipeline's full refresh).
+    public func deleteTable(_ name: TableName, replacing: Bool = false) async throws -> TableRecord {
         try await db.write { db in
             guard let row = try Row.fetchOne(db, sql: "SELECT * FROM catalog_tables WHERE catalog_name = ? AND schema_name = ? AND name = ?",
                 arguments: [name.catalog, name.schema, name.table])
@@ -281,6 +285,7 @@ public struct NamespaceStore: Sendable {
             let record = Self.table(row)
             try Self.forgetMetadata(db, under: name.description)
             try db.execute(sql: "DELETE FROM catalog_column_comments WHERE table_id = ?", arguments: [record.tableID])
+            if !replacing { try QualityStore.forgetMonitors(db, table: name.description) }
             return record
         }
     }

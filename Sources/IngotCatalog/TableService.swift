@@ -229,9 +229,11 @@ public struct TableService: Sendable {
         return try await table.vacuum(retention: (retentionHours ?? 168) * 3600, dryRun: dryRun, enforceRetentionDuration: !force)
     }
 
-    /// Removes the table from the namespace; a managed table's files are deleted too.
-    public func drop(_ name: TableName) async throws {
-        let record = try await namespace.deleteTable(name)
+    /// Removes the table from the namespace; a managed table's files are deleted too. `replacing`: the
+    /// table is about to be created again under its name (a pipeline's full refresh), so its data quality
+    /// monitor stays.
+    public func drop(_ name: TableName, replacing: Bool = false) async throws {
+        let record = try await namespace.deleteTable(name, replacing: replacing)
         if record.tableType == .managed {
             try await objects.deleteAll(prefix: record.storageLocation + "/")
         }

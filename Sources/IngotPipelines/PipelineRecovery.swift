@@ -26,10 +26,11 @@ extension PipelineStore {
 
 extension PipelineRunner {
     /// Resets a streaming dataset: its table (or, after a crash inside a drop, what is left of its
-    /// storage) goes, then its checkpoint and refresh mark.
+    /// storage) goes, then its checkpoint and refresh mark. The table's quality monitor stays for the
+    /// table created again.
     func resetForFullRefresh(_ target: TableName, pipelineID: String, dataset: String) async throws {
         if try await tables.namespace.tableIfExists(target) != nil {
-            try await tables.drop(target)
+            try await tables.drop(target, replacing: true)
         } else {
             try await tables.objects.deleteAll(prefix: TableService.managedKey(target) + "/")
         }

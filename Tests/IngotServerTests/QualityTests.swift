@@ -268,5 +268,58 @@ import Testing
         #expect(triggers.contains("SCHEDULE"), "refreshes: \(triggers)")
         #expect(triggers.contains("MANUAL"))  // the first profile, queued on create
     }
+
+    /// A monitor follows its table through renames (the table's own, and its schema's) with its refreshes
+    /// and results; dropping the table, or deleting its schema, drops the monitor; a pipeline's full
+    /// refresh (drop to create again) keeps it.
+    @Test func monitorsFollowRenamesAndGoWithTheTable() async throws {
+        let (services, quality, name) = try await Self.setup()
+        let namespace = services.tables.namespace
+        _ = try await quality.createMonitor(name, config: MonitorConfig(compute_distinct: false), creator: "admin")
+        for _ in 0..<2 { #expect(try await quality.refresh(name, trigger: "MANUAL").0.state == "SUCCESS") }
+
+        let renamed = try TableName(parsing: "main.default.customers")
+        try await namespace.renameTable(name, to: renamed)
+        await #expect(throws: CatalogError.self) { try await quality.monitor(name) }
+        #expect(try await quality.monitor(renamed).tableName == renamed)
+        let store = quality.store
+        #expect(try await store.refreshes(renamed).count == 2)
+        #expect(try await store.refreshes(name).isEmpty)
+        let results = try await store.results(renamed)
+        #expect(results.count == 2 && results.allSatisfy { $0.table_name == "main.default.customers" })
+        #expect(try await quality.summary(renamed).history.count == 2)
+        // Refreshing under the new name appends to the same history.
+        #expect(try await quality.refresh(renamed, trigger: "MANUAL").0.state == "SUCCESS")
+        #expect(try await store.results(renamed).count == 3)
+
+        // A schema rename carries it too.
+        _ = try await namespace.createSchema(catalog: "main", name: "crm", owner: "admin")
+        let moved = try TableName(parsing: "main.crm.customers")
+        try await namespace.renameTable(renamed, to: moved)
+        _ = try await namespace.updateSchema(catalog: "main", name: "crm", SecurableUpdate(newName: "sales"), actor: "admin")
+        let inSales = try TableName(parsing: "main.sales.customers")
+        #expect(try await quality.monitor(inSales).tableName == inSales)
+        #expect(try await store.results(inSales).count == 3)
+
+        // A pipeline's full refresh drops the table to create it again: the monitor stays.
+        try await services.tables.drop(inSales, replacing: true)
+        #expect(try await store.monitor(inSales) != nil)
+        try await services.tables.create(inSales, schema: Schema([Field("id", .int64), Field("name", .string)]), owner: "admin")
+        // Dropping the table drops its monitor and history; a table created under the name starts clean.
+        try await services.tables.drop(inSales)
+        #expect(try await store.monitor(inSales) == nil)
+        #expect(try await store.results(inSales).isEmpty)
+        #expect(try await store.refreshes(inSales).isEmpty)
+
+        // Deleting a schema (force) drops its tables' monitors.
+        let other = try TableName(parsing: "main.sales.orders")
+        try await services.tables.create(other, schema: Schema([Field("id", .int64)]), owner: "admin")
+        _ = try await quality.createMonitor(other, config: MonitorConfig(compute_distinct: false), creator: "admin")
+        #expect(try await quality.refresh(other, trigger: "MANUAL").0.state == "SUCCESS")
+        try await namespace.deleteSchema(catalog: "main", name: "sales", force: true)
+        #expect(try await store.monitor(other) == nil)
+        #expect(try await store.results(other).isEmpty)
+        #expect(try await store.monitors().isEmpty)
+    }
 }
 

@@ -53,8 +53,54 @@ public enum QualityModule {
                 );
                 CREATE INDEX quality_notifications_due ON quality_notifications(status, next_attempt_at);
                 """)
-        }
+        },
+        Migration("quality.v2.follow-table") { db in try QualitySchema.followTables(db) },
     ]
+}
+
+enum QualitySchema {
+    /// Monitors follow their table through a rename: a trigger on `catalog_tables` (the catalog's
+    /// migrations run first) moves a monitor, its refreshes, results (and the `table_name` inside each
+    /// result) and notifications to the new name in the rename's own transaction, whichever path renames
+    /// it (UC PATCH, Iceberg REST, a catalog or schema rename). A monitor left under the new name by a
+    /// table dropped before this migration is stale and goes first. Dropping a table drops its monitor
+    /// (``QualityStore/forgetMonitors(_:table:)``, called by ``NamespaceStore``).
+    static func followTables(_ db: Database) throws {
+        let old = "OLD.catalog_name || '.' || OLD.schema_name || '.' || OLD.name"
+        let new = "NEW.catalog_name || '.' || NEW.schema_name || '.' || NEW.name"
+        try db.execute(sql: """
+            CREATE TRIGGER quality_monitor_follows_rename AFTER UPDATE OF catalog_name, schema_name, name ON catalog_tables
+            WHEN OLD.catalog_name <> NEW.catalog_name OR OLD.schema_name <> NEW.schema_name OR OLD.name <> NEW.name
+            BEGIN
+                DELETE FROM quality_results WHERE table_name = \(new);
+                DELETE FROM quality_monitors WHERE table_name = \(new);
+                UPDATE quality_monitors SET table_name = \(new) WHERE table_name = \(old);
+                UPDATE quality_refreshes SET table_name = \(new) WHERE table_name = \(old);
+                UPDATE quality_results SET table_name = \(new),
+                    result = CASE WHEN json_valid(result) THEN json_set(result, '$.table_name', \(new)) ELSE result END
+                    WHERE table_name = \(old);
+                UPDATE quality_notifications SET table_name = \(new) WHERE table_name = \(old);
+            END;
+            """)
+    }
+}
+
+extension QualityStore {
+    /// Drops the monitors (with their refreshes and results) of a deleted table, or of every table
+    /// under a deleted schema or catalog (`under`), inside the caller's transaction. Queued notifications
+    /// stay and are still delivered. A no-op where the quality tables were never created.
+    static func forgetMonitors(_ db: Database, table: String? = nil, under prefix: String? = nil) throws {
+        guard try db.tableExists("quality_monitors") else { return }
+        if let table {
+            try db.execute(sql: "DELETE FROM quality_results WHERE table_name = ?", arguments: [table])
+            try db.execute(sql: "DELETE FROM quality_monitors WHERE table_name = ?", arguments: [table])
+        }
+        if let prefix {
+            for t in ["quality_results", "quality_monitors"] {
+                try db.execute(sql: "DELETE FROM \(t) WHERE substr(table_name, 1, length(:n) + 1) = :n || '.'", arguments: ["n": prefix])
+            }
+        }
+    }
 }
 
 /// A queued quality notification (one webhook POST, retried until delivered or out of attempts).
@@ -146,9 +192,15 @@ public struct QualityStore: Sendable {
     }
 
     /// Records a refresh's result and the monitor's new health in one transaction; returns the previous health.
+    /// The result is filed under the name the refresh row has now: a rename during the refresh moved it
+    /// (a drop deleted it: then nothing is filed).
     public func finishRefresh(_ result: QualityResult, now: Int64) async throws -> TableHealth {
-        let text = try Self.json(result)
-        return try await db.write { db in
+        try await db.write { db in
+            var result = result
+            guard let current = try String.fetchOne(db, sql: "SELECT table_name FROM quality_refreshes WHERE refresh_id = ?", arguments: [result.refresh_id])
+            else { throw CatalogError.notFound("Refresh \(result.refresh_id) of '\(result.table_name)' does not exist (its table was dropped)") }
+            result.table_name = current
+            let text = try Self.json(result)
             let previous = try String.fetchOne(db, sql: "SELECT health FROM quality_monitors WHERE table_name = ?", arguments: [result.table_name])
             try db.execute(sql: """
                 INSERT INTO quality_results (refresh_id, table_name, table_version, health, score, row_count, result, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
