@@ -84,9 +84,10 @@ public struct ScoringRequest: Sendable, Equatable {
         return ScoringRequest(frame: frame, params: params, clientRequestID: clientID, format: format)
     }
 
-    static func cell(_ v: ServingJSON, _ what: String) throws -> ScoringValue {
+    /// `what` names the cell in an error; it is built only when there is one (this runs for every cell).
+    static func cell(_ v: ServingJSON, _ what: @autoclosure () -> String) throws -> ScoringValue {
         guard let s = v.scoringValue else {
-            throw ServingError.badInput("\(what): nested lists or objects are not supported as cell values")
+            throw ServingError.badInput("\(what()): nested lists or objects are not supported as cell values")
         }
         return s
     }

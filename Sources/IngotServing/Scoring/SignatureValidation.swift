@@ -14,6 +14,8 @@ extension ModelSignature {
                 )
             }
             source = Array(0..<width)
+        } else if frame.columns.count == columns.count, zip(frame.columns, columns).allSatisfy({ $0 == $1.name }) {
+            source = Array(0..<columns.count)  // already in the signature's order (the usual request): no lookup
         } else {
             var index: [String: Int] = [:]
             for (k, c) in frame.columns.enumerated() where index[c] == nil { index[c] = k }
