@@ -84,8 +84,8 @@ extension NamespaceStore {
 
     // MARK: catalogs, schemas, tables
 
-    /// Changes a catalog's comment, owner, properties or name (a rename moves its schemas, tables,
-    /// functions and tags along; table files stay where they are).
+    /// Changes a catalog's comment, owner, properties or name (a rename moves its schemas, tables, views,
+    /// functions, volumes and tags along; table and managed volume files stay where they are).
     public func updateCatalog(_ rawName: String, _ update: SecurableUpdate, actor: String) async throws -> CatalogRecord {
         let name = try NameRules.identifier(rawName, what: "catalog")
         let newName = try update.newName.map { try NameRules.identifier($0, what: "catalog") }
@@ -98,7 +98,8 @@ extension NamespaceStore {
                 }
                 try db.execute(sql: "PRAGMA defer_foreign_keys = ON")
                 try db.execute(sql: "UPDATE catalog_catalogs SET name = ? WHERE name = ?", arguments: [newName, name])
-                for table in ["catalog_schemas", "catalog_tables", "catalog_functions"] {
+                // Volumes and views too (their rows reference the schema); a managed volume's files stay where they are.
+                for table in ["catalog_schemas", "catalog_tables", "catalog_functions", "catalog_volumes", "catalog_views"] {
                     try db.execute(sql: "UPDATE \(table) SET catalog_name = ? WHERE catalog_name = ?", arguments: [newName, name])
                 }
                 try Self.moveMetadata(db, from: name, to: newName)
@@ -121,7 +122,7 @@ extension NamespaceStore {
                 }
                 try db.execute(sql: "PRAGMA defer_foreign_keys = ON")
                 try db.execute(sql: "UPDATE catalog_schemas SET name = ? WHERE catalog_name = ? AND name = ?", arguments: [newName, catalog, name])
-                for table in ["catalog_tables", "catalog_functions"] {
+                for table in ["catalog_tables", "catalog_functions", "catalog_volumes", "catalog_views"] {
                     try db.execute(sql: "UPDATE \(table) SET schema_name = ? WHERE catalog_name = ? AND schema_name = ?", arguments: [newName, catalog, name])
                 }
                 try Self.moveMetadata(db, from: "\(catalog).\(name)", to: "\(catalog).\(newName)")

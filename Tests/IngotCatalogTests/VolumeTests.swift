@@ -189,4 +189,44 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: labVolume.directory))
         #expect(FileManager.default.fileExists(atPath: data.path))
     }
+
+    /// Renaming a schema or catalog carries its volumes and views along (their rows reference the schema);
+    /// a managed volume's files stay where they were, so a new volume under the old name cannot share them.
+    @Test func renamingASchemaOrCatalogCarriesItsVolumes() async throws {
+        let metadata = try MetadataStore(inMemoryWith: CatalogModule.migrations + CatalogMetadataModule.migrations)
+        try metadata.migrate()
+        let data = try Self.temp("data")
+        let service = VolumeService(store: VolumeStore(metadata: metadata), dataDirectory: data, enforceAllowList: false)
+        let namespace = NamespaceStore(metadata: metadata, droppedVolumes: service)
+        _ = try await namespace.createSchema(catalog: "main", name: "raw", owner: "ana")
+        let m = try await service.create(catalog: "main", schema: "raw", name: "m", type: .managed, storageLocation: nil, comment: nil, owner: "ana")
+        try Data("m".utf8).write(to: URL(fileURLWithPath: m.directory + "/f.csv"))
+        let stamp: Int64 = 1
+        try await namespace.views.save(
+            ViewRecord(name: try TableName(parsing: "main.raw.v"), viewID: UUID().uuidString, definition: "SELECT 1", columns: [], comment: nil, owner: "ana",
+                       createdAt: stamp, updatedAt: stamp, createdBy: "ana", updatedBy: "ana"), replace: false)
+
+        _ = try await namespace.updateSchema(catalog: "main", name: "raw", SecurableUpdate(newName: "bronze"), actor: "ana")
+        let moved = try await service.store.volume("main.bronze.m")
+        #expect(moved.directory == m.directory && moved.volumeID == m.volumeID)
+        #expect(try await namespace.views.view(try TableName(parsing: "main.bronze.v")) != nil)
+        let (_, files) = try await service.files(try VolumePath(parsing: "/Volumes/main/bronze/m/f.csv"))
+        #expect(try files.entry(["f.csv"])?.size == 1)
+        // The old name's managed directory still holds bronze.m's files: a new volume there is refused.
+        _ = try await namespace.createSchema(catalog: "main", name: "raw", owner: "ana")
+        await #expect(throws: CatalogError.self) {
+            try await service.create(catalog: "main", schema: "raw", name: "m", type: .managed, storageLocation: nil, comment: nil, owner: "ana")
+        }
+
+        _ = try await namespace.createCatalog("lab", owner: "ana")
+        _ = try await namespace.createSchema(catalog: "lab", name: "s", owner: "ana")
+        _ = try await service.create(catalog: "lab", schema: "s", name: "v", type: .managed, storageLocation: nil, comment: nil, owner: "ana")
+        _ = try await namespace.updateCatalog("lab", SecurableUpdate(newName: "lab2"), actor: "ana")
+        #expect(try await service.store.volume("lab2.s.v").catalogName == "lab2")
+        await #expect(throws: CatalogError.self) { try await service.store.volume("lab.s.v") }
+
+        // Deleting the renamed schema removes the files where they are.
+        try await namespace.deleteSchema(catalog: "main", name: "bronze", force: true)
+        #expect(!FileManager.default.fileExists(atPath: m.directory))
+    }
 }

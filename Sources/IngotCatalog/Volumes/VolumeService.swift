@@ -39,6 +39,10 @@ public struct VolumeService: DroppedVolumeFiles {
                 throw CatalogError.invalidParameter("a MANAGED volume takes no storage_location (its files live under the data directory)")
             }
             directory = managedDirectory(catalog: catalog, schema: schema, volume: name)
+            // A volume whose schema or catalog was renamed keeps its files where they were: never share them.
+            if let other = try await store.volumesOverlapping(directory: directory).first {
+                throw CatalogError.alreadyExists("directory \(directory) holds the files of volume \(other.fullName)")
+            }
         case .external:
             guard let storageLocation, let path = VolumeLocations.localPath(storageLocation) else {
                 throw CatalogError.invalidParameter("an EXTERNAL volume needs storage_location, an absolute local directory (file:///path)")
