@@ -64,7 +64,7 @@ enum QualitySchema {
     /// result) and notifications to the new name in the rename's own transaction, whichever path renames
     /// it (UC PATCH, Iceberg REST, a catalog or schema rename). A monitor left under the new name by a
     /// table dropped before this migration is stale and goes first. Dropping a table drops its monitor
-    /// (``QualityStore/forgetMonitors(_:table:)``, called by ``NamespaceStore``).
+    /// (``QualityStore/forgetMonitors(_:table:under:)``, called by ``NamespaceStore``).
     static func followTables(_ db: Database) throws {
         let old = "OLD.catalog_name || '.' || OLD.schema_name || '.' || OLD.name"
         let new = "NEW.catalog_name || '.' || NEW.schema_name || '.' || NEW.name"
