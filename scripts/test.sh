@@ -36,7 +36,8 @@ stamp "swift test"
 swift test -c release -Xswiftc -enable-testing --skip-build || status=1
 
 stamp "interop tests (pytest)"
-.venv/bin/python -m pytest Tests/interop -q -p no:cacheprovider --timeout 600 \
+# Two workers, a file per unit of work (Tests/interop/conftest.py keeps the timing-sensitive files together).
+.venv/bin/python -m pytest Tests/interop -n 2 --dist loadfile -q -p no:cacheprovider --timeout 600 \
     --junitxml "$INGOT_TEST_OUTPUT/interop.xml" || status=1
 
 stamp "package (.deb) build and install"

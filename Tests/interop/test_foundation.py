@@ -208,6 +208,9 @@ def test_acknowledged_metadata_writes_survive_kill9(tmp_path):
         conn = sqlite3.connect(db)
         try:
             assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+            tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            if not acked and "probe_item" not in tables:
+                continue  # killed before the probe committed its schema (a slow start on a busy machine): nothing acknowledged
             if acked:
                 top = max(acked)
                 present = conn.execute("SELECT COUNT(*) FROM probe_batch WHERE id <= ?", (top,)).fetchone()[0]

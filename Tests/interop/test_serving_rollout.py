@@ -158,11 +158,12 @@ def test_bad_version_rolls_back_then_good_version_reaches_100(server, versions):
     assert all(a.status_code == 200 and a.headers["served-model-name"] == base and a.json() == {"predictions": [4.0]} for a in answers)
 
     # A good version through the CLI: every step passes, the new entity carries 100%, the old one is gone.
+    # The p99 gate is on but loose (100x): one scheduler stall on a busy 2-core machine is ~20x a 10 ms baseline.
     env = dict(os.environ, INGOT_SERVER=server.url)
     with Load(server, ep):
         out = subprocess.run(
             [ingot_binary(), "endpoints", "rollout", ep, "--version", "2", "--strategy", "canary", "--steps", "25,60,100", "--bake", "1s",
-             "--min-requests", "5", "--max-p99-ratio", "20", "--wait", "--output", "json"],
+             "--min-requests", "5", "--max-p99-ratio", "100", "--wait", "--output", "json"],
             env=env, capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     good = json.loads(out.stdout)
