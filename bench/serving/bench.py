@@ -386,7 +386,7 @@ def main():
             b["rows_per_s"] = b["req_per_s"] * BATCH
             results[name]["batch"] = b
         print("  measured 1000-row batches", flush=True)
-        # What the load generator itself costs: GET /ping on `ingot models serve`, one connection.
+        # The router's floor: GET /ping through Hummingbird's router of `ingot models serve`, one connection.
         floor = load("127.0.0.1", sport, "/ping", [b""], 1, min(SECONDS, 3), method="GET")
 
         report(results, floor)
