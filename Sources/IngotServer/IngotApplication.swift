@@ -46,7 +46,7 @@ public func buildRouter(services: IngotServices) -> Router<IngotRequestContext> 
     PipelineGraphController(pipelines: services.pipelines).addRoutes(to: router)
     JobScheduleController(jobs: services.jobs).addRoutes(to: router)
     BackupController(dataDirectory: services.config.dataDirectoryURL).addRoutes(to: router)
-    ServingStatsController.install(on: router)
+    ServingStatsController.install(on: router, stats: services.servingStats)
     ServingEndpointsController(endpoints: services.endpoints).addRoutes(to: router)
     InvocationsController(endpoints: services.endpoints).addRoutes(to: router)
     ServingRolloutController(endpoints: services.endpoints).addRoutes(to: router)
@@ -79,7 +79,7 @@ public func buildApplication(services: IngotServices, logger: Logger, server: HT
 /// ``ScoringFastLane`` below the router (with it on, every request passes the router's guards).
 func http1Configuration(services: IngotServices, logger: Logger) -> HTTP1Channel.Configuration {
     guard services.config.authMode == .none else { return .init() }
-    let lane = InvocationsController.fastLane(endpoints: services.endpoints, logger: logger)
+    let lane = InvocationsController.fastLane(endpoints: services.endpoints, stats: services.servingStats, logger: logger)
     return .init(additionalChannelHandlers: [lane.handler()])
 }
 

@@ -63,6 +63,8 @@ public struct IngotServices: Sendable {
     public let endpoints: EndpointService
     /// Writes the inference tables of endpoints with `auto_capture_config` (run by the app as a service).
     let inferenceTables: InferenceTableWriter
+    /// Live per-second scoring statistics for the admin pages (fed by the router and the scoring fast lane).
+    let servingStats = ServingStats()
     /// Jobs: DAGs of tasks, their runs and the scheduling decisions (the scheduler runs in the app).
     public let jobs: JobService
     /// The lineage graph (catalog) and the feeds of every module that flows into it.

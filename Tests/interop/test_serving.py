@@ -644,3 +644,80 @@ def test_tensor_signature_model(server, tmp_path):
     for body in ({"inputs": [[1, 2, 3], [4, 5, 6.5]]}, {"instances": [[1, 2, 3], [4, 5, 6.5]]}):
         r = invoke(server, ep, body)
         assert r.status_code == 200 and r.json() == {"predictions": [6.0, 15.5]}, r.text
+
+
+def _metric(server, name, **labels):
+    """The value of one Prometheus sample on /metrics (0 when absent)."""
+    want = ",".join(f'{k}="{v}"' for k, v in labels.items())
+    for line in requests.get(server.url + "/metrics").text.splitlines():
+        if line.startswith(name + "{") and all(f'{k}="{v}"' in line for k, v in labels.items()):
+            return float(line.rsplit(" ", 1)[1])
+    return 0.0
+
+
+def test_fast_lane_answers_like_the_router(server):
+    """Small scoring requests to a native model are answered below the router (the fast lane); a
+    query string sends the same request through the router. Both must give the same status, body
+    and headers, and book the same stats, metrics and order on one connection."""
+    import socket
+
+    import serving_models
+
+    model, test = serving_models.train_lightgbm("binary", rounds=5)
+    name = uniq("lane-model")
+    with mlflow.start_run():
+        uri = serving_models.log(model, input_example=test.head(5))
+    version = mlflow.register_model(uri, name).version
+    ep = create(server, uniq("lane"), [{"entity_name": name, "entity_version": str(version)}])["name"]
+    row = test.head(1)
+    split = json.loads(row.to_json(orient="split"))
+    split["data"][0][0] = None  # a missing value in a float column is NaN, as in MLflow
+    bodies = [
+        {"dataframe_split": split},
+        {"dataframe_records": json.loads(row.to_json(orient="records"))},
+        {"dataframe_split": json.loads(test.head(3).to_json(orient="split")), "client_request_id": "c-1"},
+        {"dataframe_split": {"columns": list(row.columns), "data": [["text"] * len(row.columns)]}},  # wrong type: 400
+        {"dataframe_split": {"columns": ["nope"], "data": [[1.0]]}},  # missing inputs: 400
+    ]
+    base = f"{server.url}/serving-endpoints/{ep}/invocations"
+    before = _metric(server, "ingot_serving_requests_total", endpoint=ep, status="200")
+    sent = 0
+    for body in bodies:
+        data = json.dumps(body)
+        lane = requests.post(base, data=data, headers={"Content-Type": "application/json", "X-Request-Id": "same-id"})
+        router = requests.post(base + "?via=router", data=data, headers={"Content-Type": "application/json", "X-Request-Id": "same-id"})
+        sent += 2
+        assert lane.status_code == router.status_code, (lane.text, router.text)
+        assert lane.content == router.content
+        skip = {"date"}
+        assert {k.lower(): v for k, v in lane.headers.items() if k.lower() not in skip} == \
+            {k.lower(): v for k, v in router.headers.items() if k.lower() not in skip}, (lane.headers, router.headers)
+        assert "date" in {k.lower() for k in lane.headers}
+    assert _metric(server, "ingot_serving_requests_total", endpoint=ep, status="200") - before == 6
+    stats = requests.get(f"{server.url}/api/2.0/ingot/serving-endpoints/{ep}/stats?seconds=60&step=60").json()
+    assert sum(p["requests"] for p in stats["total"]) == sent
+    assert sum(p["errors"] for p in stats["total"]) == 4
+    assert sum(p["requests"] for points in stats["entities"].values() for p in points) == 6
+
+    # HTTP/1.1 pipelining: a scoring request behind one the router answers is answered after it.
+    data = json.dumps(bodies[0]).encode()
+    scoring = (f"POST /serving-endpoints/{ep}/invocations HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+               f"Content-Length: {len(data)}\r\n\r\n").encode() + data
+    slow = b"GET /api/2.0/serving-endpoints HTTP/1.1\r\nHost: x\r\n\r\n"
+    host, port = server.url.split("//")[1].split(":")
+    with socket.create_connection((host, int(port)), timeout=30) as s:
+        s.sendall(slow + scoring + scoring)
+        answers, buf = [], b""
+        while len(answers) < 3:
+            chunk = s.recv(65536)
+            assert chunk, f"connection closed after {len(answers)} answers"
+            buf += chunk
+            while b"\r\n\r\n" in buf:
+                head, rest = buf.split(b"\r\n\r\n", 1)
+                length = int(next(l.split(b":")[1] for l in head.split(b"\r\n") if l.lower().startswith(b"content-length")))
+                if len(rest) < length:
+                    break
+                answers.append(json.loads(rest[:length]))
+                buf = rest[length:]
+    assert "endpoints" in answers[0]
+    assert answers[1] == answers[2] and "predictions" in answers[1]

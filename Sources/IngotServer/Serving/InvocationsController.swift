@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -43,25 +44,34 @@ struct InvocationsController {
     /// entities are loaded native models (``EndpointService/scoreImmediately``); the same answer,
     /// headers, inference-log record and stats as the route below. Only installed with auth off,
     /// so the caller is the local administrator.
-    static func fastLane(endpoints: EndpointService, logger: Logger) -> ScoringFastLane {
+    static func fastLane(endpoints: EndpointService, stats: ServingStats, logger: Logger) -> ScoringFastLane {
         ScoringFastLane(
             route: "/serving-endpoints/{name}/invocations", paths: .segment(prefix: "/serving-endpoints/", suffix: "/invocations"), logger: logger
-        ) {
-            name, head, body, requestID in
+        ) { name, head, body, requestID in
+            let start = DispatchTime.now().uptimeNanoseconds
+            let endpoint = String(name)
             let outcome = endpoints.scoreImmediately(
-                String(name), body: body, contentType: head.headerFields[.contentType], routingKey: head.headerFields[routingKeyHeader],
+                endpoint, body: body, contentType: head.headerFields[.contentType], routingKey: head.headerFields[routingKeyHeader],
                 requester: Principal.localAdmin.name, requestID: requestID)
+            let answer: ScoringFastLane.Answer
+            let entity: String?
             switch outcome {
             case nil: return nil
             case .answered(let result):
                 var headers = HTTPFields()
                 headers[.contentType] = "application/json"
                 headers[servedModelHeader] = result.entity
-                return .init(status: .ok, headers: headers, body: result.body)
+                answer = .init(status: .ok, headers: headers, body: result.body)
+                entity = result.entity
             case .failed(_, let error):
                 let shaped = (error as? any IngotError).map { APIErrorResponse($0) } ?? APIErrorResponse(.internalError, "internal error (request id \(requestID))")
-                return .init(status: shaped.status, headers: [.contentType: "application/json"], body: shaped.body)
+                answer = .init(status: shaped.status, headers: [.contentType: "application/json"], body: shaped.body)
+                entity = nil  // as on the router's path, where an error response names no entity
             }
+            // What ServingStatsMiddleware records on the router's path (the pages' live charts).
+            stats.record(
+                endpoint: endpoint, entity: entity, status: Int(answer.status.code), nanoseconds: DispatchTime.now().uptimeNanoseconds - start)
+            return answer
         }
     }
 

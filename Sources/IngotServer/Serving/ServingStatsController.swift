@@ -14,10 +14,10 @@ import Synchronization
 struct ServingStatsController {
     let stats: ServingStats
 
-    /// Adds the recording middleware and the stats route to `router`, sharing one store. Hummingbird
-    /// wraps a route in the middleware added before it, so this runs before the scoring routes are added.
-    static func install(on router: Router<IngotRequestContext>) {
-        let stats = ServingStats()
+    /// Adds the recording middleware and the stats route to `router`, sharing one store (the scoring
+    /// fast lane records into the same). Hummingbird wraps a route in the middleware added before
+    /// it, so this runs before the scoring routes are added.
+    static func install(on router: Router<IngotRequestContext>, stats: ServingStats) {
         router.add(middleware: ServingStatsMiddleware(stats: stats))
         ServingStatsController(stats: stats).addRoutes(to: router)
     }

@@ -22,10 +22,14 @@ public struct ScoringRequest: Sendable, Equatable {
     }
 
     static let formatKeys = ["dataframe_split", "dataframe_records", "instances", "inputs"]
+    static let knownKeys = Set(formatKeys + ["params", "client_request_id", "dataframe_split_index", "databricks_options"])
 
     /// Parses a body by its content type: `text/csv` (header row) or JSON (MLflow's scoring formats).
     public static func parse(body: [UInt8], contentType: String?) throws -> ScoringRequest {
-        let type = (contentType ?? "application/json").split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
+        let type =
+            contentType == nil || contentType == "application/json"
+            ? "application/json"  // the usual header, without the parsing below (it runs for every request)
+            : (contentType ?? "").split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
         if type == "text/csv" || type == "application/csv" {
             return ScoringRequest(frame: try CSVScoring.parse(body), format: .csv)
         }
@@ -47,8 +51,7 @@ public struct ScoringRequest: Sendable, Equatable {
                 "Invalid input. The input must contain exactly one of the keys \(formatKeys.joined(separator: ", ")); got "
                     + (present.isEmpty ? "none" : present.joined(separator: ", ")))
         }
-        let known = Set(formatKeys + ["params", "client_request_id", "dataframe_split_index", "databricks_options"])
-        if let unknown = fields.map(\.0).first(where: { !known.contains($0) }) {
+        if let unknown = fields.map(\.0).first(where: { !knownKeys.contains($0) }) {
             throw ServingError.badInput("Unknown key '\(unknown)' in the request body")
         }
         var params: ServingJSON?
