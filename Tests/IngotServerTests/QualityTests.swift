@@ -91,6 +91,25 @@ import Testing
         #expect(id.null_rate_change != nil)
     }
 
+    /// A second refresh of an unchanged table (a repeated commit notice, a schedule) reports the drift
+    /// of that version against the one before it, not "no change", so a row-count check cannot flip back.
+    @Test func refreshingAnUnchangedTableKeepsItsDrift() async throws {
+        let (services, quality, name) = try await Self.setup()
+        let config = MonitorConfig(refresh_on_commit: true, compute_distinct: false, thresholds: .init(max_row_count_change_pct: 50))
+        _ = try await quality.createMonitor(name, config: config, creator: "admin")
+        let (_, first) = try await quality.refresh(name, trigger: "MANUAL")
+        #expect(first?.drift == nil && first?.health == .healthy)
+        let (_, table) = try await services.tables.open(name)
+        let v = try await table.append([try Self.batch(ids: [5, 6, 7], names: ["a", "b", "c"])])
+        try await services.tables.committed(name, table: table, version: v)
+        for trigger in ["COMMIT", "COMMIT", "MANUAL"] {
+            let (_, result) = try await quality.refresh(name, trigger: trigger)
+            let drift = try #require(result?.drift)
+            #expect(drift.row_count_change == 3 && drift.previous_version == v - 1, "\(trigger)")
+            #expect(result?.health == .unhealthy && result?.violations.map(\.check) == ["max_row_count_change_pct"])
+        }
+    }
+
     @Test func thresholdsHealthAndScore() throws {
         let profile = TableProfile(
             table_version: 3, row_count: 10, num_files: 1, size_bytes: 100, last_commit_ms: 1_000, profiled_at_ms: 1_000, scanned: false,

@@ -107,7 +107,7 @@ public struct QualityService: Sendable {
             let record = try await tables.namespace.table(name)
             let table = try tables.lakeTable(record)
             let profile = try await TableProfiler.profile(table, computeDistinct: monitor.config.computesDistinct, now: start)
-            let previous = try await store.results(name, limit: 1).first
+            let previous = try await store.latestResult(name, beforeVersion: profile.table_version)
             let drift = TableProfiler.drift(profile, previous: previous?.profile)
             let points = (try? await expectations?.expectations(for: name, limit: 200)) ?? []
             let outcome = QualityEvaluator.evaluate(

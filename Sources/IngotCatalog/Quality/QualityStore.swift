@@ -238,6 +238,19 @@ public struct QualityStore: Sendable {
         }.compactMap { try? Self.decode(QualityResult.self, $0) }
     }
 
+    /// The latest result that profiled an older version of the table than `version`. Drift is measured
+    /// against it, so refreshing an unchanged table again (a schedule, a repeated commit notice, a manual
+    /// refresh) reports the same drift as the first refresh of that version rather than "no change".
+    public func latestResult(_ name: TableName, beforeVersion version: Int64) async throws -> QualityResult? {
+        try await db.read { db in
+            try String.fetchOne(db, sql: """
+                SELECT result FROM quality_results
+                WHERE table_name = ? AND json_extract(result, '$.profile.table_version') < ?
+                ORDER BY refresh_id DESC LIMIT 1
+                """, arguments: [name.description, version])
+        }.flatMap { try? Self.decode(QualityResult.self, $0) }
+    }
+
     // MARK: notifications
 
     public func enqueue(_ n: QualityNotification) async throws {
