@@ -53,9 +53,12 @@ public struct NamespaceStore: Sendable {
 
     /// Deletes a catalog; refuses one with schemas other than an empty `default` unless `force`. With
     /// `force` its schemas, tables and volumes go too (managed volumes' files through ``droppedVolumes``).
-    public func deleteCatalog(_ rawName: String, force: Bool = false) async throws {
+    /// Deletes a catalog (with `force`, everything in it). Returns the tables that went with it, so the
+    /// caller can remove managed tables' files (``TableService/deleteCatalog(_:force:)`` does).
+    @discardableResult
+    public func deleteCatalog(_ rawName: String, force: Bool = false) async throws -> [TableRecord] {
         let name = try NameRules.identifier(rawName, what: "catalog")
-        let volumes = try await db.write { db in
+        let (volumes, dropped) = try await db.write { db in
             guard try Bool.fetchOne(db, sql: "SELECT 1 FROM catalog_catalogs WHERE name = ?", arguments: [name]) == true else {
                 throw CatalogError.notFound("Catalog '\(name)' does not exist")
             }
@@ -66,14 +69,16 @@ public struct NamespaceStore: Sendable {
                 throw CatalogError.notEmpty(
                     "Catalog '\(name)' is not empty (\(schemas) schemas, \(tables) tables, \(volumes.count) volumes); use force to delete it")
             }
+            let dropped = try Row.fetchAll(db, sql: "SELECT * FROM catalog_tables WHERE catalog_name = ?", arguments: [name]).map(Self.table)
             try db.execute(sql: "DELETE FROM catalog_volumes WHERE catalog_name = ?", arguments: [name])
             try db.execute(sql: "DELETE FROM catalog_tables WHERE catalog_name = ?", arguments: [name])
             try db.execute(sql: "DELETE FROM catalog_catalogs WHERE name = ?", arguments: [name])
             try Self.forgetMetadata(db, under: name)
             try QualityStore.forgetMonitors(db, under: name)
-            return volumes
+            return (volumes, dropped)
         }
         try droppedVolumes?.removeFiles(of: volumes)
+        return dropped
     }
 
     // MARK: schemas
@@ -121,10 +126,13 @@ public struct NamespaceStore: Sendable {
 
     /// Deletes a schema; refuses one holding tables or volumes unless `force`, which deletes them too
     /// (managed volumes' files through ``droppedVolumes``; external volumes' files stay).
-    public func deleteSchema(catalog rawCatalog: String, name rawName: String, force: Bool = false) async throws {
+    /// Deletes a schema (with `force`, its tables and volumes too). Returns the tables that went with it,
+    /// so the caller can remove managed tables' files (``TableService/deleteSchema(catalog:name:force:)`` does).
+    @discardableResult
+    public func deleteSchema(catalog rawCatalog: String, name rawName: String, force: Bool = false) async throws -> [TableRecord] {
         let catalog = try NameRules.identifier(rawCatalog, what: "catalog")
         let name = try NameRules.identifier(rawName, what: "schema")
-        let volumes = try await db.write { db in
+        let (volumes, dropped) = try await db.write { db in
             guard try Bool.fetchOne(db, sql: "SELECT 1 FROM catalog_schemas WHERE catalog_name = ? AND name = ?", arguments: [catalog, name]) == true else {
                 throw CatalogError.notFound("Schema '\(catalog).\(name)' does not exist")
             }
@@ -134,13 +142,16 @@ public struct NamespaceStore: Sendable {
             if (tables > 0 || !volumes.isEmpty) && !force {
                 throw CatalogError.notEmpty("Schema '\(catalog).\(name)' has \(tables) tables and \(volumes.count) volumes; use force to delete it")
             }
+            let dropped = try Row.fetchAll(db, sql: "SELECT * FROM catalog_tables WHERE catalog_name = ? AND schema_name = ?", arguments: [catalog, name])
+                .map(Self.table)
             try db.execute(sql: "DELETE FROM catalog_volumes WHERE catalog_name = ? AND schema_name = ?", arguments: [catalog, name])
             try db.execute(sql: "DELETE FROM catalog_schemas WHERE catalog_name = ? AND name = ?", arguments: [catalog, name])
             try Self.forgetMetadata(db, under: "\(catalog).\(name)")
             try QualityStore.forgetMonitors(db, under: "\(catalog).\(name)")
-            return volumes
+            return (volumes, dropped)
         }
         try droppedVolumes?.removeFiles(of: volumes)
+        return dropped
     }
 
     /// Sets and removes schema properties (a `comment` property sets the comment); returns the schema.

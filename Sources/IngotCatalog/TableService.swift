@@ -234,7 +234,28 @@ public struct TableService: Sendable {
     /// monitor stays.
     public func drop(_ name: TableName, replacing: Bool = false) async throws {
         let record = try await namespace.deleteTable(name, replacing: replacing)
-        if record.tableType == .managed {
+        try await removeManagedFiles(of: [record])
+    }
+
+    /// Deletes a schema (with `force`, everything in it) and then the files of the managed tables that
+    /// went with it, as dropping each table would; external tables' files stay. Returns those tables.
+    @discardableResult
+    public func deleteSchema(catalog: String, name: String, force: Bool = false) async throws -> [TableRecord] {
+        let dropped = try await namespace.deleteSchema(catalog: catalog, name: name, force: force)
+        try await removeManagedFiles(of: dropped)
+        return dropped
+    }
+
+    /// Deletes a catalog (with `force`, everything in it) and then its managed tables' files.
+    @discardableResult
+    public func deleteCatalog(_ name: String, force: Bool = false) async throws -> [TableRecord] {
+        let dropped = try await namespace.deleteCatalog(name, force: force)
+        try await removeManagedFiles(of: dropped)
+        return dropped
+    }
+
+    func removeManagedFiles(of records: [TableRecord]) async throws {
+        for record in records where record.tableType == .managed {
             try await objects.deleteAll(prefix: record.storageLocation + "/")
         }
     }

@@ -36,7 +36,7 @@ public func buildRouter(services: IngotServices) -> Router<IngotRequestContext> 
     TrackingRoutes.add(to: router, services: services)
     RegistryRoutes.add(to: router, services: services)
     UnityCatalogController(tables: services.tables, registry: services.registryService, authorizer: services.authorizer).addRoutes(to: router)
-    IcebergRESTController(tables: services.tables).addRoutes(to: router)
+    IcebergRESTController(tables: services.tables, owners: CatalogOwnerGrants(store: services.authorizer.store)).addRoutes(to: router)
     VolumeRoutes.add(to: router, services: services)
     StatementController(store: services.statements, runner: services.statementRunner).addRoutes(to: router)
     TableController(tables: services.tables, stagingDirectory: services.config.dataDirectoryURL.appendingPathComponent("tmp")).addRoutes(to: router)

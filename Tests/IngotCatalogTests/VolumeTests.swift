@@ -13,7 +13,7 @@ import Testing
     }
 
     static func service(enforce: Bool) throws -> (VolumeService, URL) {
-        let metadata = try MetadataStore(inMemoryWith: CatalogModule.migrations)
+        let metadata = try MetadataStore(inMemoryWith: CatalogModule.migrations + CatalogMetadataModule.migrations)
         try metadata.migrate()
         let data = try temp("data")
         return (VolumeService(store: VolumeStore(metadata: metadata), dataDirectory: data, enforceAllowList: enforce), data)
@@ -228,5 +228,22 @@ import Testing
         // Deleting the renamed schema removes the files where they are.
         try await namespace.deleteSchema(catalog: "main", name: "bronze", force: true)
         #expect(!FileManager.default.fileExists(atPath: m.directory))
+    }
+
+    /// A volume's tags follow its rename and go with it; a later volume of the old name starts without them.
+    @Test func volumeTagsFollowRenamesAndGoWithTheVolume() async throws {
+        let metadata = try MetadataStore(inMemoryWith: CatalogModule.migrations + CatalogMetadataModule.migrations)
+        try metadata.migrate()
+        let service = VolumeService(store: VolumeStore(metadata: metadata), dataDirectory: try Self.temp("data"), enforceAllowList: false)
+        let namespace = NamespaceStore(metadata: metadata, droppedVolumes: service)
+        _ = try await service.create(catalog: "main", schema: "default", name: "landing", type: .managed, storageLocation: nil, comment: nil, owner: "ana")
+        try await namespace.setTags(.volume, "main.default.landing", set: ["pii": "no"], unset: [], actor: "ana")
+        _ = try await service.update("main.default.landing", newName: "raw", comment: nil, owner: nil, by: "ana")
+        #expect(try await namespace.tags(.volume, "main.default.raw") == ["pii": "no"])
+        #expect(try await namespace.tags(.volume, "main.default.landing").isEmpty)
+        _ = try await service.create(catalog: "main", schema: "default", name: "landing", type: .managed, storageLocation: nil, comment: nil, owner: "ana")
+        #expect(try await namespace.tags(.volume, "main.default.landing").isEmpty)
+        try await service.delete("main.default.raw")
+        #expect(try await namespace.tags(.volume, "main.default.raw").isEmpty)
     }
 }

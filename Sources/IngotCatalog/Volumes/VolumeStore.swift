@@ -131,8 +131,15 @@ public struct VolumeStore: Sendable {
                 UPDATE catalog_volumes SET name = ?, comment = ?, owner = ?, storage_location = ?, updated_at = ?, updated_by = ?
                 WHERE catalog_name = ? AND schema_name = ? AND name = ?
                 """, arguments: [target, record.comment, record.owner, record.storageLocation, stamp, principal, c, s, v])
+            if target != v { try Self.moveTags(db, from: "\(c).\(s).\(v)", to: "\(c).\(s).\(target)") }
             return record
         }
+    }
+
+    /// A volume's tags follow its rename; rows left under the new name by a volume deleted earlier go first.
+    static func moveTags(_ db: Database, from: String, to: String) throws {
+        try db.execute(sql: "DELETE FROM catalog_tags WHERE securable_type = 'volume' AND full_name = ?", arguments: [to])
+        try db.execute(sql: "UPDATE catalog_tags SET full_name = ? WHERE securable_type = 'volume' AND full_name = ?", arguments: [to, from])
     }
 
     @discardableResult
@@ -143,6 +150,7 @@ public struct VolumeStore: Sendable {
                 arguments: [c, s, v]).map(Self.volume)
             else { throw CatalogError.notFound("Volume '\(c).\(s).\(v)' does not exist") }
             try db.execute(sql: "DELETE FROM catalog_volumes WHERE catalog_name = ? AND schema_name = ? AND name = ?", arguments: [c, s, v])
+            try db.execute(sql: "DELETE FROM catalog_tags WHERE securable_type = 'volume' AND full_name = ?", arguments: ["\(c).\(s).\(v)"])
             return record
         }
     }

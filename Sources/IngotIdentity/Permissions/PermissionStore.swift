@@ -95,6 +95,47 @@ public final class PermissionStore: Sendable {
         bump()
     }
 
+    /// Moves the rows of `objectTypes` whose ids start with `fromPrefix` to the same ids under `toPrefix`
+    /// (a catalog or schema rename carries the grants of what it holds). Rows already under `toPrefix`,
+    /// left by securables deleted earlier, go first: nothing renamed inherits them. One transaction.
+    public func moveObjects(objectTypes: [String], fromPrefix: String, toPrefix: String) async throws {
+        guard !objectTypes.isEmpty, fromPrefix != toPrefix else { return }
+        try await writer.write { db in
+            try Self.deleteUnder(db, objectTypes: objectTypes, prefix: toPrefix)
+            try db.execute(
+                sql: """
+                    UPDATE identity_permissions SET object_id = :to || substr(object_id, length(:from) + 1)
+                    WHERE object_type IN (\(Self.placeholders(objectTypes.count))) AND substr(object_id, 1, length(:from)) = :from
+                    """,
+                arguments: StatementArguments(["to": toPrefix, "from": fromPrefix]) + Self.typeArguments(objectTypes))
+        }
+        bump()
+    }
+
+    /// Drops the rows of `objectTypes` whose ids start with `prefix` (what a deleted catalog or schema held).
+    public func deleteObjects(objectTypes: [String], underPrefix prefix: String) async throws {
+        guard !objectTypes.isEmpty else { return }
+        try await writer.write { db in try Self.deleteUnder(db, objectTypes: objectTypes, prefix: prefix) }
+        bump()
+    }
+
+    static func deleteUnder(_ db: Database, objectTypes: [String], prefix: String) throws {
+        try db.execute(
+            sql: """
+                DELETE FROM identity_permissions
+                WHERE object_type IN (\(placeholders(objectTypes.count))) AND substr(object_id, 1, length(:prefix)) = :prefix
+                """,
+            arguments: StatementArguments(["prefix": prefix]) + typeArguments(objectTypes))
+    }
+
+    static func placeholders(_ n: Int) -> String {
+        (0..<n).map { ":type\($0)" }.joined(separator: ", ")
+    }
+
+    static func typeArguments(_ types: [String]) -> StatementArguments {
+        StatementArguments(Dictionary(uniqueKeysWithValues: types.enumerated().map { ("type\($0.offset)", $0.element as (any DatabaseValueConvertible)?) }))
+    }
+
     /// Drops every row of a deleted object.
     public func deleteObject(objectType: String, objectID: String) async throws {
         _ = try await writer.write { db in

@@ -39,6 +39,29 @@ struct CatalogOwnerGrants {
             remove: [PermissionRecord(objectType: type, objectID: to.name, principal: from.owner, kind: .user, level: "OWNER")])
     }
 
+    /// What a catalog or schema holds, by grant row type (registered models keep their registry names,
+    /// so their rows stay with those names).
+    static func contents(of kind: SecurableKind) -> [String] {
+        switch kind {
+        case .catalog: ["uc:schema", "uc:table", "uc:volume", "uc:function"]
+        case .schema: ["uc:table", "uc:volume", "uc:function"]
+        default: []
+        }
+    }
+
+    /// A catalog or schema was renamed: the grant rows of everything inside it follow the new name.
+    func moveContents(of kind: SecurableKind, from: String, to: String) async throws {
+        guard from != to else { return }
+        try await store.moveObjects(objectTypes: Self.contents(of: kind), fromPrefix: from + ".", toPrefix: to + ".")
+    }
+
+    /// A catalog or schema was deleted (with `force`, with what it held): its rows and its contents' rows go,
+    /// so a securable created later under the same name starts clean.
+    func forgetWithContents(_ kind: SecurableKind, _ fullName: String) async throws {
+        try await forget(kind, fullName)
+        try await store.deleteObjects(objectTypes: Self.contents(of: kind), underPrefix: fullName + ".")
+    }
+
     /// Drops every grant row of a deleted securable.
     func forget(_ kind: SecurableKind, _ fullName: String) async throws {
         try await store.deleteObject(objectType: "uc:" + kind.rawValue, objectID: fullName)

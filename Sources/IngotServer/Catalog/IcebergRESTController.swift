@@ -12,6 +12,8 @@ import IngotStorage
 /// so the Delta and Iceberg views stay identical. Errors use Iceberg's shape, `{"error": {"message", "type", "code"}}`.
 struct IcebergRESTController {
     let tables: TableService
+    /// Grant rows follow what this API creates, renames and drops, as they do through Unity Catalog's REST.
+    let owners: CatalogOwnerGrants
 
     var namespace: NamespaceStore { tables.namespace }
 
@@ -62,6 +64,7 @@ struct IcebergRESTController {
                 do {
                     let s = try await namespace.createSchema(
                         catalog: try context.parameters.require("prefix"), name: parts[0], comment: comment, owner: context.principal.name, properties: properties)
+                    try await owners.grant(.schema, s.fullName, to: context.principal)
                     return try Self.json(NamespaceBody(namespace: [s.name], properties: Self.properties(s)))
                 } catch CatalogError.alreadyExists(let m) {
                     throw IcebergFailure(status: .conflict, type: "AlreadyExistsException", message: m)
@@ -85,6 +88,7 @@ struct IcebergRESTController {
                 let schema = try await schema(context)
                 do {
                     try await namespace.deleteSchema(catalog: schema.catalogName, name: schema.name)
+                    try await owners.forget(.schema, schema.fullName)
                 } catch CatalogError.notEmpty(let m) {
                     throw IcebergFailure(status: .conflict, type: "NamespaceNotEmptyException", message: m)
                 }
@@ -143,6 +147,7 @@ struct IcebergRESTController {
                 } else {
                     _ = try await namespace.deleteTable(name)   // the files stay (register brings the table back)
                 }
+                try await owners.forget(.table, name.description)
                 return Response(status: .noContent)
             }
         }
@@ -160,17 +165,18 @@ struct IcebergRESTController {
                     return try TableName(catalog: prefix, schema: ns[0], table: t)
                 }
                 let from = try name(body["source"]), to = try name(body["destination"])
-                _ = try await record(from)
                 do {
                     _ = try await namespace.schema(catalog: to.catalog, name: to.schema)
                 } catch CatalogError.notFound(let m) {
                     throw IcebergFailure(status: .notFound, type: "NoSuchNamespaceException", message: m)
                 }
+                let owner = try await record(from).owner
                 do {
                     try await namespace.renameTable(from, to: to)
                 } catch CatalogError.alreadyExists(let m) {
                     throw IcebergFailure(status: .conflict, type: "AlreadyExistsException", message: m)
                 }
+                try await owners.transfer(.table, from: (from.description, owner), to: (to.description, owner))
                 return Response(status: .noContent)
             }
         }
@@ -308,6 +314,7 @@ struct IcebergRESTController {
         } catch CatalogError.alreadyExists(let m) {
             throw IcebergFailure(status: .conflict, type: "AlreadyExistsException", message: m)
         }
+        try await owners.grant(.table, name.description, to: context.principal)
         let (_, table) = try await open(name)
         let current = try await table.icebergMetadata()
         return Self.tableResult(location: current.location, metadata: current.bytes)
@@ -352,6 +359,7 @@ struct IcebergRESTController {
         let key = parts.dropLast(2).joined(separator: "/")
         do {
             try await tables.register(name, key: key, owner: context.principal.name)
+            try await owners.grant(.table, name.description, to: context.principal)
         } catch CatalogError.alreadyExists(let m) {
             throw IcebergFailure(status: .conflict, type: "AlreadyExistsException", message: m)
         } catch CatalogError.notFound(let m) {

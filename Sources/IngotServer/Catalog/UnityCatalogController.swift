@@ -32,7 +32,9 @@ struct UnityCatalogController {
         }
         uc.patch("catalogs/:name") { request, context in try await updateCatalog(request, context) }
         uc.delete("catalogs/:name") { request, context in
-            try await namespace.deleteCatalog(try context.parameters.require("name"), force: Self.flag(request, "force"))
+            let name = try NameRules.identifier(try context.parameters.require("name"), what: "catalog")
+            try await tables.deleteCatalog(name, force: Self.flag(request, "force"))
+            try await CatalogOwnerGrants(store: authorizer.store).forgetWithContents(.catalog, name)
             return try JSONResponse.make([String: String]())
         }
 
@@ -51,7 +53,9 @@ struct UnityCatalogController {
         uc.patch("schemas/:full_name") { request, context in try await updateSchema(request, context) }
         uc.delete("schemas/:full_name") { request, context in
             let (catalog, schema) = try Self.schemaName(try context.parameters.require("full_name"))
-            try await namespace.deleteSchema(catalog: catalog, name: schema, force: Self.flag(request, "force"))
+            try await tables.deleteSchema(catalog: catalog, name: schema, force: Self.flag(request, "force"))
+            let fullName = "\(try NameRules.identifier(catalog, what: "catalog")).\(try NameRules.identifier(schema, what: "schema"))"
+            try await CatalogOwnerGrants(store: authorizer.store).forgetWithContents(.schema, fullName)
             return try JSONResponse.make([String: String]())
         }
 

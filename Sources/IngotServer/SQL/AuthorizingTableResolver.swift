@@ -120,8 +120,11 @@ struct AuthorizingTableResolver: TableResolver {
         return AuthorizingTableResolver(base: ownerBase, caller: principal, authorizer: authorizer, principals: principals)
     }
 
+    /// Called for new tables and views only: rows left under the name by a securable deleted earlier
+    /// (a dropped table, a force-deleted schema) go first, so the new one inherits nobody's grants.
     func recordOwner(_ name: SQLTableName) async throws {
         let kind: GranteeKind = caller.kind == .servicePrincipal ? .servicePrincipal : .user
+        try await authorizer.store.deleteObject(objectType: "uc:table", objectID: name.description)
         try await authorizer.store.changeGrants(
             objectType: "uc:table", objectID: name.description,
             add: [PermissionRecord(objectType: "uc:table", objectID: name.description, principal: caller.name, kind: kind, level: "ALL PRIVILEGES")],
