@@ -64,9 +64,14 @@ public struct PipelineRunner: Sendable {
     }
 
     func execute(pipeline p: PipelineRecord, update: PipelineUpdateRecord, token: PipelineCancelToken) async -> String {
+        let state = await executeUpdate(pipeline: p, update: update, token: token)
+        await progress.finish(update.id)
+        return state
+    }
+
+    func executeUpdate(pipeline p: PipelineRecord, update: PipelineUpdateRecord, token: PipelineCancelToken) async -> String {
         let u = update.id
         var settings = p.settings
-        defer { Task { [progress] in await progress.finish(u) } }
         do {
             try await store.setState(u, "INITIALIZING")
             await event(p, u, "INFO", "update_progress", "Update \(u) is INITIALIZING.", details: ["update_progress": ["state": "INITIALIZING"]])
@@ -240,6 +245,25 @@ public struct PipelineRunner: Sendable {
 
     @discardableResult
     func runDataset(_ d: PipelineDataset, def: PipelineDefinition, pipeline p: PipelineRecord, update: PipelineUpdateRecord) async throws -> DatasetMetrics {
+        // Staging tables (inputs read into Delta form for the query) are removed when the dataset ends,
+        // whichever way it ends, before the update moves on.
+        var stages: [Stage] = []
+        do {
+            let metrics = try await runDataset(d, def: def, pipeline: p, update: update, stages: &stages)
+            await removeStages(stages)
+            return metrics
+        } catch {
+            await removeStages(stages)
+            throw error
+        }
+    }
+
+    func removeStages(_ stages: [Stage]) async {
+        for stage in stages { _ = try? await tables.objects.deleteAll(prefix: stage.table.key + "/") }
+    }
+
+    func runDataset(_ d: PipelineDataset, def: PipelineDefinition, pipeline p: PipelineRecord, update: PipelineUpdateRecord,
+                    stages: inout [Stage]) async throws -> DatasetMetrics {
         let started = Clock.nowMillis()
         let s = def.settings
         let target = try TableName(catalog: s.catalog, schema: s.schema, table: d.name)
@@ -247,12 +271,6 @@ public struct PipelineRunner: Sendable {
         var metrics = DatasetMetrics(dataset: d.name, kind: d.kind.rawValue, state: "RUNNING")
         await progress.started(update.id, dataset: d.name)
         await event(p, update.id, "INFO", "flow_progress", dataset: d.name, "Flow '\(d.name)' is RUNNING.", details: ["flow_progress": ["status": "RUNNING"]])
-        var stages: [Stage] = []
-        defer {
-            let objects = tables.objects
-            let keys = stages.map(\.table.key)
-            Task { for k in keys { _ = try? await objects.deleteAll(prefix: k + "/") } }
-        }
         do {
             let isStreaming = d.kind == .streamingTable
             var checkpoint = StreamCheckpoint()
