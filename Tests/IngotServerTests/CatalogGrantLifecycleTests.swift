@@ -19,16 +19,7 @@ import Testing
     static let uc = "/api/2.1/unity-catalog"
 
     static func services() async throws -> (IngotServices, [String: String]) {
-        var config = IngotConfig()
-        config.dataDir = FileManager.default.temporaryDirectory.appendingPathComponent("ingot-grantlife-\(UUID().uuidString)").path
-        config.authMode = .token
-        let services = try IngotServices.open(config: config)
-        var tokens: [String: String] = [:]
-        for user in ["root", "ana", "bob"] {
-            _ = try await services.identity.createPrincipal(name: user, kind: "user", displayName: nil, isAdmin: user == "root", password: nil)
-            tokens[user] = try await services.identity.createToken(for: user, lifetimeSeconds: nil, comment: nil).0
-        }
-        return (services, tokens)
+        try await ServerTests.securedServices(prefix: "grantlife", users: ["root", "ana", "bob"], admins: ["root"])
     }
 
     static func call(_ client: some TestClientProtocol, _ tokens: [String: String], as user: String, _ method: HTTPRequest.Method, _ path: String,

@@ -127,15 +127,7 @@ import Testing
     static let tokens = TokenBox()
 
     @Test func aliasChangeApprovedBySecondUserEndToEnd() async throws {
-        var config = IngotConfig()
-        config.dataDir = FileManager.default.temporaryDirectory.appendingPathComponent("ingot-reg-\(UUID().uuidString)").path
-        config.authMode = .token
-        let services = try IngotServices.open(config: config)
-        var tokens: [String: String] = [:]
-        for user in ["alice", "bob", "carol", "dave"] {
-            _ = try await services.identity.createPrincipal(name: user, kind: "user", displayName: nil, isAdmin: user == "carol", password: nil)
-            tokens[user] = try await services.identity.createToken(for: user, lifetimeSeconds: nil, comment: nil).0
-        }
+        let (services, tokens) = try await ServerTests.securedServices(prefix: "reg", users: ["alice", "bob", "carol", "dave"], admins: ["carol"])
         Self.tokens.set(tokens)
         try await ServerTests.makeApp(services).test(.router) { client in
             let api = "/api/2.0/mlflow"

@@ -18,6 +18,20 @@ import Testing
         return try IngotServices.open(config: config)
     }
 
+    /// Services with authentication on and `users` created, each with a token (`admins` are administrators).
+    static func securedServices(prefix: String, users: [String], admins: Set<String>) async throws -> (IngotServices, tokens: [String: String]) {
+        var config = IngotConfig()
+        config.dataDir = FileManager.default.temporaryDirectory.appendingPathComponent("ingot-\(prefix)-\(UUID().uuidString)").path
+        config.authMode = .token
+        let services = try IngotServices.open(config: config)
+        var tokens: [String: String] = [:]
+        for user in users {
+            _ = try await services.identity.createPrincipal(name: user, kind: "user", displayName: nil, isAdmin: admins.contains(user), password: nil)
+            tokens[user] = try await services.identity.createToken(for: user, lifetimeSeconds: nil, comment: nil).0
+        }
+        return (services, tokens)
+    }
+
     static func makeApp(_ services: IngotServices) -> some ApplicationProtocol {
         buildApplication(services: services, logger: Logger(label: "test"))
     }

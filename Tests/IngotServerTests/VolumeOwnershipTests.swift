@@ -35,15 +35,7 @@ import Testing
     }
 
     @Test func theCreatorOwnsAVolume() async throws {
-        var config = IngotConfig()
-        config.dataDir = FileManager.default.temporaryDirectory.appendingPathComponent("ingot-volown-\(UUID().uuidString)").path
-        config.authMode = .token
-        let services = try IngotServices.open(config: config)
-        var tokens: [String: String] = [:]
-        for user in ["root", "ana", "bob"] {
-            _ = try await services.identity.createPrincipal(name: user, kind: "user", displayName: nil, isAdmin: user == "root", password: nil)
-            tokens[user] = try await services.identity.createToken(for: user, lifetimeSeconds: nil, comment: nil).0
-        }
+        let (services, tokens) = try await ServerTests.securedServices(prefix: "volown", users: ["root", "ana", "bob"], admins: ["root"])
         Self.tokens.set(tokens)
         let grants = services.authorizer.store
         func grant(_ type: String, _ id: String, _ user: String, _ levels: [String]) async throws {

@@ -1,3 +1,5 @@
+import IngotCore
+
 /// Renders column values as text and JSON (CLI output, previews).
 public enum ValueFormatting {
     /// Civil date for days since 1970-01-01 (proleptic Gregorian).
@@ -91,24 +93,7 @@ public enum ValueFormatting {
 
     /// Appends a JSON string literal.
     public static func appendJSONString(_ s: String, to out: inout String) {
-        out += "\""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if u.value < 0x20 {
-                    let h = String(u.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - h.count) + h
-                } else {
-                    out.unicodeScalars.append(u)
-                }
-            }
-        }
-        out += "\""
+        JSONText.appendQuoted(s, to: &out)
     }
 
     /// Appends the JSON form of row `i` of a column: numbers as numbers (NaN/Infinity as the bare

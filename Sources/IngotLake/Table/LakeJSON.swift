@@ -1,4 +1,5 @@
 import Foundation
+import IngotCore
 
 /// A JSON value with ordered object keys and exact integers, used by the table formats (Delta actions,
 /// Iceberg metadata, Avro schemas) where key order, int-vs-double and round-tripping matter.
@@ -125,24 +126,7 @@ public indirect enum LakeJSON: Sendable, Hashable {
     }
 
     static func appendString(_ s: String, to out: inout String) {
-        out += "\""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if u.value < 0x20 {
-                    let hex = String(u.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                } else {
-                    out.unicodeScalars.append(u)
-                }
-            }
-        }
-        out += "\""
+        JSONText.appendQuoted(s, to: &out)
     }
 
     // MARK: parsing

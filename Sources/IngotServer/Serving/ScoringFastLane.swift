@@ -93,6 +93,8 @@ struct ScoringFastLane: Sendable {
         guard booksRequests else { return }
         let elapsed = DispatchTime.now().uptimeNanoseconds - startNanos
         metrics.record(status: status.code, nanoseconds: elapsed)
+        // The access-log line is at info: below that level, skip building its metadata too.
+        guard logger.logLevel <= .info else { return }
         let hundredths = (elapsed + 5_000) / 10_000
         let fraction = hundredths % 100
         var logger = logger

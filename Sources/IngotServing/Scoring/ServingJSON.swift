@@ -1,3 +1,5 @@
+import IngotCore
+
 /// A JSON document as parsed by ``ServingJSON/parse(_:)``: keeps integers and floating-point numbers
 /// apart (a scoring request's `1` and `1.0` mean different things to a typed signature) and keeps
 /// object keys in their order.
@@ -319,23 +321,6 @@ enum JSONWriter {
     }
 
     static func quote(_ s: String, into out: inout String) {
-        out += "\""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if u.value < 0x20 {
-                    let h = String(u.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - h.count) + h
-                } else {
-                    out.unicodeScalars.append(u)
-                }
-            }
-        }
-        out += "\""
+        JSONText.appendQuoted(s, to: &out)
     }
 }
