@@ -19,6 +19,15 @@ import Testing
         return (VolumeService(store: VolumeStore(metadata: metadata), dataDirectory: data, enforceAllowList: enforce), data)
     }
 
+    /// A volume service and the namespace that removes dropped volumes' files through it.
+    static func serviceAndNamespace() throws -> (VolumeService, NamespaceStore, URL) {
+        let metadata = try MetadataStore(inMemoryWith: CatalogModule.migrations + CatalogMetadataModule.migrations)
+        try metadata.migrate()
+        let data = try temp("data")
+        let service = VolumeService(store: VolumeStore(metadata: metadata), dataDirectory: data, enforceAllowList: false)
+        return (service, NamespaceStore(metadata: metadata, droppedVolumes: service), data)
+    }
+
     @Test func pathsNeverLeaveTheVolume() throws {
         let p = try VolumePath(parsing: "/Volumes/Main/Default/Landing/a/b.csv")
         #expect(p.fullName == "main.default.landing" && p.segments == ["a", "b.csv"])
@@ -146,11 +155,7 @@ import Testing
     /// managed volumes' directories are removed, an external volume's files stay, and a managed row whose
     /// stored location points outside `<data-dir>/volumes/` never makes the deletion leave it.
     @Test func deletingASchemaRemovesItsManagedVolumesFiles() async throws {
-        let metadata = try MetadataStore(inMemoryWith: CatalogModule.migrations + CatalogMetadataModule.migrations)
-        try metadata.migrate()
-        let data = try Self.temp("data")
-        let service = VolumeService(store: VolumeStore(metadata: metadata), dataDirectory: data, enforceAllowList: false)
-        let namespace = NamespaceStore(metadata: metadata, droppedVolumes: service)
+        let (service, namespace, data) = try Self.serviceAndNamespace()
         _ = try await namespace.createSchema(catalog: "main", name: "raw", owner: "ana")
         let managed = try await service.create(catalog: "main", schema: "raw", name: "m", type: .managed, storageLocation: nil, comment: nil, owner: "ana")
         try FileManager.default.createDirectory(atPath: managed.directory + "/sub", withIntermediateDirectories: true)
@@ -193,11 +198,7 @@ import Testing
     /// Renaming a schema or catalog carries its volumes and views along (their rows reference the schema);
     /// a managed volume's files stay where they were, so a new volume under the old name cannot share them.
     @Test func renamingASchemaOrCatalogCarriesItsVolumes() async throws {
-        let metadata = try MetadataStore(inMemoryWith: CatalogModule.migrations + CatalogMetadataModule.migrations)
-        try metadata.migrate()
-        let data = try Self.temp("data")
-        let service = VolumeService(store: VolumeStore(metadata: metadata), dataDirectory: data, enforceAllowList: false)
-        let namespace = NamespaceStore(metadata: metadata, droppedVolumes: service)
+        let (service, namespace, _) = try Self.serviceAndNamespace()
         _ = try await namespace.createSchema(catalog: "main", name: "raw", owner: "ana")
         let m = try await service.create(catalog: "main", schema: "raw", name: "m", type: .managed, storageLocation: nil, comment: nil, owner: "ana")
         try Data("m".utf8).write(to: URL(fileURLWithPath: m.directory + "/f.csv"))
@@ -232,10 +233,7 @@ import Testing
 
     /// A volume's tags follow its rename and go with it; a later volume of the old name starts without them.
     @Test func volumeTagsFollowRenamesAndGoWithTheVolume() async throws {
-        let metadata = try MetadataStore(inMemoryWith: CatalogModule.migrations + CatalogMetadataModule.migrations)
-        try metadata.migrate()
-        let service = VolumeService(store: VolumeStore(metadata: metadata), dataDirectory: try Self.temp("data"), enforceAllowList: false)
-        let namespace = NamespaceStore(metadata: metadata, droppedVolumes: service)
+        let (service, namespace, _) = try Self.serviceAndNamespace()
         _ = try await service.create(catalog: "main", schema: "default", name: "landing", type: .managed, storageLocation: nil, comment: nil, owner: "ana")
         try await namespace.setTags(.volume, "main.default.landing", set: ["pii": "no"], unset: [], actor: "ana")
         _ = try await service.update("main.default.landing", newName: "raw", comment: nil, owner: nil, by: "ana")

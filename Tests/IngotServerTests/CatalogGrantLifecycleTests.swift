@@ -40,9 +40,7 @@ import Testing
     }
 
     static func grant(_ store: PermissionStore, _ type: String, _ id: String, _ user: String, _ levels: [String]) async throws {
-        try await store.changeGrants(
-            objectType: type, objectID: id,
-            add: levels.map { PermissionRecord(objectType: type, objectID: id, principal: user, kind: .user, level: $0) }, remove: [])
+        try await ServerTests.grant(store, type, id, to: user, levels)
     }
 
     static func holders(_ store: PermissionStore, _ type: String, _ id: String) async throws -> [String] {

@@ -21,9 +21,7 @@ import Testing
             ],
             attributes: [LineageNode(.mlflowRun, "run-secret").key: ["experiment_id": "42", "display_name": "secret run"]])
         func grant(_ type: String, _ name: String, _ privilege: String) async throws {
-            try await services.authorizer.store.changeGrants(
-                objectType: "uc:" + type, objectID: name,
-                add: [PermissionRecord(objectType: "uc:" + type, objectID: name, principal: "nobody", kind: .user, level: privilege)], remove: [])
+            try await ServerTests.grant(services.authorizer.store, "uc:" + type, name, to: "nobody", [privilege])
         }
         try await grant("catalog", "main", "USE CATALOG")
         try await grant("schema", "main.s", "USE SCHEMA")

@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import IngotCore
+import IngotIdentity
 import IngotStorage
 import Logging
 import Testing
@@ -30,6 +31,13 @@ import Testing
             tokens[user] = try await services.identity.createToken(for: user, lifetimeSeconds: nil, comment: nil).0
         }
         return (services, tokens)
+    }
+
+    /// Grants `levels` on a securable or object (`type` as stored: `uc:table`, `experiment`, …) to a user.
+    static func grant(_ store: PermissionStore, _ type: String, _ id: String, to user: String, _ levels: [String]) async throws {
+        try await store.changeGrants(
+            objectType: type, objectID: id,
+            add: levels.map { PermissionRecord(objectType: type, objectID: id, principal: user, kind: .user, level: $0) }, remove: [])
     }
 
     static func makeApp(_ services: IngotServices) -> some ApplicationProtocol {

@@ -39,9 +39,7 @@ import Testing
         Self.tokens.set(tokens)
         let grants = services.authorizer.store
         func grant(_ type: String, _ id: String, _ user: String, _ levels: [String]) async throws {
-            try await grants.changeGrants(
-                objectType: type, objectID: id,
-                add: levels.map { PermissionRecord(objectType: type, objectID: id, principal: user, kind: .user, level: $0) }, remove: [])
+            try await ServerTests.grant(grants, type, id, to: user, levels)
         }
         // Ana may create volumes in main.default; bob may only use the catalog and schema.
         try await grant("uc:catalog", "main", "ana", ["USE CATALOG"])

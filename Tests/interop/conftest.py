@@ -125,39 +125,18 @@ def secured_server():
         server.stop()
 
 
-@pytest.fixture
-def start_secured():
-    """Factory for auth-on servers a test needs to itself (for instance whole-audit-log or throttling
-    checks); stopped at the end of the test."""
-    servers = []
-    dirs = []
-
-    def start(extra_args=(), env=None):
-        tmp = tempfile.TemporaryDirectory(prefix="ingot-it-auth-")
-        dirs.append(tmp)
-        server = AuthServer(tmp.name, extra_args=extra_args, env=env, name="secured-own")
-        servers.append(server)
-        return server
-
-    yield start
-    for server in servers:
-        server.stop()
-    for tmp in dirs:
-        tmp.cleanup()
-
-
-@pytest.fixture
-def start_ingot():
-    """Factory for extra servers a test controls itself (stopped at the end of the test)."""
+def _server_factory(cls, prefix, name):
+    """Yields a function starting servers of `cls` (in a fresh directory unless `data_dir` is given);
+    every server is stopped and every directory removed at the end of the test."""
     servers = []
     dirs = []
 
     def start(extra_args=(), env=None, data_dir=None):
         if data_dir is None:
-            tmp = tempfile.TemporaryDirectory(prefix="ingot-it-")
+            tmp = tempfile.TemporaryDirectory(prefix=prefix)
             dirs.append(tmp)
             data_dir = tmp.name
-        server = IngotServer(data_dir, extra_args=extra_args, env=env, name="extra")
+        server = cls(data_dir, extra_args=extra_args, env=env, name=name)
         servers.append(server)
         return server
 
@@ -166,6 +145,19 @@ def start_ingot():
         server.stop()
     for tmp in dirs:
         tmp.cleanup()
+
+
+@pytest.fixture
+def start_secured():
+    """Factory for auth-on servers a test needs to itself (for instance whole-audit-log or throttling
+    checks); stopped at the end of the test."""
+    yield from _server_factory(AuthServer, "ingot-it-auth-", "secured-own")
+
+
+@pytest.fixture
+def start_ingot():
+    """Factory for extra servers a test controls itself (stopped at the end of the test)."""
+    yield from _server_factory(IngotServer, "ingot-it-", "extra")
 
 
 @pytest.fixture(scope="session")

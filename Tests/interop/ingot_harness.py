@@ -1,5 +1,6 @@
 """Test harness shared by the interop suites: the real `ingot` binary on a free port with a temporary data dir."""
 import fcntl
+import http.server
 import json
 import os
 import pathlib
@@ -7,6 +8,7 @@ import signal
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 import uuid
 
@@ -179,3 +181,47 @@ class AuthServer(IngotServer):
         if r.status_code != 200:
             raise RuntimeError(f"creating a token for {user.name}: {r.status_code} {r.text}")
         return r.json()["token_value"]
+
+
+class WebhookReceiver:
+    """A local webhook receiver on 127.0.0.1: records every POST as (headers, body) in `requests` and
+    answers `fail_status` to the first `failures` of them (so retries are exercised), 200 after."""
+
+    def __init__(self, failures=0, fail_status=500):
+        self.failures, self.fail_status = failures, fail_status
+        self.requests = []
+        self.lock = threading.Lock()
+        outer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                with outer.lock:
+                    outer.requests.append((dict(self.headers), body))
+                    failed = len(outer.requests) <= outer.failures
+                self.send_response(outer.fail_status if failed else 200)
+                self.send_header("Content-Length", "2")
+                self.end_headers()
+                self.wfile.write(b"ok")
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/hook"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    @property
+    def calls(self):
+        return len(self.requests)
+
+    @property
+    def delivered(self):
+        """The JSON bodies of the requests answered 200."""
+        with self.lock:
+            return [json.loads(body) for _, body in self.requests[self.failures:]]
+
+    def close(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()

@@ -2,16 +2,14 @@
 updates on time (cause SCHEDULED) and stops when paused; webhook notifications reach a tiny local
 HTTP receiver on success and on a failed update (with the flow failure naming the dataset); an
 unknown engine is refused by `validate` and at create."""
-import http.server
 import json
 import subprocess
-import threading
 import time
 
 import pytest
 import requests
 
-from ingot_harness import ingot_binary
+from ingot_harness import WebhookReceiver, ingot_binary
 
 pytestmark = pytest.mark.timeout(90)
 API = "/api/2.0/pipelines"
@@ -23,37 +21,6 @@ def cli(*args, server=None, check=True):
     if check and p.returncode != 0:
         raise AssertionError(f"ingot {' '.join(map(str, args))} failed ({p.returncode}): {p.stdout}\n{p.stderr}")
     return p
-
-
-class Receiver:
-    """Collects JSON POSTs; answers 503 to the first `fail_first` of them."""
-
-    def __init__(self, fail_first=0):
-        self.bodies, self.calls, self.fail_first = [], 0, fail_first
-        outer = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                outer.calls += 1
-                if outer.calls <= outer.fail_first:
-                    self.send_response(503)
-                else:
-                    outer.bodies.append(json.loads(body))
-                    self.send_response(200)
-                self.end_headers()
-
-            def log_message(self, *a):
-                pass
-
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/hook"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-        self.thread.start()
-
-    def close(self):
-        self.httpd.shutdown()
-        self.httpd.server_close()
 
 
 def write(pdir, yaml, sql="CREATE OR REFRESH MATERIALIZED VIEW one (CONSTRAINT ok EXPECT (x > ${min}) ON VIOLATION FAIL UPDATE) AS SELECT 1 AS x;"):
@@ -73,7 +40,7 @@ def wait(pred, timeout=20):
 
 
 def test_schedule_and_webhook_notifications(ingot_server, tmp_path):
-    rx = Receiver(fail_first=1)
+    rx = WebhookReceiver(failures=1, fail_status=503)
     try:
         pdir = tmp_path / "sched"
         yaml = f"""name: sched_notify
@@ -88,7 +55,7 @@ notifications:
         write(pdir, yaml)
         pid = json.loads(cli("pipelines", "create", pdir, "--output", "json", server=ingot_server).stdout)["pipeline_id"]
         # The schedule starts updates by itself; the first success reaches the receiver (after a 503 retry).
-        first = wait(lambda: [b for b in rx.bodies if b["alert"] == "on-update-success"])[0]
+        first = wait(lambda: [b for b in rx.delivered if b["alert"] == "on-update-success"])[0]
         assert first["pipeline_id"] == pid and first["pipeline_name"] == "sched_notify" and first["state"] == "COMPLETED"
         assert rx.calls >= 2
         u = requests.get(f"{ingot_server.url}{API}/{pid}/updates/{first['update_id']}").json()["update"]
@@ -118,7 +85,7 @@ notifications:
         p = cli("pipelines", "run", pdir, "--output", "json", server=ingot_server, check=False)
         assert p.returncode == 1
         bad = json.loads(p.stdout)["update_id"]
-        got = wait(lambda: {b["alert"]: b for b in rx.bodies if b["update_id"] == bad} if len([b for b in rx.bodies if b["update_id"] == bad]) >= 2 else None)
+        got = wait(lambda: {b["alert"]: b for b in rx.delivered if b["update_id"] == bad} if len([b for b in rx.delivered if b["update_id"] == bad]) >= 2 else None)
         assert set(got) == {"on-update-fatal-failure", "on-flow-failure"}
         assert got["on-flow-failure"]["dataset"] == "one" and "Expectation 'ok'" in got["on-flow-failure"]["error"]
         events = requests.get(f"{ingot_server.url}{API}/{pid}/events", params={"max_results": 200}).json()["events"]

@@ -3,18 +3,16 @@ committed through SQL turns it UNHEALTHY and a signed webhook reaches a local re
 tables, columns, experiments and models by name and hides what an unprivileged caller cannot see."""
 import hashlib
 import hmac
-import http.server
 import json
 import os
 import subprocess
-import threading
 import time
 import uuid
 
 import pytest
 import requests
 
-from ingot_harness import ingot_binary
+from ingot_harness import WebhookReceiver, ingot_binary
 
 UC = "/api/2.1/unity-catalog"
 
@@ -27,42 +25,11 @@ def statement(server, sql, headers=None):
     return body
 
 
-class Receiver:
-    """A tiny local HTTP server that records webhook POSTs (answers 500 to the first one, so the retry is exercised)."""
-
-    def __init__(self):
-        self.posts = []
-        self.lock = threading.Lock()
-        outer = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                with outer.lock:
-                    outer.posts.append((dict(self.headers), body))
-                    first = len(outer.posts) == 1
-                self.send_response(500 if first else 200)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/hook"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-        self.thread.start()
-
-    def stop(self):
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
-
 @pytest.fixture
 def receiver():
-    r = Receiver()
+    r = WebhookReceiver(failures=1)
     yield r
-    r.stop()
+    r.close()
 
 
 def wait_for(predicate, timeout=20.0, step=0.1):
@@ -123,8 +90,8 @@ def test_monitor_turns_unhealthy_and_notifies(ingot_server, receiver):
     assert any(r["trigger"] == "COMMIT" for r in refreshes), refreshes
 
     # The webhook: the first POST is answered 500, the retry (after ~1 s) is delivered; both signed.
-    assert wait_for(lambda: len(receiver.posts) >= 2, timeout=15), receiver.posts
-    headers, body = receiver.posts[-1]
+    assert wait_for(lambda: len(receiver.requests) >= 2, timeout=15), receiver.requests
+    headers, body = receiver.requests[-1]
     payload = json.loads(body)
     assert payload["event"] == "TABLE_UNHEALTHY" and payload["table_name"] == table and payload["previous_health"] == "HEALTHY"
     expected = hmac.new(b"top-secret", body, hashlib.sha256).hexdigest()
@@ -138,7 +105,7 @@ def test_monitor_turns_unhealthy_and_notifies(ingot_server, receiver):
     assert requests.put(server.url + f"{UC}/tables/{table}/monitor", json=config, timeout=10).status_code == 200
     assert requests.post(server.url + f"{UC}/tables/{table}/monitor/refreshes", timeout=30).json()["state"] == "SUCCESS"
     assert requests.get(server.url + f"/api/2.0/ingot/quality/tables/{table}", timeout=10).json()["health"] == "HEALTHY"
-    assert wait_for(lambda: any(json.loads(b)["event"] == "TABLE_HEALTHY" for _, b in receiver.posts), timeout=15)
+    assert wait_for(lambda: any(json.loads(b)["event"] == "TABLE_HEALTHY" for _, b in receiver.requests), timeout=15)
     assert requests.delete(server.url + f"{UC}/tables/{table}/monitor", timeout=10).status_code == 200
     assert requests.get(server.url + f"{UC}/tables/{table}/monitor", timeout=10).status_code == 404
 

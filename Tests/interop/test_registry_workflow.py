@@ -1,11 +1,9 @@
 """Registry approval workflow, webhooks and CLI against the real `ingot serve` binary."""
 import hashlib
 import hmac
-import http.server
 import json
 import os
 import subprocess
-import threading
 import time
 import uuid
 
@@ -14,7 +12,7 @@ import requests
 from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 
-from ingot_harness import ingot_binary
+from ingot_harness import WebhookReceiver, ingot_binary
 
 API = "/api/2.0/mlflow"
 
@@ -35,43 +33,12 @@ def make_model(server, name, versions=1):
         call(server, "POST", f"{API}/model-versions/create", {"name": name, "source": f"s3://bucket/{name}/{i}"})
 
 
-class Receiver:
-    """A local webhook receiver on 127.0.0.1 that fails the first `failures` requests with 500."""
-
-    def __init__(self, failures=0):
-        self.failures = failures
-        self.requests = []
-        outer = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-                outer.requests.append((dict(self.headers), body))
-                status = 500 if len(outer.requests) <= outer.failures else 200
-                self.send_response(status)
-                self.send_header("Content-Length", "2")
-                self.end_headers()
-                self.wfile.write(b"ok")
-
-            def log_message(self, *args):
-                pass
-
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/hook"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-        self.thread.start()
-
-    def close(self):
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
-
 @pytest.fixture
 def receiver():
     made = []
 
     def make(failures=0):
-        r = Receiver(failures)
+        r = WebhookReceiver(failures)
         made.append(r)
         return r
 
