@@ -6,8 +6,6 @@ Data is loaded with `ingot tables ingest` (two CSV commits). Runs its own server
 `--web-root web/` so the pages under test are the files in the tree.
 """
 
-import pathlib
-import subprocess
 import urllib.parse
 import uuid
 
@@ -18,29 +16,15 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
-from browser_helpers import output_dir, severe_entries
+import browser_helpers
+from browser_helpers import ingest, output_dir, severe_entries
 
-REPO = pathlib.Path(__file__).resolve().parents[3]
 UC = "/api/2.1/unity-catalog"
 
 
 @pytest.fixture(scope="module")
 def web_server():
-    import tempfile
-    from ingot_harness import IngotServer
-
-    with tempfile.TemporaryDirectory(prefix="ingot-web-") as data_dir:
-        server = IngotServer(data_dir, extra_args=["--web-root", str(REPO / "web")], name="catalog-web")
-        yield server
-        server.stop()
-
-
-def ingest(server, path, table):
-    from ingot_harness import ingot_binary
-
-    p = subprocess.run([ingot_binary(), "tables", "ingest", str(path), table, "--server", server.url, "--quiet"],
-                       capture_output=True, text=True, timeout=120)
-    assert p.returncode == 0, f"ingest {table}: {p.stderr}"
+    yield from browser_helpers.web_server("catalog-web")
 
 
 def write_csv(path, start, n):

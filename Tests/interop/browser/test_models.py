@@ -4,7 +4,6 @@ request from the page, which changes the alias.
 Runs its own server with `--web-root web/` so the pages under test are the files in the tree.
 """
 
-import pathlib
 import uuid
 
 import pytest
@@ -14,21 +13,15 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
 
+import browser_helpers
 from browser_helpers import output_dir, severe_entries
 
-REPO = pathlib.Path(__file__).resolve().parents[3]
 API = "/api/2.0/mlflow"
 
 
 @pytest.fixture(scope="module")
 def web_server():
-    import tempfile
-    from ingot_harness import IngotServer
-
-    with tempfile.TemporaryDirectory(prefix="ingot-web-") as data_dir:
-        server = IngotServer(data_dir, extra_args=["--web-root", str(REPO / "web")], name="models-web")
-        yield server
-        server.stop()
+    yield from browser_helpers.web_server("models-web")
 
 
 def call(server, method, path, body=None, params=None):

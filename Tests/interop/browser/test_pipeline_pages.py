@@ -12,7 +12,6 @@ import json
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 
 import pytest
@@ -22,8 +21,9 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
 
+import browser_helpers
 from browser_helpers import output_dir, severe_entries
-from ingot_harness import REPO, IngotServer, ingot_binary
+from ingot_harness import REPO, ingot_binary
 
 EXAMPLE = REPO / "examples" / "retail"
 PIPELINES = "/api/2.0/pipelines"
@@ -32,12 +32,7 @@ JOBS = "/api/2.2/jobs"
 
 @pytest.fixture(scope="module")
 def web_server():
-    with tempfile.TemporaryDirectory(prefix="ingot-web-pipelines-") as data_dir:
-        server = IngotServer(data_dir, extra_args=["--web-root", str(REPO / "web")], name="pipelines-web")
-        try:
-            yield server
-        finally:
-            server.stop()
+    yield from browser_helpers.web_server("pipelines-web")
 
 
 @pytest.fixture(scope="module")

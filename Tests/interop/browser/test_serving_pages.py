@@ -8,7 +8,6 @@ Runs its own server with `--web-root web/` so the pages under test are the files
 import json
 import pathlib
 import sys
-import tempfile
 import time
 import uuid
 
@@ -21,6 +20,7 @@ from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
 
+import browser_helpers
 from browser_helpers import output_dir, severe_entries
 
 REPO = pathlib.Path(__file__).resolve().parents[3]
@@ -32,17 +32,12 @@ API = "/api/2.0/serving-endpoints"
 
 @pytest.fixture(scope="module")
 def web_server():
-    from ingot_harness import IngotServer
-
-    with tempfile.TemporaryDirectory(prefix="ingot-web-serving-") as data_dir:
-        server = IngotServer(data_dir, extra_args=["--web-root", str(REPO / "web")], env={"INGOT_SERVING_PYTHON": sys.executable},
-                             name="serving-web")
+    for server in browser_helpers.web_server("serving-web", env={"INGOT_SERVING_PYTHON": sys.executable}):
         mlflow.set_tracking_uri(server.url)
         mlflow.set_registry_uri(server.url)
         yield server
         mlflow.set_tracking_uri(None)
         mlflow.set_registry_uri(None)
-        server.stop()
 
 
 @pytest.fixture(scope="module")

@@ -8,8 +8,6 @@ Drives the statement-execution API (`/api/2.0/sql/statements`). Runs its own ser
 """
 
 import csv
-import pathlib
-import subprocess
 import time
 import urllib.parse
 
@@ -21,9 +19,9 @@ from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
-from browser_helpers import output_dir, severe_entries
+import browser_helpers
+from browser_helpers import ingest, output_dir, severe_entries
 
-REPO = pathlib.Path(__file__).resolve().parents[3]
 STATEMENTS = "/api/2.0/sql/statements"
 ROWS = 25_000  # more than two 10,000-row result chunks
 SLOW = "SELECT COUNT(*) FROM main.default.t a CROSS JOIN main.default.t b CROSS JOIN main.default.t c"
@@ -31,21 +29,7 @@ SLOW = "SELECT COUNT(*) FROM main.default.t a CROSS JOIN main.default.t b CROSS 
 
 @pytest.fixture(scope="module")
 def web_server():
-    import tempfile
-    from ingot_harness import IngotServer
-
-    with tempfile.TemporaryDirectory(prefix="ingot-web-") as data_dir:
-        server = IngotServer(data_dir, extra_args=["--web-root", str(REPO / "web")], name="sql-web")
-        yield server
-        server.stop()
-
-
-def ingest(server, path, table):
-    from ingot_harness import ingot_binary
-
-    p = subprocess.run([ingot_binary(), "tables", "ingest", str(path), table, "--server", server.url, "--quiet"],
-                       capture_output=True, text=True, timeout=120)
-    assert p.returncode == 0, f"ingest {table}: {p.stderr}"
+    yield from browser_helpers.web_server("sql-web")
 
 
 @pytest.fixture(scope="module")
