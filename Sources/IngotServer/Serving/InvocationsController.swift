@@ -58,9 +58,7 @@ struct InvocationsController {
             switch outcome {
             case nil: return nil
             case .answered(let result):
-                var headers = HTTPFields()
-                headers[.contentType] = "application/json"
-                headers[servedModelHeader] = result.entity
+                let headers: HTTPFields = [.contentType: "application/json", servedModelHeader: result.entity]
                 answer = .init(status: .ok, headers: headers, body: result.body)
                 entity = result.entity
             case .failed(_, let error):

@@ -228,10 +228,11 @@ final class ScoringFastLaneHandler: ChannelDuplexHandler, RemovableChannelHandle
         var response = HTTPResponse(status: answer.status)
         response.headerFields = answer.headers
         let body = ByteBuffer(string: answer.body)
-        response.headerFields[.contentLength] = String(body.readableBytes)
-        if lane.booksRequests { response.headerFields[RequestLogMiddleware.requestIDField] = requestID }
-        response.headerFields[.date] = HTTPDate.now()
-        response.headerFields[.server] = "ingot"
+        // Appended, not set: the responder's headers never hold these, and setting searches first.
+        response.headerFields.append(HTTPField(name: .contentLength, value: String(body.readableBytes)))
+        if lane.booksRequests { response.headerFields.append(HTTPField(name: RequestLogMiddleware.requestIDField, value: requestID)) }
+        response.headerFields.append(HTTPField(name: .date, value: HTTPDate.now()))
+        response.headerFields.append(HTTPField(name: .server, value: "ingot"))
         context.write(wrapOutboundOut(.head(response)), promise: nil)
         context.write(wrapOutboundOut(.body(body)), promise: nil)
         context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)

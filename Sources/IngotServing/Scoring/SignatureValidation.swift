@@ -15,7 +15,15 @@ extension ModelSignature {
             }
             source = Array(0..<width)
         } else if frame.columns.count == columns.count, zip(frame.columns, columns).allSatisfy({ $0 == $1.name }) {
-            source = Array(0..<columns.count)  // already in the signature's order (the usual request): no lookup
+            // Already in the signature's order (the usual request): no lookup, the cells converted in place.
+            var rows = frame.rows
+            for r in rows.indices {
+                guard rows[r].count == columns.count else {
+                    throw ServingError.schema("Row \(r) has \(rows[r].count) values but the model expects \(columns.count) input columns")
+                }
+                for (c, spec) in columns.enumerated() { rows[r][c] = try Self.convert(rows[r][c], spec, row: r) }
+            }
+            return ScoringFrame(columns: frame.columns, rows: rows)
         } else {
             var index: [String: Int] = [:]
             for (k, c) in frame.columns.enumerated() where index[c] == nil { index[c] = k }
@@ -33,6 +41,7 @@ extension ModelSignature {
             var out = [ScoringValue](repeating: .null, count: columns.count)
             for (c, spec) in columns.enumerated() {
                 guard let s = source[c] else { continue }
+                guard s < row.count else { throw ServingError.schema("Row \(r) has \(row.count) values but \(frame.columns.count) columns are named") }
                 out[c] = try Self.convert(row[s], spec, row: r)
             }
             rows.append(out)
