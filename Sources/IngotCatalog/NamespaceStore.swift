@@ -53,8 +53,8 @@ public struct NamespaceStore: Sendable {
 
     /// Deletes a catalog; refuses one with schemas other than an empty `default` unless `force`. With
     /// `force` its schemas, tables and volumes go too (managed volumes' files through ``droppedVolumes``).
-    /// Deletes a catalog (with `force`, everything in it). Returns the tables that went with it, so the
-    /// caller can remove managed tables' files (``TableService/deleteCatalog(_:force:)`` does).
+    /// Returns the tables that went with it, so the caller can remove managed tables' files
+    /// (``TableService/deleteCatalog(_:force:)`` does).
     @discardableResult
     public func deleteCatalog(_ rawName: String, force: Bool = false) async throws -> [TableRecord] {
         let name = try NameRules.identifier(rawName, what: "catalog")
@@ -62,14 +62,14 @@ public struct NamespaceStore: Sendable {
             guard try Bool.fetchOne(db, sql: "SELECT 1 FROM catalog_catalogs WHERE name = ?", arguments: [name]) == true else {
                 throw CatalogError.notFound("Catalog '\(name)' does not exist")
             }
-            let tables = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM catalog_tables WHERE catalog_name = ?", arguments: [name]) ?? 0
+            let dropped = try Row.fetchAll(db, sql: "SELECT * FROM catalog_tables WHERE catalog_name = ?", arguments: [name]).map(Self.table)
+            let tables = dropped.count
             let schemas = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM catalog_schemas WHERE catalog_name = ? AND name <> 'default'", arguments: [name]) ?? 0
             let volumes = try Row.fetchAll(db, sql: "SELECT * FROM catalog_volumes WHERE catalog_name = ?", arguments: [name]).map(VolumeStore.volume)
             if !force && (tables > 0 || schemas > 0 || !volumes.isEmpty) {
                 throw CatalogError.notEmpty(
                     "Catalog '\(name)' is not empty (\(schemas) schemas, \(tables) tables, \(volumes.count) volumes); use force to delete it")
             }
-            let dropped = try Row.fetchAll(db, sql: "SELECT * FROM catalog_tables WHERE catalog_name = ?", arguments: [name]).map(Self.table)
             try db.execute(sql: "DELETE FROM catalog_volumes WHERE catalog_name = ?", arguments: [name])
             try db.execute(sql: "DELETE FROM catalog_tables WHERE catalog_name = ?", arguments: [name])
             try db.execute(sql: "DELETE FROM catalog_catalogs WHERE name = ?", arguments: [name])
@@ -125,9 +125,9 @@ public struct NamespaceStore: Sendable {
     }
 
     /// Deletes a schema; refuses one holding tables or volumes unless `force`, which deletes them too
-    /// (managed volumes' files through ``droppedVolumes``; external volumes' files stay).
-    /// Deletes a schema (with `force`, its tables and volumes too). Returns the tables that went with it,
-    /// so the caller can remove managed tables' files (``TableService/deleteSchema(catalog:name:force:)`` does).
+    /// (managed volumes' files through ``droppedVolumes``; external volumes' files stay). Returns the
+    /// tables that went with it, so the caller can remove managed tables' files
+    /// (``TableService/deleteSchema(catalog:name:force:)`` does).
     @discardableResult
     public func deleteSchema(catalog rawCatalog: String, name rawName: String, force: Bool = false) async throws -> [TableRecord] {
         let catalog = try NameRules.identifier(rawCatalog, what: "catalog")
@@ -136,14 +136,14 @@ public struct NamespaceStore: Sendable {
             guard try Bool.fetchOne(db, sql: "SELECT 1 FROM catalog_schemas WHERE catalog_name = ? AND name = ?", arguments: [catalog, name]) == true else {
                 throw CatalogError.notFound("Schema '\(catalog).\(name)' does not exist")
             }
-            let tables = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM catalog_tables WHERE catalog_name = ? AND schema_name = ?", arguments: [catalog, name]) ?? 0
+            let dropped = try Row.fetchAll(db, sql: "SELECT * FROM catalog_tables WHERE catalog_name = ? AND schema_name = ?", arguments: [catalog, name])
+                .map(Self.table)
+            let tables = dropped.count
             let volumes = try Row.fetchAll(db, sql: "SELECT * FROM catalog_volumes WHERE catalog_name = ? AND schema_name = ?", arguments: [catalog, name])
                 .map(VolumeStore.volume)
             if (tables > 0 || !volumes.isEmpty) && !force {
                 throw CatalogError.notEmpty("Schema '\(catalog).\(name)' has \(tables) tables and \(volumes.count) volumes; use force to delete it")
             }
-            let dropped = try Row.fetchAll(db, sql: "SELECT * FROM catalog_tables WHERE catalog_name = ? AND schema_name = ?", arguments: [catalog, name])
-                .map(Self.table)
             try db.execute(sql: "DELETE FROM catalog_volumes WHERE catalog_name = ? AND schema_name = ?", arguments: [catalog, name])
             try db.execute(sql: "DELETE FROM catalog_schemas WHERE catalog_name = ? AND name = ?", arguments: [catalog, name])
             try Self.forgetMetadata(db, under: "\(catalog).\(name)")

@@ -95,6 +95,17 @@ public final class PermissionStore: Sendable {
         bump()
     }
 
+    /// Moves an object's rows to a new id (a rename); rows left under the new id by an object deleted
+    /// earlier go first, so the renamed object inherits none of them. One transaction.
+    public func moveObject(objectType: String, from: String, to: String) async throws {
+        guard from != to else { return }
+        try await writer.write { db in
+            try PermissionRecord.filter(Column("object_type") == objectType && Column("object_id") == to).deleteAll(db)
+            try db.execute(sql: "UPDATE identity_permissions SET object_id = ? WHERE object_type = ? AND object_id = ?", arguments: [to, objectType, from])
+        }
+        bump()
+    }
+
     /// Moves the rows of `objectTypes` whose ids start with `fromPrefix` to the same ids under `toPrefix`
     /// (a catalog or schema rename carries the grants of what it holds). Rows already under `toPrefix`,
     /// left by securables deleted earlier, go first: nothing renamed inherits them. One transaction.

@@ -19,18 +19,13 @@ struct CatalogOwnerGrants {
 
     static func kind(_ principal: Principal) -> GranteeKind { principal.kind == .servicePrincipal ? .servicePrincipal : .user }
 
-    /// Moves the OWNER row from the old owner to the new one (the securable may also have been renamed:
-    /// every grant row follows the name).
+    /// Moves the OWNER row from the old owner to the new one. On a rename every grant row follows the
+    /// name, and for a catalog or schema so do the rows of everything inside it.
     func transfer(_ kind: SecurableKind, from: (name: String, owner: String), to: (name: String, owner: String)) async throws {
         let type = "uc:" + kind.rawValue
         if from.name != to.name {
-            let rows = try await store.rows(objectType: type, objectID: from.name)
-            try await store.deleteObject(objectType: type, objectID: to.name)
-            try await store.changeGrants(
-                objectType: type, objectID: to.name,
-                add: rows.map { PermissionRecord(objectType: type, objectID: to.name, principal: $0.principal, kind: GranteeKind(rawValue: $0.principal_kind) ?? .user, level: $0.level) },
-                remove: [])
-            try await store.deleteObject(objectType: type, objectID: from.name)
+            try await store.moveObject(objectType: type, from: from.name, to: to.name)
+            try await store.moveObjects(objectTypes: Self.contents(of: kind), fromPrefix: from.name + ".", toPrefix: to.name + ".")
         }
         guard from.owner != to.owner else { return }
         try await store.changeGrants(
@@ -47,12 +42,6 @@ struct CatalogOwnerGrants {
         case .schema: ["uc:table", "uc:volume", "uc:function"]
         default: []
         }
-    }
-
-    /// A catalog or schema was renamed: the grant rows of everything inside it follow the new name.
-    func moveContents(of kind: SecurableKind, from: String, to: String) async throws {
-        guard from != to else { return }
-        try await store.moveObjects(objectTypes: Self.contents(of: kind), fromPrefix: from + ".", toPrefix: to + ".")
     }
 
     /// A catalog or schema was deleted (with `force`, with what it held): its rows and its contents' rows go,

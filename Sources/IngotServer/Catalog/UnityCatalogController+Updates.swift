@@ -61,7 +61,7 @@ extension UnityCatalogController {
         }
     }
 
-    /// Moves the OWNER row from the old owner to the new one (the securable may also have been renamed).
+    /// Moves the OWNER row from the old owner to the new one; on a rename the grants follow the name (see ``CatalogOwnerGrants/transfer``).
     func transferOwner(_ kind: SecurableKind, from: (name: String, owner: String), to: (name: String, owner: String)) async throws {
         try await CatalogOwnerGrants(store: authorizer.store).transfer(kind, from: from, to: to)
     }
@@ -75,7 +75,6 @@ extension UnityCatalogController {
         if body.owner != nil { try Self.requireMayChangeOwner(context.principal, currentOwner: before.owner, before.name) }
         let after = try await namespace.updateCatalog(name, body.update, actor: context.principal.name)
         try await transferOwner(.catalog, from: (before.name, before.owner), to: (after.name, after.owner))
-        try await CatalogOwnerGrants(store: authorizer.store).moveContents(of: .catalog, from: before.name, to: after.name)
         var info = CatalogJSON.CatalogInfo(after)
         info.tags = try await namespace.tags(.catalog, after.name)
         return try JSONResponse.make(info)
@@ -88,7 +87,6 @@ extension UnityCatalogController {
         if body.owner != nil { try Self.requireMayChangeOwner(context.principal, currentOwner: before.owner, before.fullName) }
         let after = try await namespace.updateSchema(catalog: catalog, name: schema, body.update, actor: context.principal.name)
         try await transferOwner(.schema, from: (before.fullName, before.owner), to: (after.fullName, after.owner))
-        try await CatalogOwnerGrants(store: authorizer.store).moveContents(of: .schema, from: before.fullName, to: after.fullName)
         var info = CatalogJSON.SchemaInfo(after)
         info.tags = try await namespace.tags(.schema, after.fullName)
         return try JSONResponse.make(info)
